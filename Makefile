@@ -1,0 +1,91 @@
+# Makefile — the build graph behind ./build.sh (run ./build.sh, not make, unless you know why).
+#
+#   make tangle            chapters/*.md -> lib/, labs/, build/expected/ (write-if-changed)
+#   make all               libtorchlet.so, the labs, the tests, the labs' outputs
+#   make book              the HTML book in build/book/
+#   make BUILD=build/san SANITIZE=1 all      the same with AddressSanitizer + UBSan
+#   make TL_CUDA=0 all     leave CUDA out even when nvcc is installed
+#
+# The library is every lib/*.c (+ lib/*.cu when CUDA is on); each labs/NN-name.c is one lab.
+
+BUILD    ?= build
+SANITIZE ?= 0
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+TL_CUDA  ?= $(if $(NVCC),1,0)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+
+CC       := gcc
+CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+LDLIBS   := -lopenblas -lm -lpthread
+ifeq ($(SANITIZE),1)
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(TL_CUDA),1)
+CFLAGS   += -DTL_WITH_CUDA
+NVFLAGS  := -O2 -Ilib -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 \
+            -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+LIBCUDA  := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt
+endif
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CU_SRC   := $(if $(filter 1,$(TL_CUDA)),$(sort $(wildcard lib/*.cu)))
+LAB_SRC  := $(sort $(wildcard labs/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+CHAPTERS := $(sort $(wildcard chapters/*/[0-9][0-9]-*.md))
+HEADERS  := $(wildcard lib/*.h)
+
+LIB      := $(BUILD)/libtorchlet.so
+OBJ      := $(LIB_SRC:lib/%.c=$(BUILD)/obj/%.o) $(CU_SRC:lib/%.cu=$(BUILD)/obj/%.cu.o)
+LABS     := $(LAB_SRC:labs/%.c=$(BUILD)/labs/%)
+OUTS     := $(LAB_SRC:labs/%.c=$(BUILD)/out/%.txt)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/doctest
+RPATH    := -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN'
+TANGLE_ROOT ?= .
+
+# Rebuild everything when the flags change (CUDA on/off, sanitizer): make does not see flags.
+FLAGS_FILE := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
+        echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
+
+.PHONY: all lib labs tests outs tangle book clean
+all: lib labs tests outs
+lib: $(LIB)
+labs: $(LABS)
+tests: $(TESTS)
+outs: $(OUTS)
+
+tangle:
+	@pandoc -f commonmark -t plain -o /dev/null --lua-filter tools/tangle.lua \
+	    -M tangle_root=$(TANGLE_ROOT) -M expected_dir=$(TANGLE_ROOT)/build/expected \
+	    $(patsubst %,-M chapter=%,$(CHAPTERS)) /dev/null
+
+$(BUILD)/obj/%.o: lib/%.c $(HEADERS) $(FLAGS_FILE) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/%.cu.o: lib/%.cu $(HEADERS) $(FLAGS_FILE) | $(BUILD)/obj
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+$(LIB): $(OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBCUDA)
+
+$(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) | $(BUILD)/labs
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
+$(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) -lcmocka $(LDLIBS)
+$(BUILD)/tests/doctest: tools/doctest.c $(FLAGS_FILE) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lm
+
+# a lab's output, captured for the book (the doc test runs the labs itself)
+$(BUILD)/out/%.txt: $(BUILD)/labs/% | $(BUILD)/out
+	@$< > $@.tmp 2>&1 || { echo "lab $* failed; its output is in $@.tmp" >&2; exit 1; }
+	@mv $@.tmp $@
+
+book: $(BUILD)/book/index.html
+$(BUILD)/book/index.html: $(OUTS) $(CHAPTERS) $(wildcard book/* chapters/*/*.svg chapters/*/*.png) \
+                          tools/weave.lua tools/weave.sh
+	@tools/weave.sh $(BUILD)
+
+$(BUILD)/obj $(BUILD)/labs $(BUILD)/tests $(BUILD)/out:
+	@mkdir -p $@
+
+clean:
+	rm -rf build

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# build.sh — the one entry point of Torchlet. Run `./build.sh help` for the commands.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(gcc make pandoc libopenblas-dev libcmocka-dev graphviz)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+say()  { printf '%s\n' "$*"; }
+die()  { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    cat <<'USAGE'
+usage: ./build.sh [command] [options]
+
+  (none)            setup + tangle + build + book, then say where everything is
+  setup             install the Debian packages the kit needs (as root), or print the line to run
+  tangle            cut the chapters' code into lib/ and labs/ (writes only files that changed)
+  build             compile build/libtorchlet.so, every lab and every test
+  test [--sanitize] [--valgrind]
+                    run the whole suite (unit tests, doc tests, tangler tests, drift check);
+                    --sanitize builds everything with AddressSanitizer + UBSan into build/san;
+                    --valgrind also runs every lab under valgrind. Ends with "N passed, N failed".
+  lab NN [args]     build and run chapter NN's lab, e.g. ./build.sh lab 01 --step
+                    (lab options: --list, --cell K, --step, --help)
+  book              render the book into build/book/ (offline HTML)
+  valgrind          run every lab under valgrind (memory errors and leaks fail)
+  clean             remove build/
+  help              this text
+
+Environment: TL_CUDA=0 leaves the CUDA part out even when nvcc is installed.
+USAGE
+}
+
+# ----------------------------------------------------------------------------
+# setup: packages
+missing_packages() {
+    local p missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    printf '%s\n' "${missing[@]}"
+}
+
+cmd_setup() {
+    local missing
+    missing=$(missing_packages | xargs)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        say "Installing: $missing"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+    else
+        say "Torchlet needs these Debian packages: $missing"
+        say "Install them with:"
+        say "    sudo apt-get install --no-install-recommends $missing"
+        exit 1
+    fi
+}
+
+# ----------------------------------------------------------------------------
+# tangle and build
+cmd_tangle() { make -s tangle; }
+
+make_build() {   # make_build BUILD_DIR SANITIZE
+    make -s -j"$JOBS" BUILD="$1" SANITIZE="$2" ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests
+}
+
+cmd_build() {
+    cmd_tangle
+    make_build build 0
+}
+
+cmd_book() {
+    cmd_build
+    make -s -j"$JOBS" ${TL_CUDA:+TL_CUDA=$TL_CUDA} book
+    say "The book: $(pwd)/build/book/index.html"
+}
+
+# ----------------------------------------------------------------------------
+# tests: every suite prints cmocka's summary; we add them up
+passed=0; failed=0; skipped=0; failures=()
+
+# the sum of the counts in every match of PATTERN ("[  PASSED  ] 7 test") in FILE; cmocka writes
+# some summary lines to stderr, so they need not start a line in a log of both streams
+sum_matches() {   # sum_matches FILE PATTERN
+    { grep -aoE "$2" "$1" || true; } | awk '{ n += $(NF - 1) } END { print n + 0 }'
+}
+
+count_suite() {   # count_suite NAME LOGFILE EXIT_STATUS
+    local name=$1 log=$2 status=$3 p f s
+    p=$(sum_matches "$log" '\[  PASSED  \] [0-9]+ test')
+    f=$(sum_matches "$log" '\[  FAILED  \] [0-9]+ test')
+    s=$(sum_matches "$log" '\[  SKIPPED \] [0-9]+ test')
+    p=${p:-0}; f=${f:-0}; s=${s:-0}
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1   # crashed or failed outside any test (sanitizer report, abort, missing summary)
+        say "!! $name exited with status $status before reporting a failure"
+    fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+    [ "$f" -eq 0 ] || failures+=("$name")
+}
+
+run_suite() {   # run_suite NAME COMMAND...
+    local name=$1; shift
+    local log; log=$(mktemp)
+    say ""
+    say "=== $name"
+    set +e
+    stdbuf -oL -eL "$@" >"$log" 2>&1
+    local status=$?
+    set -e
+    cat "$log"
+    count_suite "$name" "$log" "$status"
+    rm -f "$log"
+}
+
+# a plain check counted as one test
+run_check() {   # run_check NAME COMMAND...
+    local name=$1; shift
+    say ""
+    say "=== $name"
+    if "$@"; then passed=$((passed + 1)); say "[  PASSED  ] 1 test(s)."
+    else failed=$((failed + 1)); failures+=("$name"); say "[  FAILED  ] 1 test(s)."; fi
+}
+
+# the committed lib/ and labs/ must be exactly what the chapters tangle to
+check_drift() {
+    local tmp; tmp=$(mktemp -d)
+    local chapters=(chapters/*/[0-9][0-9]-*.md)
+    make -s tangle TANGLE_ROOT="$tmp" >/dev/null || { rm -rf "$tmp"; return 1; }
+    local bad=0 f rel src
+    while IFS= read -r f; do
+        rel=${f#"$tmp"/}
+        if [ ! -f "$rel" ]; then
+            say "$rel is missing: run ./build.sh tangle and commit it"; bad=1
+        elif ! cmp -s "$f" "$rel"; then
+            src=$(head -n 3 "$f" | grep -oE 'chapters/[^ ;]+\.md' | head -n 1)
+            say "$rel differs from what ${src:-its chapter} tangles to."
+            say "   lib/ and labs/ are generated: edit ${src:-the chapter} instead, then run ./build.sh tangle."
+            diff -u "$f" "$rel" | sed -n '3,12p' | sed 's/^/   /'
+            bad=1
+        fi
+    done < <(find "$tmp/lib" "$tmp/labs" -type f 2>/dev/null | sort)
+    for f in lib/* labs/*; do
+        [ -f "$tmp/$f" ] || { say "$f is not produced by any chapter (stale? remove it)"; bad=1; }
+    done
+    rm -rf "$tmp"
+    [ "$bad" -eq 0 ] && say "lib/ and labs/ match the chapters (${#chapters[@]} chapters)."
+    return "$bad"
+}
+
+run_labs_under_valgrind() {
+    local dir=$1 lab ok=0
+    command -v valgrind >/dev/null || { say "valgrind is not installed"; return 1; }
+    for lab in "$dir"/labs/*; do
+        if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+                "$lab" >/dev/null 2>"$lab.valgrind"; then
+            say "valgrind clean: $lab"
+        else
+            say "valgrind errors in $lab:"; cat "$lab.valgrind"; ok=1
+        fi
+    done
+    return $ok
+}
+
+cmd_test() {
+    local sanitize=0 valgrind=0 dir=build
+    for a in "$@"; do
+        case $a in
+            --sanitize) sanitize=1; dir=build/san ;;
+            --valgrind) valgrind=1 ;;
+            *) die "test: unknown option '$a' (options: --sanitize, --valgrind)" ;;
+        esac
+    done
+    cmd_setup
+    cmd_tangle
+    make_build "$dir" "$sanitize"
+    make -s BUILD="$dir" "$dir/tests/doctest"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    export TL_ROOT TL_BUILD="$dir"
+    TL_ROOT=$(pwd)
+
+    run_check "drift: lib/ and labs/ are the chapters' code" check_drift
+    local t lab name
+    for t in "$dir"/tests/test_*; do
+        [ -x "$t" ] && run_suite "$(basename "$t")" "$t"
+    done
+    for lab in "$dir"/labs/*; do
+        [ -x "$lab" ] || continue
+        name=$(basename "$lab")
+        [ -f "build/expected/$name.expected" ] || { say "no expected outputs for $name"; continue; }
+        run_suite "doctest $name" "$dir/tests/doctest" "$lab" "build/expected/$name.expected"
+    done
+    [ "$valgrind" -eq 0 ] || run_check "labs under valgrind" run_labs_under_valgrind "$dir"
+
+    say ""
+    [ "${#failures[@]}" -eq 0 ] || say "Failed: ${failures[*]}"
+    if [ "$skipped" -gt 0 ]; then say "$passed passed, $failed failed, $skipped skipped"
+    else say "$passed passed, $failed failed"; fi
+    [ "$failed" -eq 0 ]
+}
+
+cmd_lab() {
+    [ $# -ge 1 ] || die "lab: which chapter? e.g. ./build.sh lab 01 (labs: $(ls labs | sed 's/\.c$//' | xargs))"
+    local nn=$1; shift
+    local src
+    src=$(ls labs/"$nn"-*.c 2>/dev/null | head -n 1 || true)
+    [ -n "$src" ] || die "lab: no lab for chapter '$nn' (labs: $(ls labs | sed 's/\.c$//' | xargs))"
+    cmd_build >/dev/null
+    local bin="build/labs/$(basename "$src" .c)"
+    exec "$bin" "$@"
+}
+
+cmd_default() {
+    cmd_setup
+    cmd_build
+    make -s -j"$JOBS" ${TL_CUDA:+TL_CUDA=$TL_CUDA} book
+    say "Built: build/libtorchlet.so, $(ls build/labs | wc -l) labs."
+    say "The book: $(pwd)/build/book/index.html"
+    say "Run the first lab, a cell at a time: ./build.sh lab 01 --step"
+}
+
+case ${1:-} in
+    "")          cmd_default ;;
+    setup)       cmd_setup; say "All packages are installed." ;;
+    tangle)      cmd_tangle ;;
+    build)       cmd_setup; cmd_build ;;
+    test)        shift; cmd_test "$@" ;;
+    lab)         shift; cmd_lab "$@" ;;
+    book)        cmd_setup; cmd_book ;;
+    valgrind)    cmd_setup; cmd_build; run_labs_under_valgrind build ;;
+    clean)       make -s clean ;;
+    help|-h|--help) usage ;;
+    *)           usage >&2; die "unknown command '$1'" ;;
+esac
