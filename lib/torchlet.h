@@ -1,0 +1,28 @@
+/* generated from chapters/00-setup/00-setup.md by tools/tangle.lua; edit the chapter, not this file */
+#line 89 "chapters/00-setup/00-setup.md"
+// torchlet.h — the whole public interface of Torchlet, "PyTorch in One Hour" in C.
+//
+// A first program (compile with: gcc demo.c -Ibuild/include -Lbuild -ltorchlet):
+//
+//     #include "torchlet.h"
+//     int main(void) {
+//         tl_tensor *a = tl_tensor_parse("[[1, 2, 3], [4, 5, 6]]");  // torch.tensor(...)
+//         tl_print(tl_matmul(a, tl_T(a)));                           // a @ a.T
+//         return 0;                                                  // tensor([[14, 32],
+//     }                                                              //         [32, 77]])
+//
+// Every function is named after its PyTorch counterpart with a tl_ prefix. A function that
+// fails returns NULL and records a message worded like PyTorch's (tl_error()); a NULL argument
+// passes the failure on, so a nested expression is checked once at the end. Tensors belong to
+// the innermost pool (TL_SCOPE) and are released with it: temporaries need no free().
+#ifndef TORCHLET_H
+#define TORCHLET_H
+#line 113 "chapters/00-setup/00-setup.md"
+#include "setup.h"      // chapter 00: version, BLAS and CUDA of this build
+#include "lab.h"        // chapter 00: cells, the notebook-style lab runner
+#line 35 "chapters/01-tensors/01-tensors.md"
+#include "tensor.h"     // chapter 01: the tensor, its memory, lifetime and errors
+#include "ops.h"        // chapter 01: arithmetic, broadcasting, reductions, matmul
+#include "print.h"      // chapter 01: PyTorch's exact text for tensors
+#line 107 "chapters/00-setup/00-setup.md"
+#endif
