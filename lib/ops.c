@@ -1,0 +1,1497 @@
+/* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
+#line 2222 "chapters/01-tensors/01-tensors.md"
+// ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
+// comparisons, selection (where, masked_select, index_select, cat, stack),
+// reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm).
+//
+// Every operation follows one recipe:
+//   1. check the arguments and word every error exactly as PyTorch does;
+//   2. decide the result dtype (type promotion) and the result shape (broadcasting);
+//   3. allocate the result with tl_empty (owned by the caller's pool);
+//   4. convert inputs of another dtype into malloc'ed scratch of the computation dtype;
+//   5. walk all operands with one strided N-d iterator that hands each inner-most row
+//      to a typed kernel (chosen once, by dtype, before the walk starts).
+// Scratch memory is malloc/free, so no temporary tensor ever reaches a pool.
+#include "ops.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#line 2403 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Helpers: PyTorch's names in error messages, dims, data pointers
+
+// c10::ScalarType names: "... Got: Long", "not implemented for 'Bool'"
+static const char *scalar_type_name(tl_dtype d) {
+    switch (d) {
+    case TL_BOOL: return "Bool";
+    case TL_INT64: return "Long";
+    case TL_FLOAT32: return "Float";
+    case TL_FLOAT64: return "Double";
+    }
+    return "Undefined";
+}
+
+// caffe2::TypeMeta names (what `tensor.dtype()` prints inside C++): "long int != float"
+static const char *type_meta_name(tl_dtype d) {
+    switch (d) {
+    case TL_BOOL: return "bool";
+    case TL_INT64: return "long int";
+    case TL_FLOAT32: return "float";
+    case TL_FLOAT64: return "double";
+    }
+    return "undefined";
+}
+
+// "[2, 3]" for an error message (buf must hold 24 chars per dim)
+static const char *shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < ndim && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (len < cap) snprintf(buf + len, cap - len, "]");
+    return buf;
+}
+
+// wrap a possibly negative dim into [0, ndim); a 0-d tensor accepts -1 and 0
+static bool wrap_dim(int *dim, int ndim) {
+    int n = ndim > 0 ? ndim : 1;
+    if (*dim < -n || *dim >= n) {
+        tl_error_set(TL_INDEX_ERROR, "Dimension out of range (expected to be in range of [%d, %d], but got %d)",
+                     -n, n - 1, *dim);
+        return false;
+    }
+    if (*dim < 0) *dim += n;
+    return true;
+}
+
+// the address of element (0, 0, ...) of t
+static char *tensor_data(const tl_tensor *t) {
+    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+}
+#line 2244 "chapters/01-tensors/01-tensors.md"
+#line 3088 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Type promotion (torch.result_type)
+
+// Our four dtypes are totally ordered: bool < int64 < float32 < float64, so promoting
+// two dtypes is taking the larger one (PyTorch's promoteTypes table restricted to them).
+static tl_dtype promote(tl_dtype a, tl_dtype b) { return a > b ? a : b; }
+
+#define TL_UNDEF ((tl_dtype)-1)   // "no operand of this class seen yet"
+typedef struct {
+    tl_dtype dim_result;      // tensors with at least one dimension
+    tl_dtype zero_result;     // 0-d tensors
+    tl_dtype wrapped_result;  // Python numbers (tl_number, tl_int)
+} result_type_state;
+
+static tl_dtype promote_undef(tl_dtype a, tl_dtype b) {
+    if (a == TL_UNDEF) return b;
+    if (b == TL_UNDEF) return a;
+    return promote(a, b);
+}
+
+static void result_type_update(result_type_state *st, const tl_tensor *t) {
+    if (t->wrapped_number) {
+        // a Python float counts as the default dtype (float32), not as float64
+        tl_dtype d = tl_dtype_is_floating(t->dtype) ? TL_FLOAT32 : t->dtype;
+        st->wrapped_result = promote_undef(st->wrapped_result, d);
+    } else if (t->ndim == 0) {
+        st->zero_result = promote_undef(st->zero_result, t->dtype);
+    } else {
+        st->dim_result = promote_undef(st->dim_result, t->dtype);
+    }
+}
+
+// A lower class can only raise the CATEGORY (bool < integer < floating) of a higher one.
+static tl_dtype combine_categories(tl_dtype higher, tl_dtype lower) {
+    if (higher == TL_UNDEF) return lower;
+    if (tl_dtype_is_floating(higher)) return higher;
+    if (higher == TL_BOOL || (lower != TL_UNDEF && tl_dtype_is_floating(lower)))
+        return promote_undef(higher, lower);
+    return higher;
+}
+
+tl_dtype tl_result_type(const tl_tensor *a, const tl_tensor *b) {
+    result_type_state st = { TL_UNDEF, TL_UNDEF, TL_UNDEF };
+    if (a) result_type_update(&st, a);
+    if (b) result_type_update(&st, b);
+    tl_dtype r = combine_categories(st.dim_result, combine_categories(st.zero_result, st.wrapped_result));
+    return r == TL_UNDEF ? TL_FLOAT32 : r;
+}
+
+// Python numbers: 0-d tensors flagged wrapped_number, so promotion ranks them last.
+tl_tensor *tl_number(double value) {
+    tl_tensor *t = tl_scalar(value, TL_FLOAT64);
+    if (t) t->wrapped_number = true;
+    return t;
+}
+
+tl_tensor *tl_int(int64_t value) {
+    tl_tensor *t = tl_empty(TL_SCALAR_SHAPE, TL_INT64);
+    if (!t) return NULL;
+    *(int64_t *)tensor_data(t) = value;
+    t->wrapped_number = true;
+    return t;
+}
+#line 2245 "chapters/01-tensors/01-tensors.md"
+#line 2347 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
+// memory.
+typedef struct {
+    char    *data;                 // address of element (0, 0, ..., 0)
+    tl_dtype dtype;
+    int      ndim;
+    int64_t  shape[TL_MAX_DIMS];
+    int64_t  stride[TL_MAX_DIMS];  // in elements; 0 along a broadcast dimension
+} view;
+
+static view view_of(const tl_tensor *t) {
+    view v;
+    v.data = tensor_data(t);
+    v.dtype = t->dtype;
+    v.ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++) {
+        v.shape[i] = t->shape[i];
+        v.stride[i] = t->stride[i];
+    }
+    return v;
+}
+
+static int64_t shape_numel(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    return n;
+}
+
+static int64_t view_numel(const view *v) { return shape_numel(v->ndim, v->shape); }
+
+// row-major with no gaps (the stride of a size-1 dimension does not matter)
+static bool view_is_contiguous(const view *v) {
+    int64_t expected = 1;
+    for (int i = v->ndim - 1; i >= 0; i--) {
+        if (v->shape[i] != 1 && v->stride[i] != expected) return false;
+        expected *= v->shape[i];
+    }
+    return true;
+}
+
+static void set_contiguous_strides(view *v) {
+    int64_t s = 1;
+    for (int i = v->ndim - 1; i >= 0; i--) {
+        v->stride[i] = s;
+        s *= v->shape[i];
+    }
+}
+#line 2246 "chapters/01-tensors/01-tensors.md"
+#line 2298 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
+// when one of them is 1; a missing leading dimension counts as 1. The error names the
+// dimension of the OUTPUT, as PyTorch's infer_size does.
+static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b, int *nout, int64_t *out) {
+    int n = na > nb ? na : nb;
+    for (int i = n - 1; i >= 0; i--) {
+        int off = n - 1 - i;
+        int64_t sa = na - 1 - off >= 0 ? a[na - 1 - off] : 1;
+        int64_t sb = nb - 1 - off >= 0 ? b[nb - 1 - off] : 1;
+        if (sa != sb && sa != 1 && sb != 1) {
+            tl_error_set(TL_RUNTIME_ERROR,
+                         "The size of tensor a (%lld) must match the size of tensor b (%lld) at non-singleton dimension %d",
+                         (long long)sa, (long long)sb, i);
+            return false;
+        }
+        out[i] = sa == 1 ? sb : sa;
+    }
+    *nout = n;
+    return true;
+}
+#line 2247 "chapters/01-tensors/01-tensors.md"
+#line 2477 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
+// the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
+// merged when all operands allow it, then the kernel gets one inner-most row at a time.
+#define ITER_MAX_OPS 4
+typedef struct {
+    int     ndim, nops;
+    int64_t shape[TL_MAX_DIMS];                 // coalesced, outermost first
+    int64_t stride[ITER_MAX_OPS][TL_MAX_DIMS];  // in bytes
+    char   *data[ITER_MAX_OPS];
+} iter;
+
+// one row: n elements; data[k] and strides[k] (bytes) for each operand k; ctx is the
+// caller's (or NULL)
+typedef void (*row_kernel)(char **data, const int64_t *strides, int64_t n, void *ctx);
+
+static void iter_init(iter *it, int ndim, const int64_t *shape, int nops, const view *ops) {
+    int64_t st[ITER_MAX_OPS][TL_MAX_DIMS];
+    for (int k = 0; k < nops; k++) {
+        const view *v = &ops[k];
+        int64_t es = (int64_t)tl_dtype_size(v->dtype);
+        it->data[k] = v->data;
+        for (int i = 0; i < ndim; i++) {
+            int j = i - (ndim - v->ndim);  // the operand's own dim, right-aligned
+            st[k][i] = (j < 0 || v->shape[j] == 1) ? 0 : v->stride[j] * es;
+        }
+    }
+    // coalesce, innermost first: keep dims of size != 1, merge when strides allow
+    int m = 0;  // dims kept so far, stored innermost first
+    for (int i = ndim - 1; i >= 0; i--) {
+        if (shape[i] == 1) continue;
+        bool merge = m > 0;
+        for (int k = 0; k < nops && merge; k++)
+            if (st[k][i] != it->stride[k][m - 1] * it->shape[m - 1]) merge = false;
+        if (merge) {
+            it->shape[m - 1] *= shape[i];
+        } else {
+            it->shape[m] = shape[i];
+            for (int k = 0; k < nops; k++) it->stride[k][m] = st[k][i];
+            m++;
+        }
+    }
+    // back to outermost-first order
+    for (int i = 0; i < m / 2; i++) {
+        int64_t t = it->shape[i]; it->shape[i] = it->shape[m - 1 - i]; it->shape[m - 1 - i] = t;
+        for (int k = 0; k < nops; k++) {
+            t = it->stride[k][i]; it->stride[k][i] = it->stride[k][m - 1 - i]; it->stride[k][m - 1 - i] = t;
+        }
+    }
+    it->ndim = m;
+    it->nops = nops;
+}
+
+static void iter_run(iter *it, row_kernel kernel, void *ctx) {
+    int64_t inner_stride[ITER_MAX_OPS];
+    char *p[ITER_MAX_OPS];
+    for (int k = 0; k < it->nops; k++) p[k] = it->data[k];
+    for (int i = 0; i < it->ndim; i++)
+        if (it->shape[i] == 0) return;  // an empty tensor: nothing to do
+    if (it->ndim == 0) {                 // a single element
+        for (int k = 0; k < it->nops; k++) inner_stride[k] = 0;
+        kernel(p, inner_stride, 1, ctx);
+        return;
+    }
+    int last = it->ndim - 1;
+    for (int k = 0; k < it->nops; k++) inner_stride[k] = it->stride[k][last];
+    int64_t idx[TL_MAX_DIMS] = { 0 };
+    for (;;) {
+        kernel(p, inner_stride, it->shape[last], ctx);
+        int d = last - 1;  // odometer over the outer dimensions
+        for (; d >= 0; d--) {
+            for (int k = 0; k < it->nops; k++) p[k] += it->stride[k][d];
+            if (++idx[d] < it->shape[d]) break;
+            for (int k = 0; k < it->nops; k++) p[k] -= it->stride[k][d] * it->shape[d];
+            idx[d] = 0;
+        }
+        if (d < 0) break;
+    }
+}
+#line 2248 "chapters/01-tensors/01-tensors.md"
+#line 2574 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Kernel building blocks.
+//   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
+#define AT(T, p, s, i) (*(T *)((p) + (i) * (s)))
+
+// BODY for i = 0 .. n-1, as a main loop whose trip count is a multiple of 8 plus a
+// tail: gcc -O2 vectorises only loops it can run without a scalar remainder. Used in
+// functions whose pointer parameters are `restrict`, so no aliasing checks are needed.
+#define SPLIT_LOOP(n, BODY)                                                        \
+    do {                                                                           \
+        int64_t i = 0, n8_ = (n) & ~(int64_t)7;                                    \
+        for (; i < n8_; i++) { BODY; }                                             \
+        for (; i < (n); i++) { BODY; }                                             \
+    } while (0)
+#line 2249 "chapters/01-tensors/01-tensors.md"
+#line 2710 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
+// scratch copy in a given dtype).
+#define DEF_CAST(NAME, TI, TO, CONV)                                               \
+    static void NAME##_contig(TO *restrict o, const TI *restrict in, int64_t n) {  \
+        SPLIT_LOOP(n, TI x = in[i]; o[i] = (CONV));                                \
+    }                                                                              \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        (void)ctx;                                                                 \
+        if (s[0] == (int64_t)sizeof(TO) && s[1] == (int64_t)sizeof(TI)) {          \
+            NAME##_contig((TO *)d[0], (const TI *)d[1], n);                        \
+        } else {                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                TI x = AT(TI, d[1], s[1], i);                                      \
+                AT(TO, d[0], s[0], i) = (CONV);                                    \
+            }                                                                      \
+        }                                                                          \
+    }
+
+// a float outside int64's range (or NaN) has no defined C conversion: INT64_MIN, as x86
+#define F2I(x) ((x) != (x) || (x) >= 9223372036854775807.0 || (x) < -9223372036854775808.0 \
+                    ? INT64_MIN : (int64_t)(x))
+
+DEF_CAST(cast_b_b, bool, bool, x)
+DEF_CAST(cast_b_i, bool, int64_t, (int64_t)x)
+DEF_CAST(cast_b_f, bool, float, (float)x)
+DEF_CAST(cast_b_d, bool, double, (double)x)
+DEF_CAST(cast_i_b, int64_t, bool, x != 0)
+DEF_CAST(cast_i_i, int64_t, int64_t, x)
+DEF_CAST(cast_i_f, int64_t, float, (float)x)
+DEF_CAST(cast_i_d, int64_t, double, (double)x)
+DEF_CAST(cast_f_b, float, bool, x != 0)
+DEF_CAST(cast_f_i, float, int64_t, F2I(x))
+DEF_CAST(cast_f_f, float, float, x)
+DEF_CAST(cast_f_d, float, double, (double)x)
+DEF_CAST(cast_d_b, double, bool, x != 0)
+DEF_CAST(cast_d_i, double, int64_t, F2I(x))
+DEF_CAST(cast_d_f, double, float, (float)x)
+DEF_CAST(cast_d_d, double, double, x)
+
+static const row_kernel cast_kernels[4][4] = {   // [from][to]
+    { cast_b_b, cast_b_i, cast_b_f, cast_b_d },
+    { cast_i_b, cast_i_i, cast_i_f, cast_i_d },
+    { cast_f_b, cast_f_i, cast_f_f, cast_f_d },
+    { cast_d_b, cast_d_i, cast_d_f, cast_d_d },
+};
+
+// copy (and convert) src into dst; both have the same shape
+static void copy_view(const view *dst, const view *src) {
+    iter it;
+    view ops[2] = { *dst, *src };
+    iter_init(&it, dst->ndim, dst->shape, 2, ops);
+    iter_run(&it, cast_kernels[src->dtype][dst->dtype], NULL);
+}
+
+// *out = v in dtype dt (and contiguous if asked). When v already qualifies, *out = v and
+// *scratch = NULL; otherwise *out is a copy in malloc'ed memory at *scratch (free it).
+static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *out, void **scratch) {
+    *scratch = NULL;
+    if (v->dtype == dt && (!need_contiguous || view_is_contiguous(v))) {
+        *out = *v;
+        return true;
+    }
+    int64_t n = view_numel(v);
+    void *buf = malloc((size_t)(n > 0 ? n : 1) * tl_dtype_size(dt));
+    if (!buf) {
+        tl_error_set(TL_RUNTIME_ERROR, "DefaultCPUAllocator: not enough memory: you tried to allocate %lld bytes.",
+                     (long long)(n * (int64_t)tl_dtype_size(dt)));
+        return false;
+    }
+    view c = *v;
+    c.data = buf;
+    c.dtype = dt;
+    set_contiguous_strides(&c);
+    copy_view(&c, v);
+    *out = c;
+    *scratch = buf;
+    return true;
+}
+#line 2250 "chapters/01-tensors/01-tensors.md"
+#line 2598 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
+// and a TO result. NAME_contig and NAME_scalar are the two fast paths.
+#define DEF_BINARY(NAME, T, TO, EXPR)                                              \
+    static void NAME##_contig(TO *restrict o, const T *restrict pa, const T *restrict pb, int64_t n) { \
+        SPLIT_LOOP(n, T a = pa[i]; T b = pb[i]; o[i] = (EXPR));                    \
+    }                                                                              \
+    static void NAME##_scalar(TO *restrict o, const T *restrict pa, T b, int64_t n) { \
+        SPLIT_LOOP(n, T a = pa[i]; o[i] = (EXPR));                                 \
+    }                                                                              \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        (void)ctx;                                                                 \
+        if (s[0] == (int64_t)sizeof(TO) && s[1] == (int64_t)sizeof(T) &&           \
+            s[2] == (int64_t)sizeof(T)) {                                          \
+            NAME##_contig((TO *)d[0], (const T *)d[1], (const T *)d[2], n);        \
+        } else if (s[0] == (int64_t)sizeof(TO) && s[1] == (int64_t)sizeof(T) && s[2] == 0) { \
+            NAME##_scalar((TO *)d[0], (const T *)d[1], *(const T *)d[2], n);       \
+        } else {                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                T a = AT(T, d[1], s[1], i), b = AT(T, d[2], s[2], i);              \
+                AT(TO, d[0], s[0], i) = (EXPR);                                    \
+            }                                                                      \
+        }                                                                          \
+    }
+
+#define U64(x) ((uint64_t)(x))
+#define MAXIMUM(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))   // NaN wins, as torch.maximum
+#define MINIMUM(a, b) (((a) < (b) || (a) != (a)) ? (a) : (b))
+
+// integer power by squaring; a negative exponent gives 1/base truncated: 1, -1 or 0
+static inline int64_t ipow(int64_t base, int64_t e) {
+    if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
+    uint64_t r = 1, b = (uint64_t)base;
+    while (e) {
+        if (e & 1) r *= b;
+        b *= b;
+        e >>= 1;
+    }
+    return (int64_t)r;
+}
+
+DEF_BINARY(add_b, bool, bool, a || b)                   // bool + bool is "or" in PyTorch
+DEF_BINARY(add_i, int64_t, int64_t, (int64_t)(U64(a) + U64(b)))
+DEF_BINARY(add_f, float, float, a + b)
+DEF_BINARY(add_d, double, double, a + b)
+DEF_BINARY(sub_i, int64_t, int64_t, (int64_t)(U64(a) - U64(b)))
+DEF_BINARY(sub_f, float, float, a - b)
+DEF_BINARY(sub_d, double, double, a - b)
+DEF_BINARY(mul_b, bool, bool, a && b)
+DEF_BINARY(mul_i, int64_t, int64_t, (int64_t)(U64(a) * U64(b)))
+DEF_BINARY(mul_f, float, float, a * b)
+DEF_BINARY(mul_d, double, double, a * b)
+DEF_BINARY(div_f, float, float, a / b)
+DEF_BINARY(div_d, double, double, a / b)
+DEF_BINARY(pow_i, int64_t, int64_t, ipow(a, b))
+DEF_BINARY(pow_f, float, float, powf(a, b))
+DEF_BINARY(pow_d, double, double, pow(a, b))
+DEF_BINARY(max_b, bool, bool, a || b)
+DEF_BINARY(max_i, int64_t, int64_t, MAXIMUM(a, b))
+DEF_BINARY(max_f, float, float, MAXIMUM(a, b))
+DEF_BINARY(max_d, double, double, MAXIMUM(a, b))
+DEF_BINARY(min_b, bool, bool, a && b)
+DEF_BINARY(min_i, int64_t, int64_t, MINIMUM(a, b))
+DEF_BINARY(min_f, float, float, MINIMUM(a, b))
+DEF_BINARY(min_d, double, double, MINIMUM(a, b))
+
+// comparisons: operands of the promoted dtype, a bool result
+#define DEF_COMPARE(OP, SYM)                                                       \
+    DEF_BINARY(OP##_b, bool, bool, a SYM b)                                        \
+    DEF_BINARY(OP##_i, int64_t, bool, a SYM b)                                     \
+    DEF_BINARY(OP##_f, float, bool, a SYM b)                                       \
+    DEF_BINARY(OP##_d, double, bool, a SYM b)
+DEF_COMPARE(eq, ==)
+DEF_COMPARE(ne, !=)
+DEF_COMPARE(lt, <)
+DEF_COMPARE(le, <=)
+DEF_COMPARE(gt, >)
+DEF_COMPARE(ge, >=)
+
+typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_MAX, OP_MIN,
+               OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_COUNT } binary_op;
+
+// binary_kernels[op][computation dtype]; NULL where the combination never runs
+// (bool subtraction and power are refused; division always computes in floating point)
+static const row_kernel binary_kernels[OP_COUNT][4] = {
+    [OP_ADD] = { add_b, add_i, add_f, add_d },
+    [OP_SUB] = { NULL, sub_i, sub_f, sub_d },
+    [OP_MUL] = { mul_b, mul_i, mul_f, mul_d },
+    [OP_DIV] = { NULL, NULL, div_f, div_d },
+    [OP_POW] = { NULL, pow_i, pow_f, pow_d },
+    [OP_MAX] = { max_b, max_i, max_f, max_d },
+    [OP_MIN] = { min_b, min_i, min_f, min_d },
+    [OP_EQ] = { eq_b, eq_i, eq_f, eq_d },
+    [OP_NE] = { ne_b, ne_i, ne_f, ne_d },
+    [OP_LT] = { lt_b, lt_i, lt_f, lt_d },
+    [OP_LE] = { le_b, le_i, le_f, le_d },
+    [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
+    [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
+};
+#line 2251 "chapters/01-tensors/01-tensors.md"
+#line 2801 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
+
+// PyTorch's refusals that depend on the op and the dtypes (checked before the shapes)
+static bool binary_check(binary_op op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct) {
+    if (op == OP_SUB) {
+        if (a->dtype == TL_BOOL && b->dtype == TL_BOOL) {
+            tl_error_set(TL_RUNTIME_ERROR, "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                                           "Use the `^` or `logical_xor()` operator instead.");
+            return false;
+        }
+        if (a->dtype == TL_BOOL || b->dtype == TL_BOOL) {
+            tl_error_set(TL_RUNTIME_ERROR, "Subtraction, the `-` operator, with a bool tensor is not supported. "
+                                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+            return false;
+        }
+    }
+    if (op == OP_POW) {
+        // integer tensor ** (negative Python int) is refused
+        if (b->wrapped_number && !tl_dtype_is_floating(b->dtype) && !tl_dtype_is_floating(a->dtype)) {
+            int64_t e = b->dtype == TL_BOOL ? *(bool *)tensor_data(b) : *(int64_t *)tensor_data(b);
+            if (e < 0) {
+                tl_error_set(TL_RUNTIME_ERROR, "Integers to negative integer powers are not allowed.");
+                return false;
+            }
+        }
+        if (ct == TL_BOOL) {
+            tl_error_set(TL_RUNTIME_ERROR, "\"pow\" not implemented for 'Bool'");
+            return false;
+        }
+    }
+    return true;
+}
+
+static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
+    if (!a || !b) return NULL;
+    tl_dtype ct = tl_result_type(a, b);                                   // computation dtype
+    if (!binary_check(op, a, b, ct)) return NULL;
+    if (op == OP_DIV && !tl_dtype_is_floating(ct)) ct = TL_FLOAT32;       // true division
+    tl_dtype out_dt = op >= OP_EQ ? TL_BOOL : ct;
+    int ndim;
+    int64_t shape[TL_MAX_DIMS];
+    if (!broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape)) return NULL;
+    tl_shape s = { ndim, { 0 } };
+    for (int i = 0; i < ndim; i++) s.d[i] = shape[i];
+
+    view va = view_of(a), vb = view_of(b), ca, cb;
+    void *sa = NULL, *sb = NULL;
+    if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
+        free(sa);
+        return NULL;
+    }
+    tl_tensor *out = tl_empty(s, out_dt);
+    if (out) {
+        view ops[3] = { view_of(out), ca, cb };
+        iter it;
+        iter_init(&it, ndim, shape, 3, ops);
+        iter_run(&it, binary_kernels[op][ct], NULL);
+    }
+    free(sa);
+    free(sb);
+    return out;
+}
+
+tl_tensor *tl_add(const tl_tensor *a, const tl_tensor *b) { return binary(OP_ADD, a, b); }
+tl_tensor *tl_sub(const tl_tensor *a, const tl_tensor *b) { return binary(OP_SUB, a, b); }
+tl_tensor *tl_mul(const tl_tensor *a, const tl_tensor *b) { return binary(OP_MUL, a, b); }
+tl_tensor *tl_div(const tl_tensor *a, const tl_tensor *b) { return binary(OP_DIV, a, b); }
+tl_tensor *tl_pow(const tl_tensor *a, const tl_tensor *b) { return binary(OP_POW, a, b); }
+tl_tensor *tl_maximum(const tl_tensor *a, const tl_tensor *b) { return binary(OP_MAX, a, b); }
+tl_tensor *tl_minimum(const tl_tensor *a, const tl_tensor *b) { return binary(OP_MIN, a, b); }
+tl_tensor *tl_eq(const tl_tensor *a, const tl_tensor *b) { return binary(OP_EQ, a, b); }
+tl_tensor *tl_ne(const tl_tensor *a, const tl_tensor *b) { return binary(OP_NE, a, b); }
+tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, a, b); }
+tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
+tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
+tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
+#line 2252 "chapters/01-tensors/01-tensors.md"
+#line 2886 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
+typedef struct {
+    tl_tensor  t;
+    tl_storage st;
+    union { double f; int64_t i; } value;
+} stack_number;
+
+// a Python int when s is integral and t is not floating, else a Python float
+static const tl_tensor *wrap_number(stack_number *w, const tl_tensor *t, double s) {
+    memset(w, 0, sizeof *w);
+    bool as_int = !tl_dtype_is_floating(t->dtype) && s == floor(s) && fabs(s) < 9.2e18;
+    if (as_int) {
+        w->value.i = (int64_t)s;
+        w->t.dtype = TL_INT64;
+    } else {
+        w->value.f = s;
+        w->t.dtype = TL_FLOAT64;
+    }
+    w->st.data = &w->value;
+    w->st.nbytes = sizeof w->value;
+    w->st.refcount = 1;
+    w->st.device = TL_CPU_DEVICE;
+    w->t.storage = &w->st;
+    w->t.refcount = 1;
+    w->t.wrapped_number = true;
+    return &w->t;
+}
+
+#define SCALAR_OP(NAME, OP)                                                        \
+    tl_tensor *NAME(const tl_tensor *t, double s) {                                \
+        if (!t) return NULL;                                                       \
+        stack_number w;                                                            \
+        return binary(OP, t, wrap_number(&w, t, s));                               \
+    }
+SCALAR_OP(tl_add_scalar, OP_ADD)
+SCALAR_OP(tl_sub_scalar, OP_SUB)
+SCALAR_OP(tl_mul_scalar, OP_MUL)
+SCALAR_OP(tl_div_scalar, OP_DIV)
+SCALAR_OP(tl_pow_scalar, OP_POW)
+SCALAR_OP(tl_eq_scalar, OP_EQ)
+SCALAR_OP(tl_ne_scalar, OP_NE)
+SCALAR_OP(tl_lt_scalar, OP_LT)
+SCALAR_OP(tl_le_scalar, OP_LE)
+SCALAR_OP(tl_gt_scalar, OP_GT)
+SCALAR_OP(tl_ge_scalar, OP_GE)
+#line 2253 "chapters/01-tensors/01-tensors.md"
+#line 2942 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Unary ops: kernels for one input and an output of the same dtype.
+#define DEF_UNARY(NAME, T, EXPR)                                                   \
+    static void NAME##_contig(T *restrict o, const T *restrict in, int64_t n) {    \
+        SPLIT_LOOP(n, T x = in[i]; o[i] = (EXPR));                                 \
+    }                                                                              \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        (void)ctx;                                                                 \
+        if (s[0] == (int64_t)sizeof(T) && s[1] == (int64_t)sizeof(T)) {            \
+            NAME##_contig((T *)d[0], (const T *)d[1], n);                          \
+        } else {                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                      \
+                T x = AT(T, d[1], s[1], i);                                        \
+                AT(T, d[0], s[0], i) = (EXPR);                                     \
+            }                                                                      \
+        }                                                                          \
+    }
+
+DEF_UNARY(neg_i, int64_t, (int64_t)(0 - U64(x)))
+DEF_UNARY(neg_f, float, -x)
+DEF_UNARY(neg_d, double, -x)
+DEF_UNARY(abs_i, int64_t, x < 0 ? (int64_t)(0 - U64(x)) : x)
+DEF_UNARY(abs_f, float, fabsf(x))
+DEF_UNARY(abs_d, double, fabs(x))
+DEF_UNARY(relu_i, int64_t, x > 0 ? x : 0)
+DEF_UNARY(relu_f, float, x > 0 || x != x ? x : 0.0f)      // relu(NaN) = NaN
+DEF_UNARY(relu_d, double, x > 0 || x != x ? x : 0.0)
+DEF_UNARY(exp_f, float, expf(x))
+DEF_UNARY(exp_d, double, exp(x))
+DEF_UNARY(log_f, float, logf(x))
+DEF_UNARY(log_d, double, log(x))
+DEF_UNARY(sqrt_f, float, sqrtf(x))
+DEF_UNARY(sqrt_d, double, sqrt(x))
+DEF_UNARY(sigmoid_f, float, 1.0f / (1.0f + expf(-x)))
+DEF_UNARY(sigmoid_d, double, 1.0 / (1.0 + exp(-x)))
+DEF_UNARY(tanh_f, float, tanhf(x))
+DEF_UNARY(tanh_d, double, tanh(x))
+
+typedef enum { U_NEG, U_ABS, U_RELU, U_EXP, U_LOG, U_SQRT, U_SIGMOID, U_TANH, U_COUNT } unary_op;
+
+static const row_kernel unary_kernels[U_COUNT][4] = {   // [op][dtype]
+    [U_NEG] = { NULL, neg_i, neg_f, neg_d },
+    [U_ABS] = { NULL, abs_i, abs_f, abs_d },
+    [U_RELU] = { NULL, relu_i, relu_f, relu_d },
+    [U_EXP] = { NULL, NULL, exp_f, exp_d },
+    [U_LOG] = { NULL, NULL, log_f, log_d },
+    [U_SQRT] = { NULL, NULL, sqrt_f, sqrt_d },
+    [U_SIGMOID] = { NULL, NULL, sigmoid_f, sigmoid_d },
+    [U_TANH] = { NULL, NULL, tanh_f, tanh_d },
+};
+
+static tl_tensor *unary(unary_op op, const tl_tensor *t) {
+    if (!t) return NULL;
+    if (t->dtype == TL_BOOL) {
+        if (op == U_NEG) {
+            tl_error_set(TL_RUNTIME_ERROR, "Negation, the `-` operator, on a bool tensor is not supported. "
+                                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+            return NULL;
+        }
+        if (op == U_ABS) {
+            tl_error_set(TL_RUNTIME_ERROR, "\"abs_cpu\" not implemented for 'Bool'");
+            return NULL;
+        }
+        if (op == U_RELU) {
+            tl_error_set(TL_RUNTIME_ERROR, "Boolean inputs not supported for relu");
+            return NULL;
+        }
+    }
+    tl_dtype ct = t->dtype;
+    if (op >= U_EXP && !tl_dtype_is_floating(ct)) ct = TL_FLOAT32;
+    view v = view_of(t), c;
+    void *scratch;
+    if (!materialize(&v, ct, false, &c, &scratch)) return NULL;
+    tl_tensor *out = tl_empty(tl_shape_of(t), ct);
+    if (out) {
+        view ops[2] = { view_of(out), c };
+        iter it;
+        iter_init(&it, c.ndim, c.shape, 2, ops);
+        iter_run(&it, unary_kernels[op][ct], NULL);
+    }
+    free(scratch);
+    return out;
+}
+
+tl_tensor *tl_neg(const tl_tensor *t) { return unary(U_NEG, t); }
+tl_tensor *tl_abs(const tl_tensor *t) { return unary(U_ABS, t); }
+tl_tensor *tl_relu(const tl_tensor *t) { return unary(U_RELU, t); }
+tl_tensor *tl_exp(const tl_tensor *t) { return unary(U_EXP, t); }
+tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
+tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
+tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
+tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
+#line 2254 "chapters/01-tensors/01-tensors.md"
+#line 3210 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
+#define DEF_WHERE(NAME, T)                                                         \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        (void)ctx;                                                                 \
+        for (int64_t i = 0; i < n; i++)                                            \
+            AT(T, d[0], s[0], i) = AT(bool, d[1], s[1], i) ? AT(T, d[2], s[2], i)  \
+                                                           : AT(T, d[3], s[3], i); \
+    }
+DEF_WHERE(where_b, bool)
+DEF_WHERE(where_i, int64_t)
+DEF_WHERE(where_f, float)
+DEF_WHERE(where_d, double)
+static const row_kernel where_kernels[4] = { where_b, where_i, where_f, where_d };
+
+tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
+    if (!cond || !a || !b) return NULL;
+    if (cond->dtype != TL_BOOL) {
+        tl_error_set(TL_RUNTIME_ERROR, "where expected condition to be a boolean tensor, but got a tensor with dtype %s",
+                     scalar_type_name(cond->dtype));
+        return NULL;
+    }
+    tl_dtype ct = tl_result_type(a, b);
+    int n1, n2;
+    int64_t s1[TL_MAX_DIMS], s2[TL_MAX_DIMS];
+    if (!broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1, s1)) return NULL;
+    if (!broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)) return NULL;
+    view vc = view_of(cond), va = view_of(a), vb = view_of(b), ca, cb;
+    void *sa = NULL, *sb = NULL;
+    if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
+        free(sa);
+        return NULL;
+    }
+    tl_shape s = { n2, { 0 } };
+    for (int i = 0; i < n2; i++) s.d[i] = s2[i];
+    tl_tensor *out = tl_empty(s, ct);
+    if (out) {
+        view ops[4] = { view_of(out), vc, ca, cb };
+        iter it;
+        iter_init(&it, n2, s2, 4, ops);
+        iter_run(&it, where_kernels[ct], NULL);
+    }
+    free(sa);
+    free(sb);
+    return out;
+}
+#line 2255 "chapters/01-tensors/01-tensors.md"
+#line 3262 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
+static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
+    int64_t c = 0;
+    for (int64_t i = 0; i < n; i++) c += AT(bool, d[0], s[0], i);
+    *(int64_t *)ctx += c;
+}
+
+typedef struct { char *next; } out_cursor;   // where the next selected element goes
+
+#define DEF_SELECT(NAME, T)                                                        \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        out_cursor *c = (out_cursor *)ctx;                                         \
+        T *o = (T *)c->next;                                                       \
+        for (int64_t i = 0; i < n; i++)                                            \
+            if (AT(bool, d[1], s[1], i)) *o++ = AT(T, d[0], s[0], i);              \
+        c->next = (char *)o;                                                       \
+    }
+DEF_SELECT(select_b, bool)
+DEF_SELECT(select_i, int64_t)
+DEF_SELECT(select_f, float)
+DEF_SELECT(select_d, double)
+static const row_kernel select_kernels[4] = { select_b, select_i, select_f, select_d };
+
+tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
+    if (!t || !mask) return NULL;
+    if (mask->dtype != TL_BOOL) {
+        tl_error_set(TL_RUNTIME_ERROR, "masked_select: expected BoolTensor or ByteTensor for mask");
+        return NULL;
+    }
+    int nd;
+    int64_t shape[TL_MAX_DIMS];
+    if (!broadcast_shapes(mask->ndim, mask->shape, t->ndim, t->shape, &nd, shape)) return NULL;
+    view ops[2] = { view_of(t), view_of(mask) };
+    iter it;
+    iter_init(&it, nd, shape, 1, &ops[1]);     // pass 1: count the true elements
+    int64_t count = 0;
+    iter_run(&it, count_true, &count);
+    tl_tensor *out = tl_empty(TL_SHAPE(count), t->dtype);
+    if (!out) return NULL;
+    out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
+    iter_init(&it, nd, shape, 2, ops);
+    iter_run(&it, select_kernels[t->dtype], &cursor);
+    return out;
+}
+#line 2256 "chapters/01-tensors/01-tensors.md"
+#line 3313 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
+
+// the view of v with dimension dim fixed at i (one dimension fewer)
+static view view_select(const view *v, int dim, int64_t i) {
+    view r = *v;
+    r.data += i * v->stride[dim] * (int64_t)tl_dtype_size(v->dtype);
+    for (int k = dim; k < v->ndim - 1; k++) {
+        r.shape[k] = v->shape[k + 1];
+        r.stride[k] = v->stride[k + 1];
+    }
+    r.ndim = v->ndim - 1;
+    return r;
+}
+
+tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) {
+    if (!t || !index) return NULL;
+    if (!wrap_dim(&dim, t->ndim)) return NULL;
+    if (index->ndim > 1) {
+        tl_error_set(TL_INDEX_ERROR, "index_select(): Index is supposed to be a vector");
+        return NULL;
+    }
+    if (index->dtype != TL_INT64) {
+        tl_error_set(TL_RUNTIME_ERROR, "index_select(): Expected dtype int32 or int64 for index");
+        return NULL;
+    }
+    view vi = view_of(index);
+    int64_t n = index->ndim ? index->shape[0] : 1, istride = index->ndim ? vi.stride[0] : 0;
+    int64_t size = t->ndim ? t->shape[dim] : 1;
+    const int64_t *idx = (const int64_t *)vi.data;
+    for (int64_t j = 0; j < n; j++) {
+        if (idx[j * istride] < 0 || idx[j * istride] >= size) {
+            tl_error_set(TL_INDEX_ERROR, "index out of range in self");
+            return NULL;
+        }
+    }
+    tl_shape s = tl_shape_of(t);
+    if (t->ndim) s.d[dim] = n;
+    tl_tensor *out = tl_empty(s, t->dtype);
+    if (!out) return NULL;
+    if (t->ndim == 0) {  // a 0-d tensor: index 0 is the tensor itself
+        memcpy(tensor_data(out), tensor_data(t), tl_dtype_size(t->dtype));
+        return out;
+    }
+    view vt = view_of(t), vo = view_of(out);
+    for (int64_t j = 0; j < n; j++) {
+        view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
+        copy_view(&dst, &src);
+    }
+    return out;
+}
+#line 2257 "chapters/01-tensors/01-tensors.md"
+#line 3372 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// cat and stack
+static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
+
+static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt) {
+    int ref = 0;  // the first tensor that is not skipped sets the expected shape
+    while (ref < n - 1 && cat_skipped(&vs[ref])) ref++;
+    const view *r = &vs[ref];
+    if (cat_skipped(r)) return tl_empty(TL_SHAPE(0), dt);   // all empty
+    if (!wrap_dim(&dim, r->ndim)) return NULL;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        const view *v = &vs[i];
+        if (cat_skipped(v)) continue;
+        if (v->ndim != r->ndim) {
+            tl_error_set(TL_RUNTIME_ERROR, "Tensors must have same number of dimensions: got %d and %d", r->ndim, v->ndim);
+            return NULL;
+        }
+        for (int d = 0; d < r->ndim; d++) {
+            if (d != dim && v->shape[d] != r->shape[d]) {
+                tl_error_set(TL_RUNTIME_ERROR,
+                             "Sizes of tensors must match except in dimension %d. Expected size %lld but got size %lld "
+                             "for tensor number %d in the list.",
+                             dim, (long long)r->shape[d], (long long)v->shape[d], i);
+                return NULL;
+            }
+        }
+        total += v->shape[dim];
+    }
+    tl_shape s = { r->ndim, { 0 } };
+    for (int d = 0; d < r->ndim; d++) s.d[d] = r->shape[d];
+    s.d[dim] = total;
+    tl_tensor *out = tl_empty(s, dt);
+    if (!out) return NULL;
+    view slab = view_of(out);   // the part of out that input i fills
+    int64_t step = slab.stride[dim] * (int64_t)tl_dtype_size(dt);
+    for (int i = 0; i < n; i++) {
+        if (cat_skipped(&vs[i])) continue;
+        slab.shape[dim] = vs[i].shape[dim];
+        copy_view(&slab, &vs[i]);
+        slab.data += vs[i].shape[dim] * step;
+    }
+    return out;
+}
+
+static tl_dtype list_dtype(tl_tensor *const *ts, int n) {
+    tl_dtype dt = ts[0]->dtype;
+    for (int i = 1; i < n; i++) dt = promote(dt, ts[i]->dtype);
+    return dt;
+}
+
+tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
+    if (!ts || n <= 0) {
+        tl_error_set(TL_RUNTIME_ERROR, "torch.cat(): expected a non-empty list of Tensors");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) return NULL;
+    for (int i = 0; i < n; i++) {
+        if (ts[i]->ndim == 0) {
+            tl_error_set(TL_RUNTIME_ERROR, "zero-dimensional tensor (at position %d) cannot be concatenated", i);
+            return NULL;
+        }
+    }
+    view *vs = malloc(sizeof(view) * (size_t)n);
+    if (!vs) return NULL;
+    for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    free(vs);
+    return out;
+}
+
+tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
+    if (!ts || n <= 0) {
+        tl_error_set(TL_RUNTIME_ERROR, "stack expects a non-empty TensorList");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (!ts[i]) return NULL;
+    int nd = ts[0]->ndim;
+    if (nd + 1 > TL_MAX_DIMS) {
+        tl_error_set(TL_RUNTIME_ERROR, "stack: too many dimensions (at most %d)", TL_MAX_DIMS);
+        return NULL;
+    }
+    if (!wrap_dim(&dim, nd + 1)) return NULL;
+    for (int i = 1; i < n; i++) {
+        bool same = ts[i]->ndim == nd;
+        for (int d = 0; same && d < nd; d++) same = ts[i]->shape[d] == ts[0]->shape[d];
+        if (!same) {
+            char b0[TL_MAX_DIMS * 24], b1[TL_MAX_DIMS * 24];
+            tl_error_set(TL_RUNTIME_ERROR, "stack expects each tensor to be equal size, but got %s at entry 0 and %s at entry %d",
+                         shape_str(b0, sizeof b0, nd, ts[0]->shape), shape_str(b1, sizeof b1, ts[i]->ndim, ts[i]->shape), i);
+            return NULL;
+        }
+    }
+    view *vs = malloc(sizeof(view) * (size_t)n);
+    if (!vs) return NULL;
+    for (int i = 0; i < n; i++) {  // unsqueeze(dim): a new size-1 dimension
+        view v = view_of(ts[i]);
+        for (int d = nd; d > dim; d--) {
+            v.shape[d] = v.shape[d - 1];
+            v.stride[d] = v.stride[d - 1];
+        }
+        v.shape[dim] = 1;
+        v.stride[dim] = 1;
+        v.ndim = nd + 1;
+        vs[i] = v;
+    }
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    free(vs);
+    return out;
+}
+#line 2258 "chapters/01-tensors/01-tensors.md"
+#line 3538 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
+// size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
+typedef struct {
+    view     x;                 // contiguous input
+    void    *scratch;           // malloc'ed copy behind x, or NULL
+    int64_t  outer, n, inner;
+    tl_shape out_shape;         // the result's shape (keepdim applied)
+} reduction;
+
+static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whole, bool keepdim) {
+    view v = view_of(t);
+    if (!materialize(&v, t->dtype, true, &r->x, &r->scratch)) return false;
+    if (whole) {
+        r->outer = 1;
+        r->n = view_numel(&v);
+        r->inner = 1;
+        r->out_shape = TL_SCALAR_SHAPE;
+        return true;
+    }
+    r->outer = shape_numel(dim, v.shape);
+    r->n = t->ndim ? v.shape[dim] : 1;
+    r->inner = t->ndim ? shape_numel(v.ndim - dim - 1, v.shape + dim + 1) : 1;
+    r->out_shape.ndim = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        if (d != dim) r->out_shape.d[r->out_shape.ndim++] = v.shape[d];
+        else if (keepdim) r->out_shape.d[r->out_shape.ndim++] = 1;
+    }
+    return true;
+}
+#line 2259 "chapters/01-tensors/01-tensors.md"
+#line 3580 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
+#define DEF_SUM(NAME, TI, TACC)                                                    \
+    static TACC NAME##_span(const TI *restrict x, int64_t n) {                     \
+        TACC part[8] = { 0 }, total = 0;                                           \
+        int64_t n8 = n & ~(int64_t)7, k = 0;                                       \
+        for (; k < n8; k += 8)                                                     \
+            for (int j = 0; j < 8; j++) part[j] = (TACC)(part[j] + (TACC)x[k + j]); \
+        for (; k < n; k++) total = (TACC)(total + (TACC)x[k]);                     \
+        for (int j = 0; j < 8; j++) total = (TACC)(total + part[j]);               \
+        return total;                                                              \
+    }                                                                              \
+    static void NAME##_addrow(TACC *restrict a, const TI *restrict row, int64_t n) { \
+        SPLIT_LOOP(n, a[i] = (TACC)(a[i] + (TACC)row[i]));                         \
+    }                                                                              \
+    static void NAME(const reduction *r, TACC *acc) {                              \
+        const TI *x = (const TI *)r->x.data;                                       \
+        for (int64_t o = 0; o < r->outer; o++) {                                   \
+            TACC *a = acc + o * r->inner;                                          \
+            if (r->inner == 1) {                                                   \
+                a[0] = NAME##_span(x + o * r->n, r->n);                            \
+                continue;                                                          \
+            }                                                                      \
+            for (int64_t i = 0; i < r->inner; i++) a[i] = 0;                       \
+            for (int64_t k = 0; k < r->n; k++) NAME##_addrow(a, x + (o * r->n + k) * r->inner, r->inner); \
+        }                                                                          \
+    }
+DEF_SUM(sum_b, bool, uint64_t)
+DEF_SUM(sum_i, int64_t, uint64_t)
+DEF_SUM(sum_f, float, double)
+DEF_SUM(sum_d, double, double)
+
+// the second pass of std: sums of squared deviations from mean[]
+#define DEF_SQDEV(NAME, TI)                                                        \
+    static void NAME(const reduction *r, const double *mean, double *acc) {        \
+        const TI *x = (const TI *)r->x.data;                                       \
+        for (int64_t o = 0; o < r->outer; o++) {                                   \
+            double *a = acc + o * r->inner;                                        \
+            const double *m = mean + o * r->inner;                                 \
+            for (int64_t i = 0; i < r->inner; i++) a[i] = 0;                       \
+            for (int64_t k = 0; k < r->n; k++) {                                   \
+                const TI *row = x + (o * r->n + k) * r->inner;                     \
+                for (int64_t i = 0; i < r->inner; i++) {                           \
+                    double dv = (double)row[i] - m[i];                             \
+                    a[i] += dv * dv;                                               \
+                }                                                                  \
+            }                                                                      \
+        }                                                                          \
+    }
+DEF_SQDEV(sqdev_f, float)
+DEF_SQDEV(sqdev_d, double)
+
+typedef enum { R_SUM, R_MEAN, R_STD } sum_kind;
+
+static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, sum_kind kind) {
+    if (!t) return NULL;
+    if (kind == R_MEAN && !tl_dtype_is_floating(t->dtype)) {
+        tl_error_set(TL_RUNTIME_ERROR, "mean(): could not infer output dtype. Input dtype must be either a floating "
+                                       "point or complex dtype. Got: %s", scalar_type_name(t->dtype));
+        return NULL;
+    }
+    if (kind == R_STD && !tl_dtype_is_floating(t->dtype)) {
+        tl_error_set(TL_RUNTIME_ERROR, "std and var only support floating point and complex dtypes");
+        return NULL;
+    }
+    if (!whole && !wrap_dim(&dim, t->ndim)) return NULL;
+    reduction r;
+    if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
+    tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
+    int64_t m = r.outer * r.inner;
+    double *acc = malloc(sizeof(double) * (size_t)(2 * m + 1));  // sums, then deviations
+    tl_tensor *out = acc ? tl_empty(r.out_shape, out_dt) : NULL;
+    if (out && !tl_dtype_is_floating(t->dtype)) {  // integer sums land directly in the result
+        uint64_t *y = (uint64_t *)tensor_data(out);
+        if (t->dtype == TL_BOOL) sum_b(&r, y);
+        else sum_i(&r, y);
+    } else if (out) {
+        if (t->dtype == TL_FLOAT32) sum_f(&r, acc);
+        else sum_d(&r, acc);
+        if (kind != R_SUM)
+            for (int64_t j = 0; j < m; j++) acc[j] /= (double)r.n;  // 0/0 = NaN for an empty mean
+        if (kind == R_STD) {
+            double *dev = acc + m;
+            if (t->dtype == TL_FLOAT32) sqdev_f(&r, acc, dev);
+            else sqdev_d(&r, acc, dev);
+            for (int64_t j = 0; j < m; j++) acc[j] = sqrt(dev[j] / (double)(r.n - 1));  // unbiased
+        }
+        if (out_dt == TL_FLOAT32) {
+            float *y = (float *)tensor_data(out);
+            for (int64_t j = 0; j < m; j++) y[j] = (float)acc[j];
+        } else {
+            memcpy(tensor_data(out), acc, sizeof(double) * (size_t)m);
+        }
+    }
+    free(acc);
+    free(r.scratch);
+    return out;
+}
+
+tl_tensor *tl_sum(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_SUM); }
+tl_tensor *tl_sum_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_SUM); }
+tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_MEAN); }
+tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
+tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
+tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
+#line 2260 "chapters/01-tensors/01-tensors.md"
+#line 3692 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
+#define DEF_ARGBEST(NAME, T, BETTER)                                               \
+    static void NAME(const reduction *r, void *best_, int64_t *index) {            \
+        T *best = (T *)best_;                                                      \
+        const T *x = (const T *)r->x.data;                                         \
+        for (int64_t o = 0; o < r->outer; o++) {                                   \
+            T *b = best + o * r->inner;                                            \
+            int64_t *ix = index + o * r->inner;                                    \
+            const T *row0 = x + o * r->n * r->inner;                               \
+            for (int64_t i = 0; i < r->inner; i++) { b[i] = row0[i]; ix[i] = 0; }  \
+            for (int64_t k = 1; k < r->n; k++) {                                   \
+                const T *row = row0 + k * r->inner;                                \
+                for (int64_t i = 0; i < r->inner; i++) {                           \
+                    T v = row[i];                                                  \
+                    if (b[i] == b[i] && (v BETTER b[i] || v != v)) { b[i] = v; ix[i] = k; } \
+                }                                                                  \
+            }                                                                      \
+        }                                                                          \
+    }
+DEF_ARGBEST(argmax_b, bool, >)
+DEF_ARGBEST(argmax_i, int64_t, >)
+DEF_ARGBEST(argmax_f, float, >)
+DEF_ARGBEST(argmax_d, double, >)
+DEF_ARGBEST(argmin_b, bool, <)
+DEF_ARGBEST(argmin_i, int64_t, <)
+DEF_ARGBEST(argmin_f, float, <)
+DEF_ARGBEST(argmin_d, double, <)
+
+typedef void (*argbest_fn)(const reduction *r, void *best, int64_t *index);
+static const argbest_fn argbest_kernels[2][4] = {   // [is_min][dtype]
+    { argmax_b, argmax_i, argmax_f, argmax_d },
+    { argmin_b, argmin_i, argmin_f, argmin_d },
+};
+
+// The common body of max, min, max(dim), min(dim), argmax and argmax(dim). want_values
+// and indices_out choose the outputs; an output nobody asked for goes to scratch.
+static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min, const char *name,
+                              bool want_values, tl_tensor **indices_out) {
+    if (!t) return NULL;
+    if (!want_values && t->dtype == TL_BOOL) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"argmax_cpu\" not implemented for 'Bool'");
+        return NULL;
+    }
+    if (!whole && !wrap_dim(&dim, t->ndim)) return NULL;
+    if (whole && tl_numel(t) == 0) {
+        if (want_values)
+            tl_error_set(TL_RUNTIME_ERROR, "%s(): Expected reduction dim to be specified for input.numel() == 0. "
+                                           "Specify the reduction dim with the 'dim' argument.", name);
+        else
+            tl_error_set(TL_INDEX_ERROR, "%s(): Expected reduction dim to be specified for input.numel() == 0.", name);
+        return NULL;
+    }
+    if (!whole && t->ndim && t->shape[dim] == 0) {
+        tl_error_set(TL_INDEX_ERROR, "%s(): Expected reduction dim %d to have non-zero size.", name, dim);
+        return NULL;
+    }
+    reduction r;
+    if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
+    int64_t m = r.outer * r.inner;
+    bool want_index = !want_values || indices_out;
+    void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
+    tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
+    tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
+    if ((values || !want_values) && (index || !want_index) && scratch) {
+        if (m > 0)
+            argbest_kernels[is_min][t->dtype](&r, values ? tensor_data(values) : scratch,
+                                              index ? (int64_t *)tensor_data(index) : (int64_t *)scratch);
+    } else {
+        values = index = NULL;
+    }
+    free(scratch);
+    free(r.scratch);
+    if (indices_out) *indices_out = index;
+    return want_values ? values : index;
+}
+
+tl_tensor *tl_max(const tl_tensor *t) { return reduce_best(t, 0, true, false, false, "max", true, NULL); }
+tl_tensor *tl_min(const tl_tensor *t) { return reduce_best(t, 0, true, false, true, "min", true, NULL); }
+tl_tensor *tl_max_dim(const tl_tensor *t, int dim, bool keepdim, tl_tensor **indices) {
+    return reduce_best(t, dim, false, keepdim, false, "max", true, indices);
+}
+tl_tensor *tl_min_dim(const tl_tensor *t, int dim, bool keepdim, tl_tensor **indices) {
+    return reduce_best(t, dim, false, keepdim, true, "min", true, indices);
+}
+tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false, false, "argmax", false, NULL); }
+tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
+    return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
+}
+#line 2261 "chapters/01-tensors/01-tensors.md"
+#line 3841 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
+// 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
+
+// How BLAS can read the 2-D view v: NoTrans (element (i, j) at i*ld + j), Trans
+// (element (i, j) at j*ld + i), or not at all (false). A size-1 dim's stride is free.
+static bool blas_layout(const view *v, CBLAS_TRANSPOSE *trans, int64_t *ld) {
+    int64_t rows = v->shape[0], cols = v->shape[1];
+    int64_t s0 = v->stride[0], s1 = v->stride[1];
+    if ((cols == 1 || s1 == 1) && (rows == 1 || s0 >= (cols > 1 ? cols : 1))) {
+        *trans = CblasNoTrans;
+        *ld = rows == 1 ? (cols > 1 ? cols : 1) : s0;
+        return true;
+    }
+    if ((rows == 1 || s0 == 1) && (cols == 1 || s1 >= (rows > 1 ? rows : 1))) {
+        *trans = CblasTrans;
+        *ld = cols == 1 ? (rows > 1 ? rows : 1) : s1;
+        return true;
+    }
+    return false;
+}
+
+// a BLAS-readable version of the 2-D view v: v itself, or a contiguous copy
+static bool blas_operand(const view *v, view *out, void **scratch, CBLAS_TRANSPOSE *trans, int64_t *ld) {
+    *scratch = NULL;
+    *out = *v;
+    if (blas_layout(v, trans, ld)) return true;
+    if (!materialize(v, v->dtype, true, out, scratch)) return false;
+    return blas_layout(out, trans, ld);
+}
+
+static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc) {
+    int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
+    tl_dtype dt = a->dtype;
+    size_t es = tl_dtype_size(dt);
+    if (m == 0 || n == 0) return true;
+    if (k == 0) {  // an empty sum is 0
+        for (int64_t i = 0; i < m; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
+        return true;
+    }
+    if (dt == TL_INT64) {  // i-k-j: the inner loop runs along a row of B and a row of C
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t *crow = (uint64_t *)(c + i * ldc * (int64_t)es);
+            for (int64_t j = 0; j < n; j++) crow[j] = 0;
+            for (int64_t p = 0; p < k; p++) {
+                uint64_t aip = (uint64_t)AT(int64_t, a->data, 8, i * a->stride[0] + p * a->stride[1]);
+                const char *brow = b->data + p * b->stride[0] * 8;
+                if (b->stride[1] == 1) {
+                    const uint64_t *bp = (const uint64_t *)brow;
+                    for (int64_t j = 0; j < n; j++) crow[j] += aip * bp[j];
+                } else {
+                    for (int64_t j = 0; j < n; j++) crow[j] += aip * (uint64_t)AT(int64_t, brow, 8, j * b->stride[1]);
+                }
+            }
+        }
+        return true;
+    }
+    if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
+        tl_error_set(TL_RUNTIME_ERROR, "matmul: matrix dimensions exceed the BLAS integer range");
+        return false;
+    }
+    view A, B;
+    void *sa, *sb;
+    CBLAS_TRANSPOSE ta, tb;
+    int64_t lda, ldb;
+    if (!blas_operand(a, &A, &sa, &ta, &lda)) return false;
+    if (!blas_operand(b, &B, &sb, &tb, &ldb)) {
+        free(sa);
+        return false;
+    }
+    if (dt == TL_FLOAT32)
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, (const float *)A.data, (int)lda,
+                    (const float *)B.data, (int)ldb, 0.0f, (float *)c, (int)ldc);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, (const double *)A.data, (int)lda,
+                    (const double *)B.data, (int)ldb, 0.0, (double *)c, (int)ldc);
+    free(sa);
+    free(sb);
+    return true;
+}
+#line 2262 "chapters/01-tensors/01-tensors.md"
+#line 3948 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// Batched products
+
+// Can all dims of a but the last act as ONE dimension of rows (as a.view(-1, k) would)?
+// True when each dim of size > 1 steps over exactly the block of the dims after it.
+static bool fold_rows(const view *a, int64_t *rows, int64_t *row_stride) {
+    int64_t r = 1, first = a->shape[a->ndim - 1], expect = 0;
+    bool have = false;
+    for (int d = a->ndim - 2; d >= 0; d--) {
+        if (a->shape[d] == 1) continue;
+        if (!have) {
+            first = a->stride[d];
+            have = true;
+        } else if (a->stride[d] != expect) {
+            return false;
+        }
+        expect = a->stride[d] * a->shape[d];
+        r *= a->shape[d];
+    }
+    *rows = r;
+    *row_stride = first;  // with a single row its value does not matter
+    return true;
+}
+
+// a is (batch_a..., m, k), b is (batch_b..., k, n); their batch dims broadcast to bshape
+// (nb dims); c is the contiguous (bshape..., m, n) result.
+static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bshape, char *c) {
+    int64_t m = a->shape[a->ndim - 2], n = b->shape[b->ndim - 1];
+    size_t es = tl_dtype_size(a->dtype);
+    view a2 = { a->data, a->dtype, 2, { m, a->shape[a->ndim - 1] }, { a->stride[a->ndim - 2], a->stride[a->ndim - 1] } };
+    view b2 = { b->data, b->dtype, 2, { b->shape[b->ndim - 2], n }, { b->stride[b->ndim - 2], b->stride[b->ndim - 1] } };
+    // b has no batch dims and a's fold into its rows: ONE gemm of (batch*m, k) @ (k, n)
+    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, n);
+    // otherwise one gemm per batch; a broadcast batch dim has stride 0
+    int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
+    for (int d = 0; d < nb; d++) {
+        int ja = d - (nb - (a->ndim - 2)), jb = d - (nb - (b->ndim - 2));
+        sa[d] = (ja < 0 || a->shape[ja] == 1) ? 0 : a->stride[ja];
+        sb[d] = (jb < 0 || b->shape[jb] == 1) ? 0 : b->stride[jb];
+    }
+    int64_t batches = shape_numel(nb, bshape);
+    for (int64_t bi = 0; bi < batches; bi++) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < nb; d++) {
+            oa += idx[d] * sa[d];
+            ob += idx[d] * sb[d];
+        }
+        view ai = a2, bj = b2;
+        ai.data = a->data + oa * (int64_t)es;
+        bj.data = b->data + ob * (int64_t)es;
+        if (!gemm2d(&ai, &bj, c + bi * m * n * (int64_t)es, n)) return false;
+        for (int d = nb - 1; d >= 0; d--) {  // next batch index
+            if (++idx[d] < bshape[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return true;
+}
+
+// Allocate the result and run the product; a 1-D a is a (1, k) matrix and a 1-D b a
+// (k, 1) one, whose size-1 dims the result shape leaves out.
+static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
+    view va = view_of(a), vb = view_of(b);
+    if (a->ndim == 1) {
+        va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
+        va.shape[0] = 1; va.stride[0] = 0;
+        va.ndim = 2;
+    }
+    if (b->ndim == 1) {
+        vb.shape[1] = 1; vb.stride[1] = 0;
+        vb.ndim = 2;
+    }
+    tl_shape s = { 0, { 0 } };
+    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
+    if (a->ndim > 1) s.d[s.ndim++] = va.shape[va.ndim - 2];
+    if (b->ndim > 1) s.d[s.ndim++] = vb.shape[vb.ndim - 1];
+    tl_tensor *out = tl_empty(s, a->dtype);
+    if (!out) return NULL;
+    // on failure (out of memory) the result stays in the caller's pool, which frees it
+    return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
+}
+#line 2263 "chapters/01-tensors/01-tensors.md"
+#line 4043 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
+
+static bool check_bool(tl_dtype dt, const char *kernel) {
+    if (dt == TL_BOOL) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"%s\" not implemented for 'Bool'", kernel);
+        return false;
+    }
+    return true;
+}
+
+// mm (addmm_impl_cpu_): shapes, then dtypes, then bool; rows = a's rows after folding
+static bool check_mm(const tl_tensor *a, const tl_tensor *b, int64_t rows, int64_t k) {
+    int64_t k2 = b->shape[0], n = b->shape[1];
+    if (k != k2) {
+        tl_error_set(TL_RUNTIME_ERROR, "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
+                     (long long)rows, (long long)k, (long long)k2, (long long)n);
+        return false;
+    }
+    if (a->dtype != b->dtype) {
+        tl_error_set(TL_RUNTIME_ERROR, "expected m1 and m2 to have the same dtype, but got: %s != %s",
+                     type_meta_name(a->dtype), type_meta_name(b->dtype));
+        return false;
+    }
+    return check_bool(a->dtype, "addmm_impl_cpu_");
+}
+
+// mv (addmv): a (rows x k) matrix times a vector of size kv
+static bool check_mv(tl_dtype mat_dt, tl_dtype vec_dt, int64_t rows, int64_t k, int64_t kv) {
+    if (k != kv) {
+        tl_error_set(TL_RUNTIME_ERROR, "size mismatch, got input (%lld), mat (%lldx%lld), vec (%lld)",
+                     (long long)rows, (long long)rows, (long long)k, (long long)kv);
+        return false;
+    }
+    if (mat_dt != vec_dt) {
+        tl_error_set(TL_RUNTIME_ERROR, "expected scalar type %s but found %s", scalar_type_name(mat_dt),
+                     scalar_type_name(vec_dt));
+        return false;
+    }
+    return check_bool(mat_dt, "addmv_impl_cpu");
+}
+
+// bmm: batch1 is (batch, m, k); batch2 must be (batch, k, n)
+static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int64_t batch2, int64_t k2) {
+    if (batch2 != batch || k2 != k) {
+        tl_error_set(TL_RUNTIME_ERROR, "Expected size for first two dimensions of batch2 tensor to be: [%lld, %lld] "
+                                       "but got: [%lld, %lld].", (long long)batch, (long long)k, (long long)batch2,
+                     (long long)k2);
+        return false;
+    }
+    if (dt1 != dt2) {
+        tl_error_set(TL_RUNTIME_ERROR, "expected scalar type %s but found %s", scalar_type_name(dt1),
+                     scalar_type_name(dt2));
+        return false;
+    }
+    return check_bool(dt1, "bmm");
+}
+#line 2264 "chapters/01-tensors/01-tensors.md"
+#line 4119 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// mm, bmm, matmul
+
+tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
+    if (!a || !b) return NULL;
+    if (a->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "self must be a matrix"); return NULL; }
+    if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
+    if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
+    return matmul_run(a, b, 0, NULL);
+}
+
+tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
+    if (!a || !b) return NULL;
+    if (a->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch1 must be a 3D tensor"); return NULL; }
+    if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
+    if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
+    return matmul_run(a, b, 1, a->shape);
+}
+
+tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
+    if (!a || !b) return NULL;
+    int da = a->ndim, db = b->ndim;
+    if (da == 0 || db == 0) {
+        tl_error_set(TL_RUNTIME_ERROR, "both arguments to matmul need to be at least 1D, but they are %dD and %dD", da, db);
+        return NULL;
+    }
+    int64_t k = a->shape[da - 1];
+    if (da == 1 && db == 1) {                         // dot product -> 0-d
+        if (a->dtype != b->dtype) {
+            tl_error_set(TL_RUNTIME_ERROR, "dot : expected both vectors to have same dtype, but found %s and %s",
+                         scalar_type_name(a->dtype), scalar_type_name(b->dtype));
+            return NULL;
+        }
+        if (k != b->shape[0]) {
+            tl_error_set(TL_RUNTIME_ERROR, "inconsistent tensor size, expected tensor [%lld] and src [%lld] to have the "
+                                           "same number of elements, but got %lld and %lld elements respectively",
+                         (long long)k, (long long)b->shape[0], (long long)k, (long long)b->shape[0]);
+            return NULL;
+        }
+        if (!check_bool(a->dtype, "dot")) return NULL;
+        return matmul_run(a, b, 0, NULL);
+    }
+    if (db == 1) {                                    // matrix (or folded batch) times vector
+        if (!check_mv(a->dtype, b->dtype, shape_numel(da - 1, a->shape), k, b->shape[0])) return NULL;
+        return matmul_run(a, b, da - 2, a->shape);
+    }
+    if (da == 1 && db >= 3) {                         // vector times batch (PyTorch: mv on b.mT, folded)
+        int64_t rows = shape_numel(db - 2, b->shape) * b->shape[db - 1];
+        if (!check_mv(b->dtype, a->dtype, rows, b->shape[db - 2], k)) return NULL;
+        return matmul_run(a, b, db - 2, b->shape);
+    }
+    if (db == 2 && da != 2) {                         // vector or batch times matrix: mm, folded
+        if (!check_mm(a, b, da == 1 ? 1 : shape_numel(da - 1, a->shape), k)) return NULL;
+        return matmul_run(a, b, da >= 3 ? da - 2 : 0, a->shape);
+    }
+    if (da == 2 && db == 2) {
+        if (!check_mm(a, b, a->shape[0], k)) return NULL;
+        return matmul_run(a, b, 0, NULL);
+    }
+    // batched: broadcast the batch dims, then bmm on (B, m, k) @ (B, k2, n)
+    int nb;
+    int64_t bshape[TL_MAX_DIMS];
+    if (!broadcast_shapes(da - 2, a->shape, db - 2, b->shape, &nb, bshape)) return NULL;
+    int64_t batch = shape_numel(nb, bshape);
+    if (!check_bmm(a->dtype, b->dtype, batch, k, batch, b->shape[db - 2])) return NULL;
+    return matmul_run(a, b, nb, bshape);
+}
