@@ -178,7 +178,8 @@ cmd_test() {
     cmd_tangle
     make_build "$dir" "$sanitize"
     make -s BUILD="$dir" "$dir/tests/doctest"
-    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+    # verify_asan_link_order=0: stdbuf (line-buffered logs) preloads a tiny library before ASan
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:verify_asan_link_order=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     export TL_ROOT TL_BUILD="$dir"
     TL_ROOT=$(pwd)
