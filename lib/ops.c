@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2222 "chapters/01-tensors/01-tensors.md"
+#line 2226 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm).
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2403 "chapters/01-tensors/01-tensors.md"
+#line 2407 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -72,8 +72,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2244 "chapters/01-tensors/01-tensors.md"
-#line 3088 "chapters/01-tensors/01-tensors.md"
+#line 2248 "chapters/01-tensors/01-tensors.md"
+#line 3092 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -137,8 +137,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2245 "chapters/01-tensors/01-tensors.md"
-#line 2347 "chapters/01-tensors/01-tensors.md"
+#line 2249 "chapters/01-tensors/01-tensors.md"
+#line 2351 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -187,8 +187,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2246 "chapters/01-tensors/01-tensors.md"
-#line 2298 "chapters/01-tensors/01-tensors.md"
+#line 2250 "chapters/01-tensors/01-tensors.md"
+#line 2302 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -210,8 +210,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2247 "chapters/01-tensors/01-tensors.md"
-#line 2477 "chapters/01-tensors/01-tensors.md"
+#line 2251 "chapters/01-tensors/01-tensors.md"
+#line 2481 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -291,8 +291,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2248 "chapters/01-tensors/01-tensors.md"
-#line 2574 "chapters/01-tensors/01-tensors.md"
+#line 2252 "chapters/01-tensors/01-tensors.md"
+#line 2578 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -307,8 +307,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2249 "chapters/01-tensors/01-tensors.md"
-#line 2710 "chapters/01-tensors/01-tensors.md"
+#line 2253 "chapters/01-tensors/01-tensors.md"
+#line 2714 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -388,8 +388,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2250 "chapters/01-tensors/01-tensors.md"
-#line 2598 "chapters/01-tensors/01-tensors.md"
+#line 2254 "chapters/01-tensors/01-tensors.md"
+#line 2602 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -489,8 +489,8 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2251 "chapters/01-tensors/01-tensors.md"
-#line 2801 "chapters/01-tensors/01-tensors.md"
+#line 2255 "chapters/01-tensors/01-tensors.md"
+#line 2805 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -568,8 +568,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2252 "chapters/01-tensors/01-tensors.md"
-#line 2886 "chapters/01-tensors/01-tensors.md"
+#line 2256 "chapters/01-tensors/01-tensors.md"
+#line 2890 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -616,8 +616,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2253 "chapters/01-tensors/01-tensors.md"
-#line 2942 "chapters/01-tensors/01-tensors.md"
+#line 2257 "chapters/01-tensors/01-tensors.md"
+#line 2946 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype.
 #define DEF_UNARY(NAME, T, EXPR)                                                   \
@@ -710,8 +710,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2254 "chapters/01-tensors/01-tensors.md"
-#line 3210 "chapters/01-tensors/01-tensors.md"
+#line 2258 "chapters/01-tensors/01-tensors.md"
+#line 3214 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -758,8 +758,8 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
     return out;
 }
-#line 2255 "chapters/01-tensors/01-tensors.md"
-#line 3262 "chapters/01-tensors/01-tensors.md"
+#line 2259 "chapters/01-tensors/01-tensors.md"
+#line 3266 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -805,8 +805,8 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
     return out;
 }
-#line 2256 "chapters/01-tensors/01-tensors.md"
-#line 3313 "chapters/01-tensors/01-tensors.md"
+#line 2260 "chapters/01-tensors/01-tensors.md"
+#line 3317 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -858,8 +858,8 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
     return out;
 }
-#line 2257 "chapters/01-tensors/01-tensors.md"
-#line 3372 "chapters/01-tensors/01-tensors.md"
+#line 2261 "chapters/01-tensors/01-tensors.md"
+#line 3376 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -972,8 +972,8 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
     return out;
 }
-#line 2258 "chapters/01-tensors/01-tensors.md"
-#line 3538 "chapters/01-tensors/01-tensors.md"
+#line 2262 "chapters/01-tensors/01-tensors.md"
+#line 3542 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1004,8 +1004,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2259 "chapters/01-tensors/01-tensors.md"
-#line 3580 "chapters/01-tensors/01-tensors.md"
+#line 2263 "chapters/01-tensors/01-tensors.md"
+#line 3584 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1111,8 +1111,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2260 "chapters/01-tensors/01-tensors.md"
-#line 3692 "chapters/01-tensors/01-tensors.md"
+#line 2264 "chapters/01-tensors/01-tensors.md"
+#line 3696 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1202,8 +1202,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2261 "chapters/01-tensors/01-tensors.md"
-#line 3841 "chapters/01-tensors/01-tensors.md"
+#line 2265 "chapters/01-tensors/01-tensors.md"
+#line 3845 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1284,8 +1284,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc) {
     free(sb);
     return true;
 }
-#line 2262 "chapters/01-tensors/01-tensors.md"
-#line 3948 "chapters/01-tensors/01-tensors.md"
+#line 2266 "chapters/01-tensors/01-tensors.md"
+#line 3952 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1367,8 +1367,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
-#line 2263 "chapters/01-tensors/01-tensors.md"
-#line 4043 "chapters/01-tensors/01-tensors.md"
+#line 2267 "chapters/01-tensors/01-tensors.md"
+#line 4047 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1426,8 +1426,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2264 "chapters/01-tensors/01-tensors.md"
-#line 4119 "chapters/01-tensors/01-tensors.md"
+#line 2268 "chapters/01-tensors/01-tensors.md"
+#line 4123 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 

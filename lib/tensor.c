@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 238 "chapters/01-tensors/01-tensors.md"
+#line 405 "chapters/01-tensors/01-tensors.md"
 // tensor.c — the Tensor of Torchlet: errors, dtypes, storage, pools (lifetime), creation,
 // the literal parser, and views (reshape/view/transpose/permute/select/slice/expand).
 // Every public function: a NULL tensor argument returns NULL (NAN, false) at once and
@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 274 "chapters/01-tensors/01-tensors.md"
+#line 441 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // tensor-node-stub: chapter 03 (autograd) replaces this with the real graph node.
 struct tl_node { const char *name; };
 
 const char *tl_node_name(const tl_node *node) { return node ? node->name : NULL; }
-#line 256 "chapters/01-tensors/01-tensors.md"
-#line 807 "chapters/01-tensors/01-tensors.md"
+#line 423 "chapters/01-tensors/01-tensors.md"
+#line 974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -62,7 +62,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 850 "chapters/01-tensors/01-tensors.md"
+#line 1017 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -93,8 +93,8 @@ void tl_check_fail_(const char *expr, const char *file, int line) {
     fflush(stderr);
     abort();
 }
-#line 257 "chapters/01-tensors/01-tensors.md"
-#line 287 "chapters/01-tensors/01-tensors.md"
+#line 424 "chapters/01-tensors/01-tensors.md"
+#line 454 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // dtypes
 static bool dtype_valid(tl_dtype dtype) { return dtype >= TL_BOOL && dtype <= TL_FLOAT64; }
@@ -157,8 +157,8 @@ static bool scalar_fits(double v, tl_dtype dtype) {
     }
     return true;
 }
-#line 258 "chapters/01-tensors/01-tensors.md"
-#line 357 "chapters/01-tensors/01-tensors.md"
+#line 425 "chapters/01-tensors/01-tensors.md"
+#line 524 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shapes: "[2, 3]" as PyTorch prints a size list in messages.
 static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
@@ -210,8 +210,8 @@ static bool check_shape(tl_shape shape) {
     }
     return true;
 }
-#line 259 "chapters/01-tensors/01-tensors.md"
-#line 594 "chapters/01-tensors/01-tensors.md"
+#line 426 "chapters/01-tensors/01-tensors.md"
+#line 761 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -315,7 +315,7 @@ void *tl_pool_adopt(void *malloced) {
 }
 
 int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 703 "chapters/01-tensors/01-tensors.md"
+#line 870 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -335,7 +335,7 @@ void tl_release(tl_tensor *t) {
     free(t);
     atomic_fetch_sub(&live_tensors, 1);
 }
-#line 729 "chapters/01-tensors/01-tensors.md"
+#line 896 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -344,8 +344,8 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     pool_add(u, true);
     return u;
 }
-#line 260 "chapters/01-tensors/01-tensors.md"
-#line 420 "chapters/01-tensors/01-tensors.md"
+#line 427 "chapters/01-tensors/01-tensors.md"
+#line 587 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
@@ -399,8 +399,8 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     s->device = TL_CPU_DEVICE;
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
-#line 261 "chapters/01-tensors/01-tensors.md"
-#line 1417 "chapters/01-tensors/01-tensors.md"
+#line 428 "chapters/01-tensors/01-tensors.md"
+#line 1584 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -436,8 +436,8 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
     }
 #undef COPY_LOOP
 }
-#line 262 "chapters/01-tensors/01-tensors.md"
-#line 919 "chapters/01-tensors/01-tensors.md"
+#line 429 "chapters/01-tensors/01-tensors.md"
+#line 1086 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -492,7 +492,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 987 "chapters/01-tensors/01-tensors.md"
+#line 1154 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -545,7 +545,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1058 "chapters/01-tensors/01-tensors.md"
+#line 1225 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -574,8 +574,8 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
 #undef LINSPACE_AT
     return t;
 }
-#line 263 "chapters/01-tensors/01-tensors.md"
-#line 482 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/01-tensors/01-tensors.md"
+#line 649 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -599,7 +599,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1458 "chapters/01-tensors/01-tensors.md"
+#line 1625 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -612,8 +612,8 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     if (!t) return NULL;
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
-#line 264 "chapters/01-tensors/01-tensors.md"
-#line 1361 "chapters/01-tensors/01-tensors.md"
+#line 431 "chapters/01-tensors/01-tensors.md"
+#line 1528 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -660,8 +660,8 @@ double tl_item(const tl_tensor *t) {
     int64_t off = t->offset;      // the one element: every index is 0
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
-#line 265 "chapters/01-tensors/01-tensors.md"
-#line 1479 "chapters/01-tensors/01-tensors.md"
+#line 432 "chapters/01-tensors/01-tensors.md"
+#line 1646 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -707,8 +707,8 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     free(scratch);
     return out;
 }
-#line 266 "chapters/01-tensors/01-tensors.md"
-#line 1585 "chapters/01-tensors/01-tensors.md"
+#line 433 "chapters/01-tensors/01-tensors.md"
+#line 1752 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -749,7 +749,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1632 "chapters/01-tensors/01-tensors.md"
+#line 1799 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -792,7 +792,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1679 "chapters/01-tensors/01-tensors.md"
+#line 1846 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -814,7 +814,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     if (out) copy_to_contiguous(out->storage->data, t);
     return out;
 }
-#line 1709 "chapters/01-tensors/01-tensors.md"
+#line 1876 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -858,7 +858,7 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
     }
     return new_view(t, t->ndim, shape, stride, t->offset);
 }
-#line 1763 "chapters/01-tensors/01-tensors.md"
+#line 1930 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -913,7 +913,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 1828 "chapters/01-tensors/01-tensors.md"
+#line 1995 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -959,7 +959,7 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     }
     return new_view(t, shape.ndim, out_shape, stride, t->offset);
 }
-#line 1884 "chapters/01-tensors/01-tensors.md"
+#line 2051 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -988,7 +988,7 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 1922 "chapters/01-tensors/01-tensors.md"
+#line 2089 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1009,8 +1009,8 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     stride[dim] = t->stride[dim] * step;
     return new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
 }
-#line 267 "chapters/01-tensors/01-tensors.md"
-#line 1108 "chapters/01-tensors/01-tensors.md"
+#line 434 "chapters/01-tensors/01-tensors.md"
+#line 1275 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1046,7 +1046,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1149 "chapters/01-tensors/01-tensors.md"
+#line 1316 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1099,7 +1099,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1207 "chapters/01-tensors/01-tensors.md"
+#line 1374 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1132,7 +1132,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1246 "chapters/01-tensors/01-tensors.md"
+#line 1413 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

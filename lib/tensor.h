@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 133 "chapters/01-tensors/01-tensors.md"
+#line 300 "chapters/01-tensors/01-tensors.md"
 // tensor.h — the Tensor of Torchlet: storage, shape, strides, dtypes, lifetime (pools), errors.
 //
 // The whole module in a few lines:
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#line 165 "chapters/01-tensors/01-tensors.md"
+#line 332 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // dtypes and devices
 typedef enum { TL_BOOL, TL_INT64, TL_FLOAT32, TL_FLOAT64 } tl_dtype;
@@ -27,8 +27,8 @@ bool        tl_dtype_is_floating(tl_dtype dtype);
 typedef enum { TL_CPU, TL_CUDA } tl_device_type;
 typedef struct { tl_device_type type; int index; } tl_device;   // index -1 = cpu
 #define TL_CPU_DEVICE ((tl_device){ TL_CPU, -1 })
-#line 150 "chapters/01-tensors/01-tensors.md"
-#line 182 "chapters/01-tensors/01-tensors.md"
+#line 317 "chapters/01-tensors/01-tensors.md"
+#line 349 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Shapes: passed by value, written inline with TL_SHAPE(2, 3).
 #define TL_MAX_DIMS 8
@@ -36,8 +36,8 @@ typedef struct { int ndim; int64_t d[TL_MAX_DIMS]; } tl_shape;
 #define TL_SHAPE(...) ((tl_shape){ (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)), { __VA_ARGS__ } })
 #define TL_SCALAR_SHAPE ((tl_shape){ 0, { 0 } })   // the shape of a 0-d tensor: torch.Size([])
 #define TL_DIMS TL_SHAPE            // the same thing used as a list of dimensions (permute)
-#line 151 "chapters/01-tensors/01-tensors.md"
-#line 194 "chapters/01-tensors/01-tensors.md"
+#line 318 "chapters/01-tensors/01-tensors.md"
+#line 361 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Storage and tensor.
 // A tensor is a view of a storage: element (i0, i1, ...) lives at
@@ -76,8 +76,8 @@ typedef struct tl_tensor {
 
 // the grad_fn name printed as grad_fn=<NAME> (chapter 03 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
-#line 152 "chapters/01-tensors/01-tensors.md"
-#line 564 "chapters/01-tensors/01-tensors.md"
+#line 319 "chapters/01-tensors/01-tensors.md"
+#line 731 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -98,8 +98,8 @@ tl_tensor *tl_retain(tl_tensor *t);          // +1 owner; returns t (NULL-safe)
 void       tl_release(tl_tensor *t);         // -1 owner; frees at 0 (NULL-safe)
 void      *tl_pool_adopt(void *malloced);    // free() it when the current pool pops; returns it
 int64_t    tl_live_tensors(void);            // tensors alive now, all threads (for leak tests)
-#line 153 "chapters/01-tensors/01-tensors.md"
-#line 774 "chapters/01-tensors/01-tensors.md"
+#line 320 "chapters/01-tensors/01-tensors.md"
+#line 941 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -126,8 +126,8 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
 #define TL_CHECK(x) __extension__ ({ __typeof__(x) tl_check_v_ = (x);                        \
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
-#line 154 "chapters/01-tensors/01-tensors.md"
-#line 891 "chapters/01-tensors/01-tensors.md"
+#line 321 "chapters/01-tensors/01-tensors.md"
+#line 1058 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -149,8 +149,8 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 // A trailing comma is fine, as in Python: "[1, 2, ]" is tensor([1, 2]).
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
-#line 155 "chapters/01-tensors/01-tensors.md"
-#line 1344 "chapters/01-tensors/01-tensors.md"
+#line 322 "chapters/01-tensors/01-tensors.md"
+#line 1511 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -165,8 +165,8 @@ tl_shape   tl_shape_of(const tl_tensor *t);
 tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if contiguous, else a copy
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
-#line 156 "chapters/01-tensors/01-tensors.md"
-#line 1534 "chapters/01-tensors/01-tensors.md"
+#line 323 "chapters/01-tensors/01-tensors.md"
+#line 1701 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
@@ -183,6 +183,6 @@ tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index);   // x[:, i] s
 tl_tensor *tl_index(const tl_tensor *t, int64_t index);             // x[i] == select(x, 0, i)
 #define TL_END INT64_MAX
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step); // x[a:b:c]
-#line 157 "chapters/01-tensors/01-tensors.md"
+#line 324 "chapters/01-tensors/01-tensors.md"
 
 #endif
