@@ -159,14 +159,16 @@ check_drift() {
 }
 
 run_labs_under_valgrind() {
-    local dir=$1 lab ok=0
+    local dir=$1 lab ok=0 log
     command -v valgrind >/dev/null || { say "valgrind is not installed"; return 1; }
+    mkdir -p "$dir/valgrind"
     for lab in "$dir"/labs/*; do
+        log="$dir/valgrind/$(basename "$lab").log"
         if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-                "$lab" >/dev/null 2>"$lab.valgrind"; then
+                "$lab" >/dev/null 2>"$log"; then
             say "valgrind clean: $lab"
         else
-            say "valgrind errors in $lab:"; cat "$lab.valgrind"; ok=1
+            say "valgrind errors in $lab:"; cat "$log"; ok=1
         fi
     done
     return $ok
@@ -196,6 +198,8 @@ cmd_test() {
     export TL_ROOT TL_BUILD="$dir"
     TL_ROOT=$(pwd)
 
+    run_check "incremental: a second build has nothing to do" make -q BUILD="$dir" SANITIZE="$sanitize" \
+        ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests
     local t lab name
     for t in "$dir"/tests/test_*; do
         [ -x "$t" ] && run_suite "$(basename "$t")" "$t"
@@ -230,7 +234,7 @@ cmd_default() {
     cmd_setup
     cmd_build
     make -s -j"$JOBS" ${TL_CUDA:+TL_CUDA=$TL_CUDA} book
-    say "Built: build/libtorchlet.so, $(ls build/labs | wc -l) labs."
+    say "Built: build/libtorchlet.so and $(ls labs/*.c | wc -l) labs."
     say "The book: $(pwd)/build/book/index.html"
     say "Run the first lab, a cell at a time: ./build.sh lab 01 --step"
 }
