@@ -81,7 +81,7 @@ $(BUILD)/out/%.txt: $(BUILD)/labs/% | $(BUILD)/out
 
 book: $(BUILD)/book/index.html
 $(BUILD)/book/index.html: $(OUTS) $(CHAPTERS) $(wildcard book/* chapters/*/*.svg chapters/*/*.png) \
-                          tools/weave.lua tools/weave.sh
+                          tools/weave.lua tools/weave.sh tools/literate.lua
 	@tools/weave.sh $(BUILD)
 
 $(BUILD)/obj $(BUILD)/labs $(BUILD)/tests $(BUILD)/out:

@@ -146,39 +146,9 @@ local function content_line(codeblock)
   return fence and fence + 1 or 1
 end
 
--- The title of the last `TL_CELL("title")` in a code block, or nil.
--- The title is a C string literal; its escapes \" and \\ are undone.
-local function cell_title(code)
-  local title
-  local from = 1
-  while true do
-    local _, open = code:find('TL_CELL%s*%(%s*"', from)
-    if not open then break end
-    local chars, i = {}, open + 1
-    while i <= #code do
-      local c = code:sub(i, i)
-      if c == "\\" then
-        table.insert(chars, code:sub(i + 1, i + 1))
-        i = i + 2
-      elseif c == '"' then
-        title = table.concat(chars)
-        break
-      else
-        table.insert(chars, c)
-        i = i + 1
-      end
-    end
-    from = i + 1
-  end
-  return title
-end
-
-local function has_class(codeblock, class)
-  for _, c in ipairs(codeblock.classes) do
-    if c == class then return true end
-  end
-  return false
-end
+-- cell_title(code), has_class(block, class): shared with tools/weave.lua
+local literate = dofile(pandoc.path.join({ pandoc.path.directory(PANDOC_SCRIPT_FILE), "literate.lua" }))
+local cell_title, has_class = literate.cell_title, literate.has_class
 
 -- One record per code block that matters to the tangler.
 --   kind   "code" (file= and/or #name, or a cell) or "output"
