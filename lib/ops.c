@@ -73,7 +73,7 @@ static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
 #line 2248 "chapters/01-tensors/01-tensors.md"
-#line 3092 "chapters/01-tensors/01-tensors.md"
+#line 3079 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -619,22 +619,9 @@ SCALAR_OP(tl_ge_scalar, OP_GE)
 #line 2257 "chapters/01-tensors/01-tensors.md"
 #line 2946 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
-// Unary ops: kernels for one input and an output of the same dtype.
-#define DEF_UNARY(NAME, T, EXPR)                                                   \
-    static void NAME##_contig(T *restrict o, const T *restrict in, int64_t n) {    \
-        SPLIT_LOOP(n, T x = in[i]; o[i] = (EXPR));                                 \
-    }                                                                              \
-    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
-        (void)ctx;                                                                 \
-        if (s[0] == (int64_t)sizeof(T) && s[1] == (int64_t)sizeof(T)) {            \
-            NAME##_contig((T *)d[0], (const T *)d[1], n);                          \
-        } else {                                                                   \
-            for (int64_t i = 0; i < n; i++) {                                      \
-                T x = AT(T, d[1], s[1], i);                                        \
-                AT(T, d[0], s[0], i) = (EXPR);                                     \
-            }                                                                      \
-        }                                                                          \
-    }
+// Unary ops: kernels for one input and an output of the same dtype, which makes each of them
+// a conversion kernel (DEF_CAST) from a dtype to itself.
+#define DEF_UNARY(NAME, T, EXPR) DEF_CAST(NAME, T, T, EXPR)
 
 DEF_UNARY(neg_i, int64_t, (int64_t)(0 - U64(x)))
 DEF_UNARY(neg_f, float, -x)
@@ -711,7 +698,7 @@ tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
 #line 2258 "chapters/01-tensors/01-tensors.md"
-#line 3214 "chapters/01-tensors/01-tensors.md"
+#line 3201 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -759,7 +746,7 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     return out;
 }
 #line 2259 "chapters/01-tensors/01-tensors.md"
-#line 3266 "chapters/01-tensors/01-tensors.md"
+#line 3253 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -806,7 +793,7 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     return out;
 }
 #line 2260 "chapters/01-tensors/01-tensors.md"
-#line 3317 "chapters/01-tensors/01-tensors.md"
+#line 3304 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -859,7 +846,7 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     return out;
 }
 #line 2261 "chapters/01-tensors/01-tensors.md"
-#line 3376 "chapters/01-tensors/01-tensors.md"
+#line 3363 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -973,7 +960,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     return out;
 }
 #line 2262 "chapters/01-tensors/01-tensors.md"
-#line 3542 "chapters/01-tensors/01-tensors.md"
+#line 3529 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1005,7 +992,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2263 "chapters/01-tensors/01-tensors.md"
-#line 3584 "chapters/01-tensors/01-tensors.md"
+#line 3571 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1112,7 +1099,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2264 "chapters/01-tensors/01-tensors.md"
-#line 3696 "chapters/01-tensors/01-tensors.md"
+#line 3683 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1203,7 +1190,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2265 "chapters/01-tensors/01-tensors.md"
-#line 3845 "chapters/01-tensors/01-tensors.md"
+#line 3832 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1285,7 +1272,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc) {
     return true;
 }
 #line 2266 "chapters/01-tensors/01-tensors.md"
-#line 3952 "chapters/01-tensors/01-tensors.md"
+#line 3939 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1368,7 +1355,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2267 "chapters/01-tensors/01-tensors.md"
-#line 4047 "chapters/01-tensors/01-tensors.md"
+#line 4034 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1427,7 +1414,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2268 "chapters/01-tensors/01-tensors.md"
-#line 4123 "chapters/01-tensors/01-tensors.md"
+#line 4110 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
