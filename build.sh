@@ -186,7 +186,7 @@ cmd_test() {
     cmd_setup
     run_check "drift: lib/ and labs/ are the chapters' code" check_drift
     [ "$failed" -eq 0 ] && make -s tangle   # never overwrite a hand edit
-    if ! { make_build "$dir" "$sanitize" && make -s BUILD="$dir" "$dir/tests/doctest"; }; then
+    if ! make_build "$dir" "$sanitize"; then
         say ""
         say "The build failed (the compiler's messages above name the chapter lines); no test ran."
         say "$passed passed, $((failed + 1)) failed"
