@@ -298,5 +298,14 @@ int main(int argc, char **argv) {
     const char *base = strrchr(lab_path, '/');
     char group[256];
     snprintf(group, sizeof group, "doctest %s", base ? base + 1 : lab_path);
-    return _cmocka_run_group_tests(group, tests, (size_t)nrecords + 1, NULL, NULL);
+    int failures = _cmocka_run_group_tests(group, tests, (size_t)nrecords + 1, NULL, NULL);
+
+    for (int i = 0; i < nrecords; i++) {
+        free((char *)tests[i + 1].name);
+        free(records[i].title), free(records[i].source), free(records[i].compare);
+        free(records[i].at), free(records[i].text);
+    }
+    for (int i = 0; i < ncells; i++) free(cells[i].title), free(cells[i].text);
+    free(tests), free(records), free(cells), free(expected), free(out);
+    return failures;
 }
