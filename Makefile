@@ -74,9 +74,13 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h
 $(BUILD)/tests/doctest: tools/doctest.c $(FLAGS_FILE) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lm
 
-# a lab's output, captured for the book (the doc test runs the labs itself)
+# a lab's output, captured for the book (the doc test runs the labs itself), and its figures:
+# every Graphviz file the lab wrote into $(BUILD)/out/NN-name/ becomes an SVG beside it
 $(BUILD)/out/%.txt: $(BUILD)/labs/% | $(BUILD)/out
-	@$< > $@.tmp 2>&1 || { echo "lab $* failed; its output is in $@.tmp" >&2; exit 1; }
+	@rm -rf $(BUILD)/out/$*
+	@TL_FIGURES=$(BUILD)/out/$* $< > $@.tmp 2>&1 || { echo "lab $* failed; its output is in $@.tmp" >&2; exit 1; }
+	@for f in $(BUILD)/out/$*/*.dot; do [ -e "$$f" ] || continue; \
+	    dot -Tsvg "$$f" -o "$${f%.dot}.svg" || exit 1; done
 	@mv $@.tmp $@
 
 book: $(BUILD)/book/index.html

@@ -1,14 +1,16 @@
 /* generated from chapters/00-setup/00-setup.md by tools/tangle.lua; edit the chapter, not this file */
-#line 315 "chapters/00-setup/00-setup.md"
+#line 321 "chapters/00-setup/00-setup.md"
 // lab.c — the cell runner behind every lab program.
 #define _POSIX_C_SOURCE 200809L
 #include "lab.h"
 #include "tensor.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#line 329 "chapters/00-setup/00-setup.md"
+#line 337 "chapters/00-setup/00-setup.md"
 // ----------------------------------------------------------------------------
 // the lab's state: its cells in reading order, the options, the pool of its tensors
 
@@ -30,8 +32,8 @@ static int cell_number(const tl_cell *cell) {
         if (cells[i] == cell) return i + 1;
     return 0;
 }
-#line 324 "chapters/00-setup/00-setup.md"
-#line 356 "chapters/00-setup/00-setup.md"
+#line 332 "chapters/00-setup/00-setup.md"
+#line 364 "chapters/00-setup/00-setup.md"
 // ----------------------------------------------------------------------------
 // options
 
@@ -84,8 +86,8 @@ void tl_lab_begin_(int argc, char **argv, const tl_cell *const *first, const tl_
     if (mode == RUN_LIST) { list_cells(); free(cells); exit(0); }
     lab_pool = tl_pool_push();
 }
-#line 325 "chapters/00-setup/00-setup.md"
-#line 416 "chapters/00-setup/00-setup.md"
+#line 333 "chapters/00-setup/00-setup.md"
+#line 424 "chapters/00-setup/00-setup.md"
 // ----------------------------------------------------------------------------
 // cells
 
@@ -121,6 +123,21 @@ void tl_cell_begin_(const tl_cell *cell) {
         while (c != '\n' && c != EOF) c = getchar();
     }
     header(k, cell);
+}
+
+FILE *tl_lab_figure(const char *filename) {
+    char dir[4096], path[4352];
+    const char *base = strrchr(program ? program : "lab", '/');
+    base = base ? base + 1 : (program ? program : "lab");
+    if (getenv("TL_FIGURES")) snprintf(dir, sizeof dir, "%s", getenv("TL_FIGURES"));
+    else snprintf(dir, sizeof dir, "build/out/%s", base);
+    for (char *p = dir + 1; *p; p++)      // mkdir -p
+        if (*p == '/') { *p = '\0'; mkdir(dir, 0777); *p = '/'; }
+    mkdir(dir, 0777);
+    snprintf(path, sizeof path, "%s/%s", dir, filename);
+    FILE *f = fopen(path, "w");
+    if (!f) fprintf(stderr, "%s: cannot write the figure %s: %s\n", program, path, strerror(errno));
+    return f;
 }
 
 int tl_lab_end(void) {
