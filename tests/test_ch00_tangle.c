@@ -5,7 +5,7 @@
 // folder standing in for the repository root) and checks what came out: the
 // tangled text with its #line directives, gcc's error positions, the error
 // messages, write-if-changed, and the expected-output files of lab cells.
-// A last test renders the fixture book with tools/weave.sh.
+// The last tests render the fixture book with tools/weave.sh.
 //
 // Build and run (from the repository root, or with TL_ROOT=/path/to/repo):
 //     gcc -std=c11 -Wall -Wextra tests/test_ch00_tangle.c -lcmocka -o build/test_ch00_tangle
@@ -544,6 +544,38 @@ static void test_weave_book(void **state) {
     assert_true(file_exists(dir, "build/book/style.css"));
 }
 
+// (10) figures drawn by a lab: ![caption](figure:NAME) comes from BUILD/out/NN-name/NAME;
+// a figure that was not drawn is a visible placeholder, not a broken image
+
+static void test_weave_lab_figure(void **state) {
+    const char *dir = *state;
+    write_file(dir, "chapters/02-g/02-g.md",
+        "# Graphs\n\n"
+        "![The drawn graph](figure:graph.svg)\n\n"
+        "![The other graph](figure:missing.svg)\n");
+    write_file(dir, "build/out/02-g/graph.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>drawn by the lab</title></svg>\n");
+    char cmd[PATH_MAX + 64], *out;
+    snprintf(cmd, sizeof cmd, "'%s/tools/weave.sh' build", repo_root);
+    assert_int_equal(run_in(dir, cmd, &out), 0);
+    assert_contains(out, "missing.svg was not drawn");          // a warning names the figure
+    free(out);
+
+    char *page = read_file(dir, "build/book/02-g.html");
+    assert_non_null(page);
+    assert_contains(page, "src=\"02-g/graph.svg\"");
+    assert_contains(page, "The drawn graph");
+    assert_null(strstr(page, "figure:"));                       // no src is left unresolved
+    assert_null(strstr(page, "missing.svg\""));                 // no broken <img> for it
+    assert_contains(page, "figure not drawn: run the lab");
+    assert_contains(page, "The other graph");                   // the placeholder keeps the caption
+    free(page);
+    char *copied = read_file(dir, "build/book/02-g/graph.svg");
+    assert_non_null(copied);
+    assert_contains(copied, "drawn by the lab");
+    free(copied);
+}
+
 // ----------------------------------------------------------------------------
 
 int main(void) {
@@ -559,6 +591,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_expected_output_extraction, make_tempdir, remove_tempdir),
         cmocka_unit_test_setup_teardown(test_output_without_cell, make_tempdir, remove_tempdir),
         cmocka_unit_test_setup_teardown(test_weave_book, make_tempdir, remove_tempdir),
+        cmocka_unit_test_setup_teardown(test_weave_lab_figure, make_tempdir, remove_tempdir),
     };
     return cmocka_run_group_tests_name("ch00_tangle", tests, NULL, NULL);
 }

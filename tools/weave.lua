@@ -31,6 +31,11 @@ What the weaver adds to each page:
   with a caption saying where the expected text comes from; a lab that was not
   run shows the expected text marked "not run";
 - figures (relative image paths beside the chapter) are copied to BOOK/NN-name/;
+- figures drawn by the chapter's lab, written `![caption](figure:NAME.svg)`, are
+  taken from OUTPUTS_DIR/NN-name/NAME.svg (where the build renders the lab's
+  Graphviz files) and copied to BOOK/NN-name/; a figure the lab has not drawn
+  becomes a visible placeholder "figure not drawn: run the lab", never a broken
+  image;
 - links to another chapter's .md become links to its page.
 Nothing is loaded from the network: the CSS is a local file, math is MathML and
 the code is highlighted by pandoc itself.
@@ -282,6 +287,36 @@ local function copy_figure(src, chapter, book_dir)
   return new_src
 end
 
+-- A figure drawn by the chapter's lab, ![caption](figure:NAME): the file
+-- OUTPUTS_DIR/NN-name/NAME is copied to BOOK/NN-name/NAME and the image points
+-- there. Without the file (the lab was not run, or did not draw it) the image
+-- becomes a visible placeholder with the caption, never a broken image.
+local function lab_figure(img, name, chapter, options)
+  local data
+  if name:match("^[%w_.-]+$") and not name:match("^%.") then
+    data = read_file(pandoc.path.join{ options.outputs_dir, chapter.stem, name })
+  else
+    warn(chapter.path .. ": figure:" .. name .. " must be a plain file name (no folders)")
+  end
+  if not data then
+    local lab = chapter.stem:match("^(%d+)") or chapter.stem
+    warn(chapter.path .. ": figure " .. name .. " was not drawn; run the lab (./build.sh lab " .. lab .. ")")
+    -- raw HTML for the notice, so that the writer never breaks its words over two lines
+    local text = { pandoc.RawInline("html", "<strong>figure not drawn: run the lab</strong>"),
+                   pandoc.Str(" (" .. name .. ", drawn by build/labs/" .. chapter.stem .. ")") }
+    if #img.caption > 0 then
+      table.insert(text, pandoc.Str(": "))
+      for _, inline in ipairs(img.caption) do table.insert(text, inline) end
+    end
+    return pandoc.Span(text, { class = "figure-missing",
+      style = "display: block; border: 1px dashed #b85450; padding: 0.6em 1em; color: #7a3b37" })
+  end
+  local new_src = chapter.stem .. "/" .. name
+  write_file(pandoc.path.join{ options.book_dir, new_src }, data)
+  img.src = new_src
+  return img
+end
+
 -- Renders a chapter page and returns its HTML.
 local function render_chapter(chapter, index, chapters, chunks, options)
   local refs = {}
@@ -303,6 +338,8 @@ local function render_chapter(chapter, index, chapters, chunks, options)
       return cb
     end,
     Image = function(img)
+      local drawn = img.src:match("^figure:(.*)$")
+      if drawn then return lab_figure(img, drawn, chapter, options) end
       img.src = copy_figure(img.src, chapter, options.book_dir)
       return img
     end,
