@@ -1,8 +1,9 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2226 "chapters/01-tensors/01-tensors.md"
+#line 2250 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
-// reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm).
+// reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
+// at the end, chapter 03's in-place ops and the local gradient rules of all of them.
 //
 // Every operation follows one recipe:
 //   1. check the arguments and word every error exactly as PyTorch does;
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2407 "chapters/01-tensors/01-tensors.md"
+#line 2434 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -72,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2248 "chapters/01-tensors/01-tensors.md"
-#line 3079 "chapters/01-tensors/01-tensors.md"
+#line 2273 "chapters/01-tensors/01-tensors.md"
+#line 3108 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -137,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2249 "chapters/01-tensors/01-tensors.md"
-#line 2351 "chapters/01-tensors/01-tensors.md"
+#line 2274 "chapters/01-tensors/01-tensors.md"
+#line 2378 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -187,8 +188,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2250 "chapters/01-tensors/01-tensors.md"
-#line 2302 "chapters/01-tensors/01-tensors.md"
+#line 2275 "chapters/01-tensors/01-tensors.md"
+#line 2329 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -210,8 +211,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2251 "chapters/01-tensors/01-tensors.md"
-#line 2481 "chapters/01-tensors/01-tensors.md"
+#line 2276 "chapters/01-tensors/01-tensors.md"
+#line 2508 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -291,8 +292,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2252 "chapters/01-tensors/01-tensors.md"
-#line 2578 "chapters/01-tensors/01-tensors.md"
+#line 2277 "chapters/01-tensors/01-tensors.md"
+#line 2605 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -307,8 +308,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2253 "chapters/01-tensors/01-tensors.md"
-#line 2714 "chapters/01-tensors/01-tensors.md"
+#line 2278 "chapters/01-tensors/01-tensors.md"
+#line 2741 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -388,8 +389,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2254 "chapters/01-tensors/01-tensors.md"
-#line 2602 "chapters/01-tensors/01-tensors.md"
+#line 2279 "chapters/01-tensors/01-tensors.md"
+#line 2629 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -489,8 +490,26 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2255 "chapters/01-tensors/01-tensors.md"
-#line 2805 "chapters/01-tensors/01-tensors.md"
+#line 2280 "chapters/01-tensors/01-tensors.md"
+#line 698 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Recording (chapter 03): the hooks in the ops below call these; they are defined, with
+// the local rules, at the end of the file.
+#include "autograd.h"
+static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
+static void record_unary(int op, tl_tensor *out, const tl_tensor *t);
+static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b);
+static void record_masked_select(tl_tensor *out, const tl_tensor *t, const tl_tensor *mask);
+static void record_index_select(tl_tensor *out, const tl_tensor *t, int dim, const tl_tensor *index);
+static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n, int dim);
+static void record_sum(int kind, tl_tensor *out, const tl_tensor *t, int dim, bool whole, bool keepdim, int64_t n);
+static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t, int dim, bool whole, bool keepdim,
+                        bool is_min);
+static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
+static const char *matmul_name(int da, int db);
+static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
+#line 2281 "chapters/01-tensors/01-tensors.md"
+#line 2832 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -552,6 +571,9 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
+#line 823 "chapters/03-autograd/03-autograd.md"
+    if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
+#line 2894 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -568,8 +590,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2256 "chapters/01-tensors/01-tensors.md"
-#line 2890 "chapters/01-tensors/01-tensors.md"
+#line 2282 "chapters/01-tensors/01-tensors.md"
+#line 2918 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -616,8 +638,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2257 "chapters/01-tensors/01-tensors.md"
-#line 2946 "chapters/01-tensors/01-tensors.md"
+#line 2283 "chapters/01-tensors/01-tensors.md"
+#line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -686,6 +708,9 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
+#line 893 "chapters/03-autograd/03-autograd.md"
+    if (out) record_unary(op, out, t);       // chapter 03
+#line 3043 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -697,8 +722,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2258 "chapters/01-tensors/01-tensors.md"
-#line 3201 "chapters/01-tensors/01-tensors.md"
+#line 2284 "chapters/01-tensors/01-tensors.md"
+#line 3230 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -743,10 +768,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
+#line 1013 "chapters/03-autograd/03-autograd.md"
+    if (out) record_where(out, cond, a, b);               // chapter 03
+#line 3275 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2259 "chapters/01-tensors/01-tensors.md"
-#line 3253 "chapters/01-tensors/01-tensors.md"
+#line 2285 "chapters/01-tensors/01-tensors.md"
+#line 3283 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -790,10 +818,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
+#line 1017 "chapters/03-autograd/03-autograd.md"
+    record_masked_select(out, t, mask);                   // chapter 03
+#line 3327 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2260 "chapters/01-tensors/01-tensors.md"
-#line 3304 "chapters/01-tensors/01-tensors.md"
+#line 2286 "chapters/01-tensors/01-tensors.md"
+#line 3335 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -834,19 +865,20 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     if (t->ndim) s.d[dim] = n;
     tl_tensor *out = tl_empty(s, t->dtype);
     if (!out) return NULL;
-    if (t->ndim == 0) {  // a 0-d tensor: index 0 is the tensor itself
-        memcpy(tensor_data(out), tensor_data(t), tl_dtype_size(t->dtype));
-        return out;
-    }
     view vt = view_of(t), vo = view_of(out);
-    for (int64_t j = 0; j < n; j++) {
+    if (t->ndim == 0)    // a 0-d tensor: index 0 is the tensor itself
+        memcpy(tensor_data(out), tensor_data(t), tl_dtype_size(t->dtype));
+    for (int64_t j = 0; j < n && t->ndim > 0; j++) {
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
+#line 1021 "chapters/03-autograd/03-autograd.md"
+    record_index_select(out, t, dim, index);              // chapter 03
+#line 3383 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2261 "chapters/01-tensors/01-tensors.md"
-#line 3363 "chapters/01-tensors/01-tensors.md"
+#line 2287 "chapters/01-tensors/01-tensors.md"
+#line 3393 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -916,6 +948,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
     free(vs);
+#line 1025 "chapters/03-autograd/03-autograd.md"
+    if (out) record_join(false, out, ts, n, dim);         // chapter 03
+#line 3463 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -957,10 +992,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
     free(vs);
+#line 1029 "chapters/03-autograd/03-autograd.md"
+    if (out) record_join(true, out, ts, n, dim);          // chapter 03
+#line 3505 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2262 "chapters/01-tensors/01-tensors.md"
-#line 3529 "chapters/01-tensors/01-tensors.md"
+#line 2288 "chapters/01-tensors/01-tensors.md"
+#line 3561 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -991,8 +1029,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2263 "chapters/01-tensors/01-tensors.md"
-#line 3571 "chapters/01-tensors/01-tensors.md"
+#line 2289 "chapters/01-tensors/01-tensors.md"
+#line 3603 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1089,6 +1127,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
+#line 1136 "chapters/03-autograd/03-autograd.md"
+    if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
+#line 3700 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1098,8 +1139,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2264 "chapters/01-tensors/01-tensors.md"
-#line 3683 "chapters/01-tensors/01-tensors.md"
+#line 2290 "chapters/01-tensors/01-tensors.md"
+#line 3716 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1161,6 +1202,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
+#line 1140 "chapters/03-autograd/03-autograd.md"
+    if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
+#line 3778 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1173,6 +1217,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
+#line 1144 "chapters/03-autograd/03-autograd.md"
+    if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
+#line 3791 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1189,8 +1236,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2265 "chapters/01-tensors/01-tensors.md"
-#line 3832 "chapters/01-tensors/01-tensors.md"
+#line 2291 "chapters/01-tensors/01-tensors.md"
+#line 3867 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1222,19 +1269,20 @@ static bool blas_operand(const view *v, view *out, void **scratch, CBLAS_TRANSPO
     return blas_layout(out, trans, ld);
 }
 
-static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc) {
+// accumulate: C += A @ B instead of C = A @ B (BLAS's beta = 1; addmm uses it)
+static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accumulate) {
     int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
     tl_dtype dt = a->dtype;
     size_t es = tl_dtype_size(dt);
     if (m == 0 || n == 0) return true;
     if (k == 0) {  // an empty sum is 0
-        for (int64_t i = 0; i < m; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
+        for (int64_t i = 0; i < m && !accumulate; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
         return true;
     }
     if (dt == TL_INT64) {  // i-k-j: the inner loop runs along a row of B and a row of C
         for (int64_t i = 0; i < m; i++) {
             uint64_t *crow = (uint64_t *)(c + i * ldc * (int64_t)es);
-            for (int64_t j = 0; j < n; j++) crow[j] = 0;
+            for (int64_t j = 0; j < n && !accumulate; j++) crow[j] = 0;
             for (int64_t p = 0; p < k; p++) {
                 uint64_t aip = (uint64_t)AT(int64_t, a->data, 8, i * a->stride[0] + p * a->stride[1]);
                 const char *brow = b->data + p * b->stride[0] * 8;
@@ -1263,16 +1311,16 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc) {
     }
     if (dt == TL_FLOAT32)
         cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, (const float *)A.data, (int)lda,
-                    (const float *)B.data, (int)ldb, 0.0f, (float *)c, (int)ldc);
+                    (const float *)B.data, (int)ldb, accumulate ? 1.0f : 0.0f, (float *)c, (int)ldc);
     else
         cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, (const double *)A.data, (int)lda,
-                    (const double *)B.data, (int)ldb, 0.0, (double *)c, (int)ldc);
+                    (const double *)B.data, (int)ldb, accumulate ? 1.0 : 0.0, (double *)c, (int)ldc);
     free(sa);
     free(sb);
     return true;
 }
-#line 2266 "chapters/01-tensors/01-tensors.md"
-#line 3939 "chapters/01-tensors/01-tensors.md"
+#line 2292 "chapters/01-tensors/01-tensors.md"
+#line 3975 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1305,7 +1353,7 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
     view a2 = { a->data, a->dtype, 2, { m, a->shape[a->ndim - 1] }, { a->stride[a->ndim - 2], a->stride[a->ndim - 1] } };
     view b2 = { b->data, b->dtype, 2, { b->shape[b->ndim - 2], n }, { b->stride[b->ndim - 2], b->stride[b->ndim - 1] } };
     // b has no batch dims and a's fold into its rows: ONE gemm of (batch*m, k) @ (k, n)
-    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, n);
+    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, n, false);
     // otherwise one gemm per batch; a broadcast batch dim has stride 0
     int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
     for (int d = 0; d < nb; d++) {
@@ -1323,7 +1371,7 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
         view ai = a2, bj = b2;
         ai.data = a->data + oa * (int64_t)es;
         bj.data = b->data + ob * (int64_t)es;
-        if (!gemm2d(&ai, &bj, c + bi * m * n * (int64_t)es, n)) return false;
+        if (!gemm2d(&ai, &bj, c + bi * m * n * (int64_t)es, n, false)) return false;
         for (int d = nb - 1; d >= 0; d--) {  // next batch index
             if (++idx[d] < bshape[d]) break;
             idx[d] = 0;
@@ -1354,8 +1402,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
-#line 2267 "chapters/01-tensors/01-tensors.md"
-#line 4034 "chapters/01-tensors/01-tensors.md"
+#line 2293 "chapters/01-tensors/01-tensors.md"
+#line 4070 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1413,8 +1461,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2268 "chapters/01-tensors/01-tensors.md"
-#line 4110 "chapters/01-tensors/01-tensors.md"
+#line 2294 "chapters/01-tensors/01-tensors.md"
+#line 4149 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1423,7 +1471,11 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (a->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "self must be a matrix"); return NULL; }
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
-    return matmul_run(a, b, 0, NULL);
+    tl_tensor *out = matmul_run(a, b, 0, NULL);
+#line 1228 "chapters/03-autograd/03-autograd.md"
+    if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
+#line 4159 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
@@ -1431,10 +1483,14 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (a->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch1 must be a 3D tensor"); return NULL; }
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
-    return matmul_run(a, b, 1, a->shape);
+    tl_tensor *out = matmul_run(a, b, 1, a->shape);
+#line 1232 "chapters/03-autograd/03-autograd.md"
+    if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
+#line 4169 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
-tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
+static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
     if (!a || !b) return NULL;
     int da = a->ndim, db = b->ndim;
     if (da == 0 || db == 0) {
@@ -1481,4 +1537,527 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     int64_t batch = shape_numel(nb, bshape);
     if (!check_bmm(a->dtype, b->dtype, batch, k, batch, b->shape[db - 2])) return NULL;
     return matmul_run(a, b, nb, bshape);
+}
+
+tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
+    tl_tensor *out = matmul_forward(a, b);
+#line 1236 "chapters/03-autograd/03-autograd.md"
+    if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
+#line 4224 "chapters/01-tensors/01-tensors.md"
+    return out;
+}
+#line 4262 "chapters/01-tensors/01-tensors.md"
+
+// bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
+static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
+    static const char *type_names[] = { "torch.BoolTensor", "torch.LongTensor", "torch.FloatTensor",
+                                        "torch.DoubleTensor" };
+    int64_t target[2] = { m, n };
+    char bs[TL_MAX_DIMS * 24], ts[64];
+    if (bias->ndim > 2) {
+        tl_error_set(TL_RUNTIME_ERROR, "expand(%s{%s}, size=%s): the number of sizes provided (2) must be greater "
+                     "or equal to the number of dimensions in the tensor (%d)", type_names[bias->dtype],
+                     shape_str(bs, sizeof bs, bias->ndim, bias->shape), shape_str(ts, sizeof ts, 2, target),
+                     bias->ndim);
+        return false;
+    }
+    for (int i = 1, j = bias->ndim - 1; j >= 0; i--, j--) {
+        if (bias->shape[j] != 1 && bias->shape[j] != target[i]) {
+            tl_error_set(TL_RUNTIME_ERROR, "The expanded size of the tensor (%lld) must match the existing size "
+                         "(%lld) at non-singleton dimension %d.  Target sizes: %s.  Tensor sizes: %s",
+                         (long long)target[i], (long long)bias->shape[j], i, shape_str(ts, sizeof ts, 2, target),
+                         shape_str(bs, sizeof bs, bias->ndim, bias->shape));
+            return false;
+        }
+    }
+    return true;
+}
+
+tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
+    if (!bias || !a || !b) return NULL;
+    if (a->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat1 must be a matrix, got %d-D tensor", a->ndim); return NULL; }
+    if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix, got %d-D tensor", b->ndim); return NULL; }
+    if (bias->dtype != b->dtype) {
+        tl_error_set(TL_RUNTIME_ERROR, "self and mat2 must have the same dtype");
+        return NULL;
+    }
+    int64_t m = a->shape[0], n = b->shape[1];
+    if (!check_addmm_bias(bias, m, n) || !check_mm(a, b, m, a->shape[1])) return NULL;
+    tl_tensor *out = tl_empty(TL_SHAPE(m, n), a->dtype);
+    if (!out) return NULL;
+    view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
+    copy_view(&vo, &vbias);                                   // out = bias, in every row
+    if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
+#line 1240 "chapters/03-autograd/03-autograd.md"
+    record_addmm(out, bias, a, b);                         // chapter 03
+#line 4304 "chapters/01-tensors/01-tensors.md"
+    return out;
+}
+#line 2295 "chapters/01-tensors/01-tensors.md"
+#line 576 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
+
+#define DEF_ACC(NAME, T)                                                           \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        (void)ctx;                                                                 \
+        for (int64_t i = 0; i < n; i++) AT(T, d[0], s[0], i) += AT(T, d[1], s[1], i); \
+    }
+DEF_ACC(acc_i, int64_t)
+DEF_ACC(acc_f, float)
+DEF_ACC(acc_d, double)
+static void acc_b(char **d, const int64_t *s, int64_t n, void *ctx) {   // bool + bool is "or"
+    (void)ctx;
+    for (int64_t i = 0; i < n; i++) AT(bool, d[0], s[0], i) |= AT(bool, d[1], s[1], i);
+}
+static const row_kernel acc_kernels[4] = { acc_b, acc_i, acc_f, acc_d };
+
+static bool inplace_allowed(const tl_tensor *dst) {
+    if (!dst->requires_grad || !tl_grad_enabled()) return true;
+    if (!dst->grad_fn)
+        tl_error_set(TL_RUNTIME_ERROR, "a leaf Variable that requires grad is being used in an in-place operation.");
+    else
+        tl_error_set(TL_RUNTIME_ERROR, "Torchlet does not record in-place operations: this tensor is part of a "
+                     "graph (use an out-of-place operation, or work on a detached tensor)");
+    return false;
+}
+
+// src must broadcast to exactly dst's shape
+static bool inplace_shapes(const tl_tensor *dst, const tl_tensor *src) {
+    int nd;
+    int64_t shape[TL_MAX_DIMS];
+    if (!broadcast_shapes(dst->ndim, dst->shape, src->ndim, src->shape, &nd, shape)) return false;
+    bool same = nd == dst->ndim;
+    for (int i = 0; same && i < nd; i++) same = shape[i] == dst->shape[i];
+    if (!same) {
+        char a[TL_MAX_DIMS * 24], b[TL_MAX_DIMS * 24];
+        tl_error_set(TL_RUNTIME_ERROR, "output with shape %s doesn't match the broadcast shape %s",
+                     shape_str(a, sizeof a, dst->ndim, dst->shape), shape_str(b, sizeof b, nd, shape));
+        return false;
+    }
+    return true;
+}
+
+// walk the shape (ndim, shape) with dst and src broadcast to it; kernel(dst, src_converted)
+static bool inplace_run(row_kernel kernel, const tl_tensor *dst, const tl_tensor *src, int ndim,
+                        const int64_t *shape) {
+    view vs = view_of(src), cs;
+    void *scratch;
+    if (!materialize(&vs, dst->dtype, false, &cs, &scratch)) return false;
+    view ops[2] = { view_of(dst), cs };
+    iter it;
+    iter_init(&it, ndim, shape, 2, ops);
+    iter_run(&it, kernel, NULL);
+    free(scratch);
+    return true;
+}
+
+tl_tensor *tl_copy_(tl_tensor *dst, const tl_tensor *src) {
+    if (!dst || !src) return NULL;
+    if (!inplace_allowed(dst) || !inplace_shapes(dst, src)) return NULL;
+    return inplace_run(cast_kernels[dst->dtype][dst->dtype], dst, src, dst->ndim, dst->shape) ? dst : NULL;
+}
+
+tl_tensor *tl_add_(tl_tensor *dst, const tl_tensor *src) {
+    if (!dst || !src) return NULL;
+    if (!inplace_allowed(dst)) return NULL;
+    tl_dtype rt = tl_result_type(dst, src);
+    if ((tl_dtype_is_floating(rt) && !tl_dtype_is_floating(dst->dtype)) || (rt != TL_BOOL && dst->dtype == TL_BOOL)) {
+        tl_error_set(TL_RUNTIME_ERROR, "result type %s can't be cast to the desired output type %s",
+                     scalar_type_name(rt), scalar_type_name(dst->dtype));
+        return NULL;
+    }
+    if (!inplace_shapes(dst, src)) return NULL;
+    return inplace_run(acc_kernels[dst->dtype], dst, src, dst->ndim, dst->shape) ? dst : NULL;
+}
+
+static void sum_to_size_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_expand(g, node->input_shape[0]);
+}
+
+tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
+    if (!t) return NULL;
+    // shape must expand to t's shape: fewer or equal dims, each equal or 1
+    bool ok = shape.ndim >= 0 && shape.ndim <= t->ndim;
+    for (int i = 0; ok && i < shape.ndim; i++) {
+        int64_t want = shape.d[shape.ndim - 1 - i], have = t->shape[t->ndim - 1 - i];
+        ok = want == have || want == 1;
+    }
+    if (!ok) {
+        char a[TL_MAX_DIMS * 24], b[TL_MAX_DIMS * 24];
+        tl_error_set(TL_RUNTIME_ERROR, "size {%s} is not expandable to size {%s}.",
+                     shape_str(a, sizeof a, shape.ndim < 0 ? 0 : shape.ndim, shape.d),
+                     shape_str(b, sizeof b, t->ndim, t->shape));
+        return NULL;
+    }
+    tl_tensor *out = tl_zeros(shape, t->dtype);
+    if (!out || !inplace_run(acc_kernels[t->dtype], out, t, t->ndim, t->shape)) return NULL;
+    // PyTorch sums with keepdim, then views away the leading dims: its grad_fn says which
+    tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
+    return out;
+}
+#line 737 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Local rules of the binary element-wise ops (chapter 03)
+
+// keep operand t of a recorded op: a tensor as it is; a wrapped Python number (which may
+// live on the caller's stack) as a copy
+static void save_operand(tl_node *node, const tl_tensor *t) {
+    if (!t->wrapped_number) { tl_node_save(node, t); return; }
+    double v = tl_item(t);
+    tl_node_save(node, tl_dtype_is_floating(t->dtype) ? tl_number(v) : tl_int((int64_t)v));
+}
+
+static void add_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = grads[1] = (tl_tensor *)g;
+}
+
+static void sub_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = (tl_tensor *)g;
+    if (node->needs_grad[1]) grads[1] = tl_neg(g);
+}
+
+static void mul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1];
+    if (node->needs_grad[0]) grads[0] = tl_mul(g, b);
+    if (node->needs_grad[1]) grads[1] = tl_mul(g, a);
+}
+
+static void div_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1];
+    if (node->needs_grad[0]) grads[0] = tl_div(g, b);
+    if (node->needs_grad[1]) grads[1] = tl_neg(tl_div(tl_mul(g, a), tl_mul(b, b)));
+}
+
+// a ** e, e a number: g * e * a^(e-1) (0 when e == 0)
+static void pow_scalar_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0];
+    double e = tl_item(node->saved[1]);
+    grads[0] = e == 0 ? tl_zeros_like(g) : tl_mul(tl_mul_scalar(g, e), tl_pow_scalar(a, e - 1));
+}
+
+// a ** b, b a tensor
+static void pow_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1], *y = node->saved[2];
+    if (node->needs_grad[0]) grads[0] = tl_mul(tl_mul(g, b), tl_pow(a, tl_sub_scalar(b, 1)));
+    if (node->needs_grad[1]) {
+        tl_tensor *d = tl_mul(tl_mul(g, y), tl_log(a));
+        // where a == 0 and b >= 0 the limit is 0, not 0 * -inf
+        tl_tensor *zero_base = tl_mul(tl_eq_scalar(a, 0), tl_ge_scalar(b, 0));
+        grads[1] = tl_where(zero_base, tl_number(0), d);
+    }
+}
+
+// maximum/minimum: the gradient goes to the winner; a tie splits it in halves
+static void best_of_two_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1];
+    bool is_max = node->ints[0];
+    tl_tensor *half = tl_div_scalar(g, 2), *zero = tl_number(0);
+    tl_tensor *a_wins = is_max ? tl_gt(a, b) : tl_lt(a, b), *b_wins = is_max ? tl_lt(a, b) : tl_gt(a, b);
+    tl_tensor *tie = tl_eq(a, b);
+    if (node->needs_grad[0]) grads[0] = tl_where(a_wins, g, tl_where(tie, half, zero));
+    if (node->needs_grad[1]) grads[1] = tl_where(b_wins, g, tl_where(tie, half, zero));
+}
+
+static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, const tl_tensor *b) {
+    static const char *const names[] = { [OP_ADD] = "AddBackward0", [OP_SUB] = "SubBackward0",
+        [OP_MUL] = "MulBackward0", [OP_DIV] = "DivBackward0", [OP_POW] = "PowBackward0",
+        [OP_MAX] = "MaximumBackward0", [OP_MIN] = "MinimumBackward0" };
+    static const tl_backward_fn rules[] = { [OP_ADD] = add_backward, [OP_SUB] = sub_backward,
+        [OP_MUL] = mul_backward, [OP_DIV] = div_backward, [OP_POW] = pow_scalar_backward,
+        [OP_MAX] = best_of_two_backward, [OP_MIN] = best_of_two_backward };
+    if (op >= OP_EQ) return;                        // comparisons: bool results
+    bool tensor_exponent = op == OP_POW && !b->wrapped_number;
+    tl_node *node = tl_record(tensor_exponent ? "PowBackward1" : names[op], tensor_exponent ? pow_backward : rules[op],
+                              out, (const tl_tensor *[]){ a, b }, 2);
+    if (!node) return;
+    node->ints[0] = op == OP_MAX;
+    if (op == OP_ADD || op == OP_SUB) return;       // their rules need no values
+    save_operand(node, a);
+    save_operand(node, b);
+    if (tensor_exponent) tl_node_save(node, out);
+}
+#line 845 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
+DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
+DEF_BINARY(abs_bw_d, double, double, b > 0 ? a : b < 0 ? -a : 0.0)
+DEF_BINARY(log_bw_f, float, float, a / b)
+DEF_BINARY(log_bw_d, double, double, a / b)
+DEF_BINARY(sqrt_bw_f, float, float, a / (2 * b))
+DEF_BINARY(sqrt_bw_d, double, double, a / (2 * b))
+DEF_BINARY(sigmoid_bw_f, float, float, a * b * (1 - b))
+DEF_BINARY(sigmoid_bw_d, double, double, a * b * (1 - b))
+DEF_BINARY(tanh_bw_f, float, float, a * (1 - b * b))
+DEF_BINARY(tanh_bw_d, double, double, a * (1 - b * b))
+DEF_BINARY(relu_bw_f, float, float, b > 0 ? a : 0.0f)
+DEF_BINARY(relu_bw_d, double, double, b > 0 ? a : 0.0)
+
+// [op][0: float32, 1: float64]; exp's rule is g * y, the product kernel
+static const row_kernel unary_backward_kernels[U_COUNT][2] = {
+    [U_ABS] = { abs_bw_f, abs_bw_d }, [U_EXP] = { mul_f, mul_d }, [U_LOG] = { log_bw_f, log_bw_d },
+    [U_SQRT] = { sqrt_bw_f, sqrt_bw_d }, [U_SIGMOID] = { sigmoid_bw_f, sigmoid_bw_d },
+    [U_TANH] = { tanh_bw_f, tanh_bw_d }, [U_RELU] = { relu_bw_f, relu_bw_d },
+};
+
+static void unary_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    unary_op op = (unary_op)node->ints[0];
+    if (op == U_NEG) { grads[0] = tl_neg(g); return; }
+    const tl_tensor *s = node->saved[0];            // x or y, g's shape and dtype
+    tl_tensor *out = tl_empty(tl_shape_of(g), g->dtype);
+    if (!out) return;
+    view ops[3] = { view_of(out), view_of(g), view_of(s) };
+    iter it;
+    iter_init(&it, g->ndim, g->shape, 3, ops);
+    iter_run(&it, unary_backward_kernels[op][g->dtype == TL_FLOAT64], NULL);
+    grads[0] = out;
+}
+
+static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
+    static const char *const names[U_COUNT] = { [U_NEG] = "NegBackward0", [U_ABS] = "AbsBackward0",
+        [U_RELU] = "ReluBackward0", [U_EXP] = "ExpBackward0", [U_LOG] = "LogBackward0",
+        [U_SQRT] = "SqrtBackward0", [U_SIGMOID] = "SigmoidBackward0", [U_TANH] = "TanhBackward0" };
+    tl_node *node = tl_record(names[op], unary_backward, out, &t, 1);
+    if (!node) return;
+    node->ints[0] = op;
+    if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
+    else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
+}
+#line 907 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Local rules of where, masked_select, index_select, cat, stack (chapter 03)
+static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *cond = node->saved[0];
+    tl_tensor *zero = tl_number(0);
+    if (node->needs_grad[1]) grads[1] = tl_where(cond, g, zero);
+    if (node->needs_grad[2]) grads[2] = tl_where(cond, zero, g);
+}
+
+// masked_select's reverse: the elements of g, in order, go where the mask is true
+#define DEF_UNSELECT(NAME, T)                                                      \
+    static void NAME(char **d, const int64_t *s, int64_t n, void *ctx) {           \
+        const T **src = (const T **)ctx;                                           \
+        for (int64_t i = 0; i < n; i++)                                            \
+            if (AT(bool, d[1], s[1], i)) AT(T, d[0], s[0], i) = *(*src)++;         \
+    }
+DEF_UNSELECT(unselect_f, float)
+DEF_UNSELECT(unselect_d, double)
+
+static void masked_select_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *mask = node->saved[0];
+    tl_shape in = node->input_shape[0];
+    int nd;
+    int64_t shape[TL_MAX_DIMS];
+    broadcast_shapes(mask->ndim, mask->shape, in.ndim, in.d, &nd, shape);   // checked in the forward
+    tl_shape s = { nd, { 0 } };
+    for (int i = 0; i < nd; i++) s.d[i] = shape[i];
+    tl_tensor *out = tl_zeros(s, g->dtype), *gc = tl_contiguous(g);
+    if (!out || !gc) return;
+    const void *cursor = tensor_data(gc);
+    view ops[2] = { view_of(out), view_of(mask) };
+    iter it;
+    iter_init(&it, nd, shape, 2, ops);
+    iter_run(&it, g->dtype == TL_FLOAT64 ? unselect_d : unselect_f, &cursor);
+    grads[0] = out;                                 // the engine sums it back to the input's shape
+}
+
+static void index_select_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *index = node->saved[0];
+    int dim = (int)node->ints[0];
+    if (node->input_shape[0].ndim == 0) { grads[0] = (tl_tensor *)g; return; }   // a 0-d input
+    tl_tensor *out = tl_zeros(node->input_shape[0], g->dtype);
+    if (!out) return;
+    view vo = view_of(out), vg = view_of(g), vi = view_of(index);
+    int64_t n = index->ndim ? index->shape[0] : 1, istride = index->ndim ? vi.stride[0] : 0;
+    const int64_t *idx = (const int64_t *)vi.data;
+    for (int64_t j = 0; j < n; j++) {              // out[..., idx[j], ...] += g[..., j, ...]
+        view dst = view_select(&vo, dim, idx[j * istride]), src = view_select(&vg, dim, j);
+        iter it;
+        view ops[2] = { dst, src };
+        iter_init(&it, dst.ndim, dst.shape, 2, ops);
+        iter_run(&it, acc_kernels[g->dtype], NULL);
+    }
+    grads[0] = out;
+}
+
+static void cat_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    int dim = (int)node->ints[0];
+    int64_t offset = 0;
+    for (int i = 0; i < node->ninputs; i++) {
+        tl_shape s = node->input_shape[i];
+        bool skipped = s.ndim == 1 && s.d[0] == 0;  // cat ignores a 1-D empty tensor
+        int64_t size = skipped ? 0 : s.d[dim];
+        if (node->needs_grad[i])
+            grads[i] = skipped ? tl_zeros(s, g->dtype) : tl_slice(g, dim, offset, offset + size, 1);
+        offset += size;
+    }
+}
+
+static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    for (int i = 0; i < node->ninputs; i++)
+        if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
+}
+#line 986 "chapters/03-autograd/03-autograd.md"
+
+static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
+    tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
+    tl_node_save(node, cond);
+}
+
+static void record_masked_select(tl_tensor *out, const tl_tensor *t, const tl_tensor *mask) {
+    tl_node *node = tl_record("MaskedSelectBackward0", masked_select_backward, out, (const tl_tensor *[]){ t, mask }, 2);
+    tl_node_save(node, mask);
+}
+
+static void record_index_select(tl_tensor *out, const tl_tensor *t, int dim, const tl_tensor *index) {
+    tl_node *node = tl_record("IndexSelectBackward0", index_select_backward, out, (const tl_tensor *[]){ t, index }, 2);
+    tl_node_save(node, index);
+    if (node) node->ints[0] = dim;
+}
+
+static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n, int dim) {
+    tl_node *node = tl_record(stack ? "StackBackward0" : "CatBackward0", stack ? stack_backward : cat_backward,
+                              out, (const tl_tensor *const *)ts, n);
+    if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
+}
+#line 1044 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
+
+// g with the reduced dim put back as size 1 (it was dropped without keepdim)
+static const tl_tensor *unreduce(const tl_node *node, const tl_tensor *g) {
+    bool whole = node->ints[0], keepdim = node->ints[2];
+    if (whole || keepdim || node->input_shape[0].ndim == 0) return g;
+    return tl_unsqueeze(g, (int)node->ints[1]);
+}
+
+static void sum_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_expand(unreduce(node, g), node->input_shape[0]);
+}
+
+static void mean_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_expand(tl_div_scalar(unreduce(node, g), node->scalar[0]), node->input_shape[0]);
+}
+
+static void std_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *x = node->saved[0], *y = node->saved[1];
+    bool whole = node->ints[0];
+    tl_tensor *mean = whole ? tl_mean(x) : tl_mean_dim(x, (int)node->ints[1], true);
+    tl_tensor *scale = tl_div(unreduce(node, g), tl_mul_scalar(unreduce(node, y), node->scalar[0] - 1));
+    grads[0] = tl_mul(tl_sub(x, mean), scale);
+}
+
+static void record_sum(int kind, tl_tensor *out, const tl_tensor *t, int dim, bool whole, bool keepdim,
+                       int64_t n) {
+    static const char *const names[3][2] = { { "SumBackward1", "SumBackward0" },
+                                             { "MeanBackward1", "MeanBackward0" },
+                                             { "StdBackward0", "StdBackward0" } };
+    static const tl_backward_fn rules[3] = { sum_backward, mean_backward, std_backward };
+    tl_node *node = tl_record(names[kind][whole], rules[kind], out, &t, 1);
+    if (!node) return;
+    node->ints[0] = whole;
+    node->ints[1] = dim;
+    node->ints[2] = keepdim;
+    node->scalar[0] = (double)n;
+    if (kind == R_STD) {
+        tl_node_save(node, t);
+        tl_node_save(node, out);
+    }
+}
+
+// max(x) / min(x): g shared evenly among the elements equal to the result
+static void best_all_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *x = node->saved[0], *y = node->saved[1];
+    tl_tensor *winners = tl_eq(x, y);
+    grads[0] = tl_where(winners, tl_div(g, tl_sum(winners)), tl_number(0));
+}
+
+// max(x, dim) / min(x, dim): g goes to the index that won, zeros elsewhere
+static void best_dim_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *index = node->saved[0];        // contiguous, the result's shape
+    tl_shape in = node->input_shape[0];
+    int dim = (int)node->ints[1];
+    tl_tensor *out = tl_zeros(in, g->dtype), *gc = tl_contiguous(g);
+    if (!out || !gc) return;
+    int64_t outer = 1, n = in.ndim ? in.d[dim] : 1, inner = 1;
+    for (int d = 0; d < dim; d++) outer *= in.d[d];
+    for (int d = dim + 1; d < in.ndim; d++) inner *= in.d[d];
+    const int64_t *ix = TL_DATA(index, int64_t);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t src = o * inner + i, dst = (o * n + ix[src]) * inner + i;
+            if (g->dtype == TL_FLOAT64) TL_DATA(out, double)[dst] = TL_DATA(gc, double)[src];
+            else TL_DATA(out, float)[dst] = TL_DATA(gc, float)[src];
+        }
+    grads[0] = out;
+}
+
+static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t, int dim, bool whole, bool keepdim,
+                        bool is_min) {
+    const char *name = whole ? (is_min ? "MinBackward1" : "MaxBackward1") : (is_min ? "MinBackward0" : "MaxBackward0");
+    tl_node *node = tl_record(name, whole ? best_all_backward : best_dim_backward, values, &t, 1);
+    if (!node) return;
+    node->ints[0] = whole;
+    node->ints[1] = dim;
+    node->ints[2] = keepdim;
+    if (whole) {
+        tl_node_save(node, t);
+        tl_node_save(node, values);
+    } else {
+        tl_node_save(node, index);
+    }
+}
+#line 1172 "chapters/03-autograd/03-autograd.md"
+// ----------------------------------------------------------------------------
+// Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
+static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1];
+    bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
+    const tl_tensor *A = a_vec ? tl_unsqueeze(a, 0) : a;          // a row (1, k)
+    const tl_tensor *B = b_vec ? tl_unsqueeze(b, 1) : b;          // a column (k, 1)
+    const tl_tensor *G = a_vec && b_vec ? tl_reshape(g, TL_SHAPE(1, 1))
+                       : a_vec ? tl_unsqueeze(g, -2) : b_vec ? tl_unsqueeze(g, -1) : g;
+    // with a vector b the sum over the inner dim has one term: G B^T is an outer product, which
+    // PyTorch forms element by element (ger, or mul for dot), so the signs of zeros match it
+    if (node->needs_grad[0]) {
+        tl_tensor *BT = tl_transpose(B, -1, -2);
+        tl_tensor *da = b_vec ? tl_mul(G, BT) : tl_matmul(G, BT);   // (..., m, k)
+        grads[0] = a_vec ? tl_squeeze(da, -2) : da;
+    }
+    if (node->needs_grad[1]) {
+        tl_tensor *AT = tl_transpose(A, -1, -2);
+        tl_tensor *db = a_vec && b_vec ? tl_mul(AT, G) : tl_matmul(AT, G);   // (..., k, n)
+        grads[1] = b_vec ? tl_squeeze(db, -1) : db;
+    }
+}
+
+static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b) {
+    tl_node *node = tl_record(name, matmul_backward, out, (const tl_tensor *[]){ a, b }, 2);
+    tl_node_save(node, a);
+    tl_node_save(node, b);
+}
+
+// the grad_fn torch.matmul shows for each row of the table (PyTorch 2.x; the batched rows
+// as PyTorch 1.13 names them)
+static const char *matmul_name(int da, int db) {
+    if (da == 1 && db == 1) return "DotBackward0";
+    if (da == 2 && db == 1) return "MvBackward0";
+    if (da == 1 && db == 2) return "SqueezeBackward4";
+    if (da == 2 && db == 2) return "MmBackward0";
+    if (da == 2) return "CloneBackward0";
+    return "UnsafeViewBackward0";
+}
+
+// addmm(bias, a, b): d bias = G (summed over rows by the engine), then as for a @ b
+static void addmm_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *a = node->saved[0], *b = node->saved[1];
+    if (node->needs_grad[0]) grads[0] = (tl_tensor *)g;
+    if (node->needs_grad[1]) grads[1] = tl_mm(g, tl_T(b));
+    if (node->needs_grad[2]) grads[2] = tl_mm(tl_T(a), g);
+}
+
+static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
+    tl_node *node = tl_record("AddmmBackward0", addmm_backward, out, (const tl_tensor *[]){ bias, a, b }, 3);
+    tl_node_save(node, a);
+    tl_node_save(node, b);
 }

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 405 "chapters/01-tensors/01-tensors.md"
+#line 406 "chapters/01-tensors/01-tensors.md"
 // tensor.c — the Tensor of Torchlet: errors, dtypes, storage, pools (lifetime), creation,
 // the literal parser, and views (reshape/view/transpose/permute/select/slice/expand).
 // Every public function: a NULL tensor argument returns NULL (NAN, false) at once and
@@ -17,14 +17,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 441 "chapters/01-tensors/01-tensors.md"
+#line 412 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
-// tensor-node-stub: chapter 03 (autograd) replaces this with the real graph node.
-struct tl_node { const char *name; };
+// autograd (chapters 02-03): recording the views, and their local rules
+#include "autograd.h"
+#include "ops.h"
+#line 1258 "chapters/03-autograd/03-autograd.md"
 
-const char *tl_node_name(const tl_node *node) { return node ? node->name : NULL; }
-#line 423 "chapters/01-tensors/01-tensors.md"
-#line 974 "chapters/01-tensors/01-tensors.md"
+// rules of the views and copies (chapter 03); ints[] holds each op's dims and bounds
+static void reshape_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_reshape(g, node->input_shape[0]);
+}
+
+static void transpose_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_transpose(g, (int)node->ints[0], (int)node->ints[1]);
+}
+
+static void permute_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    tl_shape inverse = { g->ndim, { 0 } };          // dims[i] = d  ->  inverse[d] = i
+    for (int i = 0; i < g->ndim; i++) inverse.d[node->ints[i]] = i;
+    grads[0] = tl_permute(g, inverse);
+}
+
+static void unsqueeze_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    grads[0] = tl_squeeze(g, (int)node->ints[0]);
+}
+
+static void pass_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {   // expand, clone, to
+    grads[0] = (tl_tensor *)g;
+}
+
+static void select_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    tl_tensor *z = tl_zeros(node->input_shape[0], g->dtype);
+    grads[0] = tl_copy_(tl_select(z, (int)node->ints[0], node->ints[1]), g) ? z : NULL;
+}
+
+static void slice_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    tl_tensor *z = tl_zeros(node->input_shape[0], g->dtype);
+    tl_tensor *part = tl_slice(z, (int)node->ints[0], node->ints[1], node->ints[2], node->ints[3]);
+    grads[0] = tl_copy_(part, g) ? z : NULL;
+}
+
+// record a one-input view or copy; returns the node (NULL when nothing is recorded)
+static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *out, const tl_tensor *t) {
+    return tl_record(name, rule, out, &t, 1);
+}
+#line 424 "chapters/01-tensors/01-tensors.md"
+#line 970 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -62,7 +101,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1017 "chapters/01-tensors/01-tensors.md"
+#line 1013 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -93,8 +132,8 @@ void tl_check_fail_(const char *expr, const char *file, int line) {
     fflush(stderr);
     abort();
 }
-#line 424 "chapters/01-tensors/01-tensors.md"
-#line 454 "chapters/01-tensors/01-tensors.md"
+#line 425 "chapters/01-tensors/01-tensors.md"
+#line 448 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // dtypes
 static bool dtype_valid(tl_dtype dtype) { return dtype >= TL_BOOL && dtype <= TL_FLOAT64; }
@@ -157,8 +196,8 @@ static bool scalar_fits(double v, tl_dtype dtype) {
     }
     return true;
 }
-#line 425 "chapters/01-tensors/01-tensors.md"
-#line 524 "chapters/01-tensors/01-tensors.md"
+#line 426 "chapters/01-tensors/01-tensors.md"
+#line 518 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shapes: "[2, 3]" as PyTorch prints a size list in messages.
 static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
@@ -210,8 +249,8 @@ static bool check_shape(tl_shape shape) {
     }
     return true;
 }
-#line 426 "chapters/01-tensors/01-tensors.md"
-#line 761 "chapters/01-tensors/01-tensors.md"
+#line 427 "chapters/01-tensors/01-tensors.md"
+#line 755 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -315,7 +354,7 @@ void *tl_pool_adopt(void *malloced) {
 }
 
 int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 870 "chapters/01-tensors/01-tensors.md"
+#line 865 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -331,11 +370,14 @@ static void storage_release(tl_storage *s) {
 void tl_release(tl_tensor *t) {
     if (!t || --t->refcount > 0) return;
     tl_release(t->grad);                 // a tensor owns its .grad
+#line 405 "chapters/02-graphs/02-graphs.md"
+    tl_node_release(t->grad_fn);         // and its share of the graph that made it
+#line 881 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     free(t);
     atomic_fetch_sub(&live_tensors, 1);
 }
-#line 896 "chapters/01-tensors/01-tensors.md"
+#line 892 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -344,8 +386,8 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     pool_add(u, true);
     return u;
 }
-#line 427 "chapters/01-tensors/01-tensors.md"
-#line 587 "chapters/01-tensors/01-tensors.md"
+#line 428 "chapters/01-tensors/01-tensors.md"
+#line 581 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
@@ -399,8 +441,8 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     s->device = TL_CPU_DEVICE;
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
-#line 428 "chapters/01-tensors/01-tensors.md"
-#line 1584 "chapters/01-tensors/01-tensors.md"
+#line 429 "chapters/01-tensors/01-tensors.md"
+#line 1580 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -436,8 +478,8 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
     }
 #undef COPY_LOOP
 }
-#line 429 "chapters/01-tensors/01-tensors.md"
-#line 1086 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/01-tensors/01-tensors.md"
+#line 1082 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -492,7 +534,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1154 "chapters/01-tensors/01-tensors.md"
+#line 1150 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -545,7 +587,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1225 "chapters/01-tensors/01-tensors.md"
+#line 1221 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -574,8 +616,8 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
 #undef LINSPACE_AT
     return t;
 }
-#line 430 "chapters/01-tensors/01-tensors.md"
-#line 649 "chapters/01-tensors/01-tensors.md"
+#line 431 "chapters/01-tensors/01-tensors.md"
+#line 643 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -599,21 +641,25 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1625 "chapters/01-tensors/01-tensors.md"
+#line 1621 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
-    tl_tensor *c = tl_empty(tl_shape_of(t), t->dtype);
-    if (c) copy_to_contiguous(c->storage->data, t);
-    return c;
+    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    if (!out) return NULL;
+    copy_to_contiguous(out->storage->data, t);
+#line 1348 "chapters/03-autograd/03-autograd.md"
+    record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
+#line 1628 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_contiguous(const tl_tensor *t) {
     if (!t) return NULL;
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
-#line 431 "chapters/01-tensors/01-tensors.md"
-#line 1528 "chapters/01-tensors/01-tensors.md"
+#line 432 "chapters/01-tensors/01-tensors.md"
+#line 1524 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -660,8 +706,8 @@ double tl_item(const tl_tensor *t) {
     int64_t off = t->offset;      // the one element: every index is 0
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
-#line 432 "chapters/01-tensors/01-tensors.md"
-#line 1646 "chapters/01-tensors/01-tensors.md"
+#line 433 "chapters/01-tensors/01-tensors.md"
+#line 1644 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -670,6 +716,9 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (t->dtype == dtype) return same_tensor(t);          // PyTorch's .to returns self
     tl_tensor *out = tl_empty(tl_shape_of(t), dtype);
     if (!out) return NULL;
+#line 1352 "chapters/03-autograd/03-autograd.md"
+    record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
+#line 1653 "chapters/01-tensors/01-tensors.md"
     int64_t n = tl_numel(t);
     if (n == 0) return out;
     // read the source in row-major order through a contiguous copy when needed
@@ -707,8 +756,8 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     free(scratch);
     return out;
 }
-#line 433 "chapters/01-tensors/01-tensors.md"
-#line 1752 "chapters/01-tensors/01-tensors.md"
+#line 434 "chapters/01-tensors/01-tensors.md"
+#line 1751 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -749,7 +798,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1799 "chapters/01-tensors/01-tensors.md"
+#line 1798 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -792,7 +841,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1846 "chapters/01-tensors/01-tensors.md"
+#line 1845 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -802,19 +851,33 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
                      "dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
         return NULL;
     }
-    return new_view(t, shape.ndim, shape.d, stride, t->offset);
+    tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
+#line 1302 "chapters/03-autograd/03-autograd.md"
+    record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
+#line 1856 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
     int64_t stride[TL_MAX_DIMS];
-    if (view_strides(t, shape.ndim, shape.d, stride)) return new_view(t, shape.ndim, shape.d, stride, t->offset);
+    if (view_strides(t, shape.ndim, shape.d, stride)) {
+        tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
+#line 1302 "chapters/03-autograd/03-autograd.md"
+        record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
+#line 1865 "chapters/01-tensors/01-tensors.md"
+        return out;
+    }
     // no view possible: copy into a fresh contiguous tensor of the new shape
     tl_tensor *out = tl_empty(shape, t->dtype);
-    if (out) copy_to_contiguous(out->storage->data, t);
+    if (!out) return NULL;
+    copy_to_contiguous(out->storage->data, t);
+#line 1306 "chapters/03-autograd/03-autograd.md"
+    record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
+#line 1872 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 1876 "chapters/01-tensors/01-tensors.md"
+#line 1883 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -824,7 +887,12 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
         shape[dim0] = t->shape[dim1];  stride[dim0] = t->stride[dim1];
         shape[dim1] = t->shape[dim0];  stride[dim1] = t->stride[dim0];
     }
-    return new_view(t, t->ndim, shape, stride, t->offset);
+    tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
+#line 1310 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
+    if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
+#line 1894 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_T(const tl_tensor *t) {
@@ -834,7 +902,12 @@ tl_tensor *tl_T(const tl_tensor *t) {
         shape[i] = t->shape[t->ndim - 1 - i];
         stride[i] = t->stride[t->ndim - 1 - i];
     }
-    return new_view(t, t->ndim, shape, stride, t->offset);
+    tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
+#line 1315 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
+    for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
+#line 1906 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
@@ -856,18 +929,26 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
         shape[i] = t->shape[d];
         stride[i] = t->stride[d];
     }
-    return new_view(t, t->ndim, shape, stride, t->offset);
-}
+    tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
+#line 1320 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
+    for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
 #line 1930 "chapters/01-tensors/01-tensors.md"
+    return out;
+}
+#line 1943 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
-    if (t->ndim == 0 || t->shape[dim] != 1) return new_view(t, t->ndim, t->shape, t->stride, t->offset);
     int64_t shape[TL_MAX_DIMS], stride[TL_MAX_DIMS];
-    int n = 0;
+    int n = 0;                                      // keep every dim but dim, if its size is 1
     for (int i = 0; i < t->ndim; i++)
-        if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
-    return new_view(t, n, shape, stride, t->offset);
+        if (i != dim || t->shape[i] != 1) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
+    tl_tensor *out = new_view(t, n, shape, stride, t->offset);
+#line 1325 "chapters/03-autograd/03-autograd.md"
+    record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
+#line 1952 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
@@ -894,7 +975,12 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
             j++;
         }
     }
-    return new_view(t, t->ndim + 1, shape, stride, t->offset);
+    tl_tensor *out = new_view(t, t->ndim + 1, shape, stride, t->offset);
+#line 1329 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
+    if (node) node->ints[0] = dim;
+#line 1981 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
@@ -913,7 +999,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 1995 "chapters/01-tensors/01-tensors.md"
+#line 2011 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -957,9 +1043,13 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
             return NULL;
         }
     }
-    return new_view(t, shape.ndim, out_shape, stride, t->offset);
+    tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
+#line 1334 "chapters/03-autograd/03-autograd.md"
+    record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
+#line 2056 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
-#line 2051 "chapters/01-tensors/01-tensors.md"
+#line 2069 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -983,12 +1073,17 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
     int n = 0;
     for (int i = 0; i < t->ndim; i++)
         if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
-    return new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
+    tl_tensor *out = new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
+#line 1338 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
+    if (node) { node->ints[0] = dim; node->ints[1] = index; }
+#line 2094 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2089 "chapters/01-tensors/01-tensors.md"
+#line 2109 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1007,10 +1102,15 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     for (int i = 0; i < t->ndim; i++) { shape[i] = t->shape[i]; stride[i] = t->stride[i]; }
     shape[dim] = end == start ? 0 : (end - start - 1) / step + 1;      // ceil((end - start) / step)
     stride[dim] = t->stride[dim] * step;
-    return new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
+    tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
+#line 1343 "chapters/03-autograd/03-autograd.md"
+    tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
+    if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
+#line 2129 "chapters/01-tensors/01-tensors.md"
+    return out;
 }
-#line 434 "chapters/01-tensors/01-tensors.md"
-#line 1275 "chapters/01-tensors/01-tensors.md"
+#line 435 "chapters/01-tensors/01-tensors.md"
+#line 1271 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1046,7 +1146,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1316 "chapters/01-tensors/01-tensors.md"
+#line 1312 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1099,7 +1199,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1374 "chapters/01-tensors/01-tensors.md"
+#line 1370 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1132,7 +1232,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1413 "chapters/01-tensors/01-tensors.md"
+#line 1409 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

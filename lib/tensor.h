@@ -70,14 +70,15 @@ typedef struct tl_tensor {
     bool        is_parameter;           // printed as "Parameter containing:"
     struct tl_tensor *grad;             // owned by the tensor: released with it
     tl_node    *grad_fn;
+    char        name[32];               // a label for drawings of the graph (chapter 02); "" if none
     // printing: a Python-number wrapper (see ops: type promotion)
     bool        wrapped_number;
 } tl_tensor;
 
-// the grad_fn name printed as grad_fn=<NAME> (chapter 03 defines nodes; NULL-safe)
+// the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 731 "chapters/01-tensors/01-tensors.md"
+#line 725 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -99,7 +100,7 @@ void       tl_release(tl_tensor *t);         // -1 owner; frees at 0 (NULL-safe)
 void      *tl_pool_adopt(void *malloced);    // free() it when the current pool pops; returns it
 int64_t    tl_live_tensors(void);            // tensors alive now, all threads (for leak tests)
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 941 "chapters/01-tensors/01-tensors.md"
+#line 937 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -127,7 +128,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1058 "chapters/01-tensors/01-tensors.md"
+#line 1054 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -150,7 +151,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1511 "chapters/01-tensors/01-tensors.md"
+#line 1507 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -166,7 +167,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1701 "chapters/01-tensors/01-tensors.md"
+#line 1700 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).

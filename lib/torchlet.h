@@ -24,5 +24,9 @@
 #include "tensor.h"     // chapter 01: the tensor, its memory, lifetime and errors
 #include "ops.h"        // chapter 01: arithmetic, broadcasting, reductions, matmul
 #include "print.h"      // chapter 01: PyTorch's exact text for tensors
+#line 153 "chapters/02-graphs/02-graphs.md"
+#include "autograd.h"   // chapters 02-03: the graph of operations and gradients
+#line 735 "chapters/02-graphs/02-graphs.md"
+#include "functional.h" // chapter 02: losses and softmax (torch.nn.functional)
 #line 107 "chapters/00-setup/00-setup.md"
 #endif
