@@ -30,5 +30,7 @@
 #include "functional.h" // chapter 02: losses and softmax (torch.nn.functional)
 #line 15 "chapters/04-mlp/04-mlp.md"
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
+#line 707 "chapters/04-mlp/04-mlp.md"
+#include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
 #line 107 "chapters/00-setup/00-setup.md"
 #endif
