@@ -67,7 +67,7 @@ $(BUILD)/obj/%.cu.o: lib/%.cu $(HEADERS) $(FLAGS_FILE) | $(BUILD)/obj
 $(LIB): $(OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBCUDA)
 
-$(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) | $(BUILD)/labs
+$(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/labs
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) -lcmocka $(LDLIBS)

@@ -1,5 +1,5 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 755 "chapters/04-mlp/04-mlp.md"
+#line 761 "chapters/04-mlp/04-mlp.md"
 // activation.c — GELU, SiLU, LeakyReLU, ELU, PReLU (forward kernels, backward rules, recording)
 // and the SVG line-plot writer.
 #include "activation.h"
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 775 "chapters/04-mlp/04-mlp.md"
+#line 781 "chapters/04-mlp/04-mlp.md"
 typedef enum { ACT_GELU, ACT_GELU_TANH, ACT_SILU, ACT_LEAKY, ACT_ELU } act_kind;
 
 #define ACT_SQRT1_2   0.70710678118654752440   // 1/sqrt(2)
@@ -98,8 +98,8 @@ static const tl_tensor *act_grad_in(const tl_tensor *g, const tl_tensor *x) {
     if (!g) return tl_ones(tl_shape_of(x), x->dtype);
     return tl_contiguous(g);
 }
-#line 767 "chapters/04-mlp/04-mlp.md"
-#line 866 "chapters/04-mlp/04-mlp.md"
+#line 773 "chapters/04-mlp/04-mlp.md"
+#line 872 "chapters/04-mlp/04-mlp.md"
 static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0];
     act_kind k = (act_kind)node->scalar[0];
@@ -144,8 +144,8 @@ tl_tensor *tl_gelu(const tl_tensor *t, bool tanh_approx) {
 tl_tensor *tl_silu(const tl_tensor *t)                 { return act_apply(t, ACT_SILU, 0, "silu_cpu"); }
 tl_tensor *tl_leaky_relu(const tl_tensor *t, double s) { return act_apply(t, ACT_LEAKY, s, "leaky_relu_cpu"); }
 tl_tensor *tl_elu(const tl_tensor *t, double alpha)    { return act_apply(t, ACT_ELU, alpha, "elu_cpu"); }
-#line 768 "chapters/04-mlp/04-mlp.md"
-#line 918 "chapters/04-mlp/04-mlp.md"
+#line 774 "chapters/04-mlp/04-mlp.md"
+#line 924 "chapters/04-mlp/04-mlp.md"
 #define PRELU_KERNELS(T)                                                                      \
 static void prelu_forward_##T(const T *x, const T *w, T *y, int64_t n, int64_t C, int64_t inner) { \
     for (int64_t i = 0; i < n; i++) {                                                         \
@@ -234,8 +234,8 @@ tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
     tl_node_save(node, weight);
     return out;
 }
-#line 769 "chapters/04-mlp/04-mlp.md"
-#line 1016 "chapters/04-mlp/04-mlp.md"
+#line 775 "chapters/04-mlp/04-mlp.md"
+#line 1022 "chapters/04-mlp/04-mlp.md"
 // a tick step of 1, 2 or 5 times a power of ten, giving about 6 ticks over span
 static double nice_step(double span) {
     double raw = span / 6, mag = pow(10, floor(log10(raw))), f = raw / mag;

@@ -1,5 +1,5 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 713 "chapters/04-mlp/04-mlp.md"
+#line 719 "chapters/04-mlp/04-mlp.md"
 // activation.h — the activation functions chapter 04 adds to chapter 01's relu/tanh/sigmoid,
 // and a small SVG line-plot writer to draw them.
 //

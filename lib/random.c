@@ -1,5 +1,5 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 540 "chapters/04-mlp/04-mlp.md"
+#line 546 "chapters/04-mlp/04-mlp.md"
 // random.c — PyTorch's CPU generator (MT19937) and its distributions, bit for bit (chapter 04).
 // Specification: PyTorch 1.13.1's CPUGeneratorImpl, DistributionsHelper.h and the CPU
 // distribution kernels (uniform_, normal_ with its scalar and AVX2 roads, random_, randperm).
@@ -16,7 +16,7 @@
 
 // ---------------------------------------------------------------------------
 // the engine: seeding, drawing, the default generator
-#line 103 "chapters/04-mlp/04-mlp.md"
+#line 109 "chapters/04-mlp/04-mlp.md"
 void tl_generator_manual_seed(tl_generator *g, uint64_t seed) {
     if (!g) g = tl_default_generator();
     g->seed = seed;
@@ -27,7 +27,7 @@ void tl_generator_manual_seed(tl_generator *g, uint64_t seed) {
     g->next = 0;
     g->has_next_normal = false;
 }
-#line 120 "chapters/04-mlp/04-mlp.md"
+#line 126 "chapters/04-mlp/04-mlp.md"
 static void mt_twist(tl_generator *g) {
     enum { M = 397 };
     uint32_t *s = g->state;
@@ -51,7 +51,7 @@ uint32_t tl_generator_random(tl_generator *g) {
     y ^= y >> 18;
     return y;
 }
-#line 150 "chapters/04-mlp/04-mlp.md"
+#line 156 "chapters/04-mlp/04-mlp.md"
 uint64_t tl_generator_random64(tl_generator *g) {
     uint64_t hi = tl_generator_random(g);
     uint64_t lo = tl_generator_random(g);
@@ -61,7 +61,7 @@ uint64_t tl_generator_random64(tl_generator *g) {
 int64_t tl_random_int64(tl_generator *g) {     // torch.empty((), dtype=torch.int64).random_()
     return (int64_t)(tl_generator_random64(g) & 0x7FFFFFFFFFFFFFFFu);
 }
-#line 165 "chapters/04-mlp/04-mlp.md"
+#line 171 "chapters/04-mlp/04-mlp.md"
 static tl_generator default_generator;
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 static void default_init(void) { tl_generator_manual_seed(&default_generator, 67280421310721u); }
@@ -81,18 +81,18 @@ tl_generator *tl_generator_new(uint64_t seed) {
 }
 
 void tl_generator_free(tl_generator *g) { free(g); }
-#line 557 "chapters/04-mlp/04-mlp.md"
+#line 563 "chapters/04-mlp/04-mlp.md"
 
 // ---------------------------------------------------------------------------
 // uniform: rand, uniform_
-#line 214 "chapters/04-mlp/04-mlp.md"
+#line 220 "chapters/04-mlp/04-mlp.md"
 static inline float uniform24(tl_generator *g) {              // [0, 1), exact
     return (float)(tl_generator_random(g) & 0xFFFFFFu) * 0x1p-24f;
 }
 static inline double uniform53(tl_generator *g) {             // [0, 1), exact
     return (double)(tl_generator_random64(g) & ((UINT64_C(1) << 53) - 1)) * 0x1p-53;
 }
-#line 227 "chapters/04-mlp/04-mlp.md"
+#line 233 "chapters/04-mlp/04-mlp.md"
 static bool check_fill(const tl_tensor *t, const char *kernel, bool allow_int) {
     if (!t) return false;
     if (t->storage->device.type != TL_CPU) {
@@ -134,11 +134,11 @@ tl_tensor *tl_rand(tl_shape shape, tl_generator *g) {
     tl_tensor *t = tl_empty(shape, TL_FLOAT32);
     return t && tl_uniform_(t, 0.0, 1.0, g) ? t : NULL;
 }
-#line 561 "chapters/04-mlp/04-mlp.md"
+#line 567 "chapters/04-mlp/04-mlp.md"
 
 // ---------------------------------------------------------------------------
 // normal: randn, normal_ (scalar Box-Muller, vectorised normal_fill)
-#line 290 "chapters/04-mlp/04-mlp.md"
+#line 296 "chapters/04-mlp/04-mlp.md"
 static double normal_scalar(tl_generator *g) {              // one standard normal, double
     if (g->has_next_normal) { g->has_next_normal = false; return g->next_normal; }
     double u1 = uniform53(g), u2 = uniform53(g);
@@ -148,7 +148,7 @@ static double normal_scalar(tl_generator *g) {              // one standard norm
     g->has_next_normal = true;
     return r * cos(theta);
 }
-#line 313 "chapters/04-mlp/04-mlp.md"
+#line 319 "chapters/04-mlp/04-mlp.md"
 static inline float f32_of(uint32_t bits) { float f; memcpy(&f, &bits, 4); return f; }
 static inline uint32_t bits_of(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
 
@@ -172,7 +172,7 @@ static float cephes_logf(float x) {                           // log256_ps of av
     y = y - z * 0.5f;
     return fmaf(e, Q2, x + y);
 }
-#line 343 "chapters/04-mlp/04-mlp.md"
+#line 349 "chapters/04-mlp/04-mlp.md"
 static void cephes_sincosf(float x, float *s_out, float *c_out) {   // sincos256_ps, one lane
     const float DP1 = -0.78515625f, DP2 = -2.4187564849853515625e-4f, DP3 = -3.77489497744594108e-8f;
     const float SIN0 = -1.9515295891E-4f, SIN1 = 8.3321608736E-3f, SIN2 = -1.6666654611E-1f;
@@ -199,7 +199,7 @@ static void cephes_sincosf(float x, float *s_out, float *c_out) {   // sincos256
     *s_out = sign_sin ? -s : s;
     *c_out = sign_cos ? -c : c;
 }
-#line 374 "chapters/04-mlp/04-mlp.md"
+#line 380 "chapters/04-mlp/04-mlp.md"
 static void normal_block16(float *d, float mean, float std) {
     const float TWO_PI = (float)(2.0 * 3.14159265358979323846);
     for (int j = 0; j < 8; j++) {
@@ -220,7 +220,7 @@ static void normal_fill(float *d, int64_t n, float mean, float std, tl_generator
         normal_block16(d + n - 16, mean, std);
     }
 }
-#line 401 "chapters/04-mlp/04-mlp.md"
+#line 407 "chapters/04-mlp/04-mlp.md"
 static void normal_block16_64(double *x, double mean, double std) {
     for (int j = 0; j < 8; j++) {
         double u1 = 1.0 - x[j], u2 = x[j + 8];
@@ -238,7 +238,7 @@ static void normal_fill64(double *d, int64_t n, double mean, double std, tl_gene
         normal_block16_64(d + n - 16, mean, std);
     }
 }
-#line 423 "chapters/04-mlp/04-mlp.md"
+#line 429 "chapters/04-mlp/04-mlp.md"
 bool tl_normal_(tl_tensor *t, double mean, double std, tl_generator *g) {
     if (!check_fill(t, "normal_kernel_cpu", false)) return false;
     if (!(std >= 0.0)) {
@@ -265,11 +265,11 @@ tl_tensor *tl_randn(tl_shape shape, tl_generator *g) {
     tl_tensor *t = tl_empty(shape, TL_FLOAT32);
     return t && tl_normal_(t, 0.0, 1.0, g) ? t : NULL;
 }
-#line 565 "chapters/04-mlp/04-mlp.md"
+#line 571 "chapters/04-mlp/04-mlp.md"
 
 // ---------------------------------------------------------------------------
 // integers: randint, bernoulli_, randperm
-#line 461 "chapters/04-mlp/04-mlp.md"
+#line 467 "chapters/04-mlp/04-mlp.md"
 tl_tensor *tl_randint(int64_t low, int64_t high, tl_shape shape, tl_generator *g) {
     if (low >= high) {
         tl_error_set(TL_RUNTIME_ERROR, "random_ expects 'from' to be less than 'to', but got from=%lld >= to=%lld",
@@ -308,7 +308,7 @@ bool tl_bernoulli_(tl_tensor *t, double p, tl_generator *g) {
     }
     return true;
 }
-#line 509 "chapters/04-mlp/04-mlp.md"
+#line 515 "chapters/04-mlp/04-mlp.md"
 tl_tensor *tl_randperm(int64_t n, tl_generator *g) {
     tl_tensor *t = tl_empty(TL_SHAPE(n), TL_INT64);
     if (!t) return NULL;

@@ -1,5 +1,5 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 47 "chapters/04-mlp/04-mlp.md"
+#line 53 "chapters/04-mlp/04-mlp.md"
 // random.h — PyTorch's CPU random numbers, bit for bit (chapter 04).
 //
 //     tl_manual_seed(123);                               // torch.manual_seed(123)
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "tensor.h"
 
-#line 83 "chapters/04-mlp/04-mlp.md"
+#line 89 "chapters/04-mlp/04-mlp.md"
 // ---------------------------------------------------------------------------
 // The generator: MT19937's state plus what PyTorch's CPUGeneratorImpl adds.
 #define TL_MT_N 624
@@ -28,9 +28,9 @@ typedef struct tl_generator {
     bool     has_next_normal;       // a cached second Box-Muller value (scalar randn path)
     double   next_normal;
 } tl_generator;
-#line 64 "chapters/04-mlp/04-mlp.md"
+#line 70 "chapters/04-mlp/04-mlp.md"
 
-#line 187 "chapters/04-mlp/04-mlp.md"
+#line 193 "chapters/04-mlp/04-mlp.md"
 // ---------------------------------------------------------------------------
 // Generators. The default one starts with PyTorch's default seed 67280421310721.
 tl_generator *tl_default_generator(void);
@@ -41,7 +41,7 @@ void          tl_generator_manual_seed(tl_generator *g, uint64_t seed);
 uint32_t      tl_generator_random(tl_generator *g);             // one 32-bit draw
 uint64_t      tl_generator_random64(tl_generator *g);           // two draws, the first is the high word
 int64_t       tl_random_int64(tl_generator *g);                 // int64 random_(): random64 & (2^63-1)
-#line 524 "chapters/04-mlp/04-mlp.md"
+#line 530 "chapters/04-mlp/04-mlp.md"
 // ---------------------------------------------------------------------------
 // Random tensors (new, contiguous). Each returns NULL + PyTorch's message on bad arguments.
 tl_tensor *tl_rand(tl_shape shape, tl_generator *g);       // float32, uniform [0, 1): 1 draw each
@@ -53,6 +53,6 @@ tl_tensor *tl_randperm(int64_t n, tl_generator *g);        // int64, a permutati
 bool tl_uniform_(tl_tensor *t, double from, double to, tl_generator *g);
 bool tl_normal_(tl_tensor *t, double mean, double std, tl_generator *g);
 bool tl_bernoulli_(tl_tensor *t, double p, tl_generator *g);
-#line 66 "chapters/04-mlp/04-mlp.md"
+#line 72 "chapters/04-mlp/04-mlp.md"
 
 #endif

@@ -63,7 +63,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 424 "chapters/01-tensors/01-tensors.md"
-#line 970 "chapters/01-tensors/01-tensors.md"
+#line 971 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -91,6 +91,7 @@ const char *tl_error_kind_name(tl_errkind kind) {
     case TL_VALUE_ERROR:   return "ValueError";
     case TL_INDEX_ERROR:   return "IndexError";
     case TL_TYPE_ERROR:    return "TypeError";
+    case TL_ATTRIBUTE_ERROR: return "AttributeError";
     }
     return "Error";
 }
@@ -101,7 +102,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1013 "chapters/01-tensors/01-tensors.md"
+#line 1015 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -442,7 +443,7 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1580 "chapters/01-tensors/01-tensors.md"
+#line 1582 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -479,7 +480,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 430 "chapters/01-tensors/01-tensors.md"
-#line 1082 "chapters/01-tensors/01-tensors.md"
+#line 1084 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -534,7 +535,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1150 "chapters/01-tensors/01-tensors.md"
+#line 1152 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -587,7 +588,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1221 "chapters/01-tensors/01-tensors.md"
+#line 1223 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -641,7 +642,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1621 "chapters/01-tensors/01-tensors.md"
+#line 1623 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -650,7 +651,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     copy_to_contiguous(out->storage->data, t);
 #line 1348 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1628 "chapters/01-tensors/01-tensors.md"
+#line 1630 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -659,7 +660,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1524 "chapters/01-tensors/01-tensors.md"
+#line 1526 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -707,7 +708,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1644 "chapters/01-tensors/01-tensors.md"
+#line 1646 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -718,7 +719,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1352 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1653 "chapters/01-tensors/01-tensors.md"
+#line 1655 "chapters/01-tensors/01-tensors.md"
     int64_t n = tl_numel(t);
     if (n == 0) return out;
     // read the source in row-major order through a contiguous copy when needed
@@ -757,7 +758,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 434 "chapters/01-tensors/01-tensors.md"
-#line 1751 "chapters/01-tensors/01-tensors.md"
+#line 1753 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -798,7 +799,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1798 "chapters/01-tensors/01-tensors.md"
+#line 1800 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -841,7 +842,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1845 "chapters/01-tensors/01-tensors.md"
+#line 1847 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -854,7 +855,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1856 "chapters/01-tensors/01-tensors.md"
+#line 1858 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -865,7 +866,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1865 "chapters/01-tensors/01-tensors.md"
+#line 1867 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -874,10 +875,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     copy_to_contiguous(out->storage->data, t);
 #line 1306 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 1872 "chapters/01-tensors/01-tensors.md"
+#line 1874 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 1883 "chapters/01-tensors/01-tensors.md"
+#line 1885 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -891,7 +892,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1310 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 1894 "chapters/01-tensors/01-tensors.md"
+#line 1896 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -906,7 +907,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1315 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 1906 "chapters/01-tensors/01-tensors.md"
+#line 1908 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -933,10 +934,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1320 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 1930 "chapters/01-tensors/01-tensors.md"
+#line 1932 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 1943 "chapters/01-tensors/01-tensors.md"
+#line 1945 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -947,7 +948,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1325 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 1952 "chapters/01-tensors/01-tensors.md"
+#line 1954 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -979,7 +980,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1329 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 1981 "chapters/01-tensors/01-tensors.md"
+#line 1983 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -999,7 +1000,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2011 "chapters/01-tensors/01-tensors.md"
+#line 2013 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1046,10 +1047,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1334 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2056 "chapters/01-tensors/01-tensors.md"
+#line 2058 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2069 "chapters/01-tensors/01-tensors.md"
+#line 2071 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1077,13 +1078,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1338 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2094 "chapters/01-tensors/01-tensors.md"
+#line 2096 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2109 "chapters/01-tensors/01-tensors.md"
+#line 2111 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1106,11 +1107,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1343 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2129 "chapters/01-tensors/01-tensors.md"
+#line 2131 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1271 "chapters/01-tensors/01-tensors.md"
+#line 1273 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1146,7 +1147,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1312 "chapters/01-tensors/01-tensors.md"
+#line 1314 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1199,7 +1200,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1370 "chapters/01-tensors/01-tensors.md"
+#line 1372 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1232,7 +1233,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1409 "chapters/01-tensors/01-tensors.md"
+#line 1411 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

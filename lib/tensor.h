@@ -113,6 +113,7 @@ typedef enum {
     TL_VALUE_ERROR,    // ValueError
     TL_INDEX_ERROR,    // IndexError
     TL_TYPE_ERROR,     // TypeError
+    TL_ATTRIBUTE_ERROR,// AttributeError (a module has no child or parameter of that name)
 } tl_errkind;
 
 void        tl_error_set(tl_errkind kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -128,7 +129,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1054 "chapters/01-tensors/01-tensors.md"
+#line 1056 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -151,7 +152,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1507 "chapters/01-tensors/01-tensors.md"
+#line 1509 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -167,7 +168,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1700 "chapters/01-tensors/01-tensors.md"
+#line 1702 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).

@@ -28,9 +28,11 @@
 #include "autograd.h"   // chapters 02-03: the graph of operations and gradients
 #line 735 "chapters/02-graphs/02-graphs.md"
 #include "functional.h" // chapter 02: losses and softmax (torch.nn.functional)
-#line 15 "chapters/04-mlp/04-mlp.md"
+#line 17 "chapters/04-mlp/04-mlp.md"
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
-#line 707 "chapters/04-mlp/04-mlp.md"
+#line 713 "chapters/04-mlp/04-mlp.md"
 #include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
+#line 1270 "chapters/04-mlp/04-mlp.md"
+#include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
 #line 107 "chapters/00-setup/00-setup.md"
 #endif
