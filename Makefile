@@ -32,6 +32,7 @@ LIB_SRC  := $(sort $(wildcard lib/*.c))
 CU_SRC   := $(if $(filter 1,$(TL_CUDA)),$(sort $(wildcard lib/*.cu)))
 LAB_SRC  := $(sort $(wildcard labs/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 CHAPTERS := $(sort $(wildcard chapters/*/[0-9][0-9]-*.md))
 HEADERS  := $(wildcard lib/*.h)
 
@@ -40,6 +41,7 @@ OBJ      := $(LIB_SRC:lib/%.c=$(BUILD)/obj/%.o) $(CU_SRC:lib/%.cu=$(BUILD)/obj/%
 LABS     := $(LAB_SRC:labs/%.c=$(BUILD)/labs/%)
 OUTS     := $(LAB_SRC:labs/%.c=$(BUILD)/out/%.txt)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/doctest
+BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 RPATH    := -Wl,-rpath,'$$ORIGIN/..' -Wl,-rpath,'$$ORIGIN'
 TANGLE_ROOT ?= .
 
@@ -48,12 +50,13 @@ FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
         echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
 
-.PHONY: all lib labs tests outs tangle book clean
-all: lib labs tests outs
+.PHONY: all lib labs tests outs benches tangle book clean
+all: lib labs tests benches outs
 lib: $(LIB)
 labs: $(LABS)
 tests: $(TESTS)
 outs: $(OUTS)
+benches: $(BENCHES)
 
 tangle:
 	@pandoc -f commonmark -t plain -o /dev/null --lua-filter tools/tangle.lua \
@@ -71,6 +74,9 @@ $(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) |
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
 $(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) -lcmocka $(LDLIBS)
+# benchmarks: built with everything (so they never rot), run only by ./build.sh bench
+$(BUILD)/bench/%: bench/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
 $(BUILD)/tests/doctest: tools/doctest.c $(FLAGS_FILE) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lm
 
@@ -88,7 +94,7 @@ $(BUILD)/book/index.html: $(OUTS) $(CHAPTERS) $(wildcard book/* chapters/*/*.svg
                           tools/weave.lua tools/weave.sh tools/literate.lua
 	@tools/weave.sh $(BUILD)
 
-$(BUILD)/obj $(BUILD)/labs $(BUILD)/tests $(BUILD)/out:
+$(BUILD)/obj $(BUILD)/labs $(BUILD)/tests $(BUILD)/out $(BUILD)/bench:
 	@mkdir -p $@
 
 clean:

@@ -25,11 +25,48 @@ usage: ./build.sh [command] [options]
                     (lab options: --list, --cell K, --step, --help)
   book              render the book into build/book/ (offline HTML)
   valgrind          run every lab under valgrind (memory errors and leaks fail)
+  bench             time the training step, an MLP's throughput and matmul; beside PyTorch's
+                    numbers on the same machine when python3 has torch (apt install python3-torch)
   clean             remove build/
   help              this text
 
 Environment: TL_CUDA=0 leaves the CUDA part out even when nvcc is installed.
 USAGE
+}
+
+# ----------------------------------------------------------------------------
+# bench: Torchlet's numbers, then PyTorch's on the same workloads, then the ratios
+find_torch_python() {
+    local py
+    for py in python3 /usr/bin/python3; do
+        command -v "$py" >/dev/null 2>&1 && "$py" -c 'import torch' >/dev/null 2>&1 && { echo "$py"; return; }
+    done
+}
+
+cmd_bench() {
+    local out=build/bench py
+    say "Torchlet (bench/bench_train.c; medians of repeated runs):"
+    "$out/bench_train" | tee "$out/torchlet.txt"
+    py=$(find_torch_python)
+    if [ -z "$py" ]; then
+        say "PyTorch is not installed for python3: no side-by-side numbers (apt install python3-torch)."
+        return 0
+    fi
+    say ""
+    say "PyTorch $("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null) (bench/bench_torch.py, CPU eager):"
+    "$py" bench/bench_torch.py 2>/dev/null | tee "$out/pytorch.txt"
+    say ""
+    awk '
+        FNR == NR { tl[$1] = $2; next }
+        { pt[$1] = $2 }
+        END {
+            if (tl["step_us"] > 0 && pt["step_us"] > 0)
+                printf "training step (NeuralNetwork(2, 2), batch 2): Torchlet %.1f us, PyTorch %.1f us -> %.1fx faster\n", tl["step_us"], pt["step_us"], pt["step_us"] / tl["step_us"]
+            if (tl["mlp_samples_s"] > 0 && pt["mlp_samples_s"] > 0)
+                printf "MLP 784-256-128-10, batch 128: Torchlet %.0f, PyTorch %.0f samples/s -> %.2fx\n", tl["mlp_samples_s"], pt["mlp_samples_s"], tl["mlp_samples_s"] / pt["mlp_samples_s"]
+            if (tl["matmul_gflops"] > 0 && tl["sgemm_gflops"] > 0)
+                printf "matmul 1024^3: tl_matmul %.1f GFLOP/s = %.0f%% of bare cblas_sgemm (%.1f); PyTorch %.1f\n", tl["matmul_gflops"], 100 * tl["matmul_gflops"] / tl["sgemm_gflops"], tl["sgemm_gflops"], pt["matmul_gflops"]
+        }' "$out/torchlet.txt" "$out/pytorch.txt"
 }
 
 # ----------------------------------------------------------------------------
@@ -67,7 +104,7 @@ cmd_tangle() {
 }
 
 make_build() {   # make_build BUILD_DIR SANITIZE
-    make -s -j"$JOBS" BUILD="$1" SANITIZE="$2" ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests
+    make -s -j"$JOBS" BUILD="$1" SANITIZE="$2" ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests benches
 }
 
 cmd_build() {
@@ -164,9 +201,11 @@ run_labs_under_valgrind() {
     local dir=$1 lab ok=0 log
     command -v valgrind >/dev/null || { say "valgrind is not installed"; return 1; }
     mkdir -p "$dir/valgrind"
-    for lab in "$dir"/labs/*; do
+    for lab in labs/*.c; do
+        lab="$dir/labs/$(basename "$lab" .c)"
         log="$dir/valgrind/$(basename "$lab").log"
-        if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        # TORCHLET_CACHE=0: every free reaches valgrind (the block cache would hide a use after free)
+        if TORCHLET_CACHE=0 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
                 "$lab" >/dev/null 2>"$log"; then
             say "valgrind clean: $lab"
         else
@@ -201,14 +240,16 @@ cmd_test() {
     TL_ROOT=$(pwd)
 
     run_check "incremental: a second build has nothing to do" make -q BUILD="$dir" SANITIZE="$sanitize" \
-        ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests
+        ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib labs tests benches
     local t lab name
-    for t in "$dir"/tests/test_*; do
+    for t in tests/test_*.c; do              # the sources decide: a stale binary is not run
+        t="$dir/tests/$(basename "$t" .c)"
         [ -x "$t" ] && run_suite "$(basename "$t")" "$t"
     done
-    for lab in "$dir"/labs/*; do
+    for lab in labs/*.c; do
+        name=$(basename "$lab" .c)
+        lab="$dir/labs/$name"
         [ -x "$lab" ] || continue
-        name=$(basename "$lab")
         [ -f "build/expected/$name.expected" ] || { say "no expected outputs for $name"; continue; }
         run_suite "doctest $name" "$dir/tests/doctest" "$lab" "build/expected/$name.expected"
     done
@@ -250,6 +291,7 @@ case ${1:-} in
     lab)         shift; cmd_lab "$@" ;;
     book)        cmd_setup; cmd_book ;;
     valgrind)    cmd_setup; cmd_build; run_labs_under_valgrind build ;;
+    bench)       cmd_setup; cmd_build; cmd_bench ;;
     clean)       make -s clean ;;
     help|-h|--help) usage ;;
     *)           usage >&2; die "unknown command '$1'" ;;

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 406 "chapters/01-tensors/01-tensors.md"
+#line 407 "chapters/01-tensors/01-tensors.md"
 // tensor.c — the Tensor of Torchlet: errors, dtypes, storage, pools (lifetime), creation,
 // the literal parser, and views (reshape/view/transpose/permute/select/slice/expand).
 // Every public function: a NULL tensor argument returns NULL (NAN, false) at once and
@@ -62,8 +62,8 @@ static void slice_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
 static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *out, const tl_tensor *t) {
     return tl_record(name, rule, out, &t, 1);
 }
-#line 424 "chapters/01-tensors/01-tensors.md"
-#line 971 "chapters/01-tensors/01-tensors.md"
+#line 425 "chapters/01-tensors/01-tensors.md"
+#line 1086 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -102,7 +102,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1015 "chapters/01-tensors/01-tensors.md"
+#line 1130 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -133,8 +133,8 @@ void tl_check_fail_(const char *expr, const char *file, int line) {
     fflush(stderr);
     abort();
 }
-#line 425 "chapters/01-tensors/01-tensors.md"
-#line 448 "chapters/01-tensors/01-tensors.md"
+#line 426 "chapters/01-tensors/01-tensors.md"
+#line 450 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // dtypes
 static bool dtype_valid(tl_dtype dtype) { return dtype >= TL_BOOL && dtype <= TL_FLOAT64; }
@@ -197,8 +197,8 @@ static bool scalar_fits(double v, tl_dtype dtype) {
     }
     return true;
 }
-#line 426 "chapters/01-tensors/01-tensors.md"
-#line 518 "chapters/01-tensors/01-tensors.md"
+#line 427 "chapters/01-tensors/01-tensors.md"
+#line 520 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shapes: "[2, 3]" as PyTorch prints a size list in messages.
 static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
@@ -250,8 +250,95 @@ static bool check_shape(tl_shape shape) {
     }
     return true;
 }
-#line 427 "chapters/01-tensors/01-tensors.md"
-#line 755 "chapters/01-tensors/01-tensors.md"
+#line 428 "chapters/01-tensors/01-tensors.md"
+#line 930 "chapters/01-tensors/01-tensors.md"
+// ----------------------------------------------------------------------------
+// The block cache: freed blocks kept per thread and handed out again for the same size.
+#define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
+#define CACHE_BIG_MAX    ((size_t)256 << 20)             // larger blocks, up to 256 MiB: a table
+#define CACHE_BIG_SLOTS  64
+#define CACHE_LIMIT      ((size_t)1 << 30)               // bytes kept per thread, at most
+typedef struct cache_block { struct cache_block *next; } cache_block;
+static _Thread_local cache_block *cache_small[CACHE_SMALL_MAX / 64 + 1];
+static _Thread_local struct { void *block; size_t size; } cache_big[CACHE_BIG_SLOTS];
+static _Thread_local int cache_nbig;
+static _Thread_local size_t cache_bytes;
+static atomic_int cache_mode = -1;                       // -1: not decided yet, 0: off, 1: on
+
+static bool cache_on(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    return false;                                        // let ASan see every use after free
+#else
+    int mode = atomic_load(&cache_mode);
+    if (mode < 0) {
+        const char *env = getenv("TORCHLET_CACHE");
+        mode = !(env && strcmp(env, "0") == 0);
+        atomic_store(&cache_mode, mode);
+    }
+    return mode == 1;
+#endif
+}
+
+// the size of the block that holds n bytes: a multiple of 64, at least 64
+static size_t block_size(size_t n) { return n ? (n + 63) / 64 * 64 : 64; }
+
+static void *block_alloc(size_t n) {
+    size_t size = block_size(n);
+    if (cache_on()) {
+        if (size <= CACHE_SMALL_MAX && cache_small[size / 64]) {
+            cache_block *b = cache_small[size / 64];
+            cache_small[size / 64] = b->next;
+            cache_bytes -= size;
+            return b;
+        }
+        for (int i = 0; size > CACHE_SMALL_MAX && i < cache_nbig; i++) {
+            if (cache_big[i].size != size) continue;
+            void *b = cache_big[i].block;
+            cache_big[i] = cache_big[--cache_nbig];
+            cache_bytes -= size;
+            return b;
+        }
+    }
+    return aligned_alloc(64, size);
+}
+
+static tl_pool *current_pool(void);     // below: makes sure this thread's exit drains its cache
+
+static void block_free(void *p, size_t n) {
+    size_t size = block_size(n);
+    if (!p) return;
+    if (cache_on() && cache_bytes + size <= CACHE_LIMIT && current_pool()) {
+        if (size <= CACHE_SMALL_MAX) {
+            cache_block *b = p;
+            b->next = cache_small[size / 64];
+            cache_small[size / 64] = b;
+            cache_bytes += size;
+            return;
+        }
+        if (size <= CACHE_BIG_MAX && cache_nbig < CACHE_BIG_SLOTS) {
+            cache_big[cache_nbig].block = p;
+            cache_big[cache_nbig++].size = size;
+            cache_bytes += size;
+            return;
+        }
+    }
+    free(p);
+}
+
+// give every cached block of this thread back to the system (at thread exit)
+static void cache_drain(void) {
+    for (size_t c = 0; c <= CACHE_SMALL_MAX / 64; c++) {
+        while (cache_small[c]) {
+            cache_block *b = cache_small[c];
+            cache_small[c] = b->next;
+            free(b);
+        }
+    }
+    while (cache_nbig > 0) free(cache_big[--cache_nbig].block);
+    cache_bytes = 0;
+}
+#line 429 "chapters/01-tensors/01-tensors.md"
+#line 761 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -291,6 +378,7 @@ static void release_thread_pools(void) {
         pool_root = NULL;
         pool_drain(r);
     }
+    cache_drain();                       // and the blocks this thread kept for reuse
 }
 
 static void root_thread_exit(void *unused) { (void)unused; release_thread_pools(); }
@@ -355,7 +443,7 @@ void *tl_pool_adopt(void *malloced) {
 }
 
 int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 865 "chapters/01-tensors/01-tensors.md"
+#line 872 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -363,8 +451,9 @@ tl_tensor *tl_retain(tl_tensor *t) {
 
 static void storage_release(tl_storage *s) {
     if (s && --s->refcount == 0) {
-        free(s->data);
-        free(s);
+        if (s->capacity) block_free(s->data, s->capacity);
+        else free(s->data);
+        block_free(s, sizeof *s);
     }
 }
 
@@ -373,12 +462,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 405 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 881 "chapters/01-tensors/01-tensors.md"
+#line 889 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
-    free(t);
+    block_free(t, sizeof *t);
     atomic_fetch_sub(&live_tensors, 1);
 }
-#line 892 "chapters/01-tensors/01-tensors.md"
+#line 900 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -387,14 +476,15 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     pool_add(u, true);
     return u;
 }
-#line 428 "chapters/01-tensors/01-tensors.md"
-#line 581 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/01-tensors/01-tensors.md"
+#line 583 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
                                int64_t offset, tl_storage *storage) {
-    tl_tensor *t = calloc(1, sizeof *t);
+    tl_tensor *t = block_alloc(sizeof *t);
     if (!t) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
+    memset(t, 0, sizeof *t);
     t->dtype = dtype;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) { t->shape[i] = shape[i]; t->stride[i] = stride[i]; }
@@ -428,22 +518,25 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     int64_t stride[TL_MAX_DIMS];
     int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
     size_t nbytes = (size_t)numel * tl_dtype_size(dtype);
-    tl_storage *s = calloc(1, sizeof *s);
-    size_t alloc = (nbytes + 63) / 64 * 64;  // 64-byte aligned, never size 0
-    void *data = aligned_alloc(64, alloc ? alloc : 64);
+    tl_storage *s = block_alloc(sizeof *s);
+    size_t capacity = block_size(nbytes);    // 64-byte aligned, never size 0
+    void *data = block_alloc(capacity);
     if (!s || !data) {
-        free(s); free(data);
+        if (s) block_free(s, sizeof *s);
+        if (data) block_free(data, capacity);
         tl_error_set(TL_RUNTIME_ERROR, "DefaultCPUAllocator: not enough memory: you tried to allocate %zu bytes.",
                      nbytes);
         return NULL;
     }
+    memset(s, 0, sizeof *s);
     s->data = data;
     s->nbytes = nbytes;
+    s->capacity = capacity;
     s->device = TL_CPU_DEVICE;
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
-#line 429 "chapters/01-tensors/01-tensors.md"
-#line 1582 "chapters/01-tensors/01-tensors.md"
+#line 431 "chapters/01-tensors/01-tensors.md"
+#line 1697 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -479,8 +572,8 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
     }
 #undef COPY_LOOP
 }
-#line 430 "chapters/01-tensors/01-tensors.md"
-#line 1084 "chapters/01-tensors/01-tensors.md"
+#line 432 "chapters/01-tensors/01-tensors.md"
+#line 1199 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -535,7 +628,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1152 "chapters/01-tensors/01-tensors.md"
+#line 1267 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -588,7 +681,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1223 "chapters/01-tensors/01-tensors.md"
+#line 1338 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -617,8 +710,8 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
 #undef LINSPACE_AT
     return t;
 }
-#line 431 "chapters/01-tensors/01-tensors.md"
-#line 643 "chapters/01-tensors/01-tensors.md"
+#line 433 "chapters/01-tensors/01-tensors.md"
+#line 649 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -642,7 +735,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1623 "chapters/01-tensors/01-tensors.md"
+#line 1738 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -651,7 +744,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     copy_to_contiguous(out->storage->data, t);
 #line 1348 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1630 "chapters/01-tensors/01-tensors.md"
+#line 1745 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -659,8 +752,8 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     if (!t) return NULL;
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
-#line 432 "chapters/01-tensors/01-tensors.md"
-#line 1526 "chapters/01-tensors/01-tensors.md"
+#line 434 "chapters/01-tensors/01-tensors.md"
+#line 1641 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -707,8 +800,8 @@ double tl_item(const tl_tensor *t) {
     int64_t off = t->offset;      // the one element: every index is 0
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
-#line 433 "chapters/01-tensors/01-tensors.md"
-#line 1646 "chapters/01-tensors/01-tensors.md"
+#line 435 "chapters/01-tensors/01-tensors.md"
+#line 1761 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -719,7 +812,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1352 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1655 "chapters/01-tensors/01-tensors.md"
+#line 1770 "chapters/01-tensors/01-tensors.md"
     int64_t n = tl_numel(t);
     if (n == 0) return out;
     // read the source in row-major order through a contiguous copy when needed
@@ -757,8 +850,8 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     free(scratch);
     return out;
 }
-#line 434 "chapters/01-tensors/01-tensors.md"
-#line 1753 "chapters/01-tensors/01-tensors.md"
+#line 436 "chapters/01-tensors/01-tensors.md"
+#line 1868 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -799,7 +892,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1800 "chapters/01-tensors/01-tensors.md"
+#line 1915 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -842,7 +935,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1847 "chapters/01-tensors/01-tensors.md"
+#line 1962 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -855,7 +948,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1858 "chapters/01-tensors/01-tensors.md"
+#line 1973 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -866,7 +959,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1867 "chapters/01-tensors/01-tensors.md"
+#line 1982 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -875,10 +968,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     copy_to_contiguous(out->storage->data, t);
 #line 1306 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 1874 "chapters/01-tensors/01-tensors.md"
+#line 1989 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 1885 "chapters/01-tensors/01-tensors.md"
+#line 2000 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -892,7 +985,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1310 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 1896 "chapters/01-tensors/01-tensors.md"
+#line 2011 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -907,7 +1000,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1315 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 1908 "chapters/01-tensors/01-tensors.md"
+#line 2023 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -934,10 +1027,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1320 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 1932 "chapters/01-tensors/01-tensors.md"
+#line 2047 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 1945 "chapters/01-tensors/01-tensors.md"
+#line 2060 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -948,7 +1041,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1325 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 1954 "chapters/01-tensors/01-tensors.md"
+#line 2069 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -980,7 +1073,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1329 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 1983 "chapters/01-tensors/01-tensors.md"
+#line 2098 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1000,7 +1093,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2013 "chapters/01-tensors/01-tensors.md"
+#line 2128 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1047,10 +1140,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1334 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2058 "chapters/01-tensors/01-tensors.md"
+#line 2173 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2071 "chapters/01-tensors/01-tensors.md"
+#line 2186 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1078,13 +1171,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1338 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2096 "chapters/01-tensors/01-tensors.md"
+#line 2211 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2111 "chapters/01-tensors/01-tensors.md"
+#line 2226 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1107,11 +1200,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1343 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2131 "chapters/01-tensors/01-tensors.md"
+#line 2246 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 435 "chapters/01-tensors/01-tensors.md"
-#line 1273 "chapters/01-tensors/01-tensors.md"
+#line 437 "chapters/01-tensors/01-tensors.md"
+#line 1388 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1147,7 +1240,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1314 "chapters/01-tensors/01-tensors.md"
+#line 1429 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1200,7 +1293,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1372 "chapters/01-tensors/01-tensors.md"
+#line 1487 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1233,7 +1326,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1411 "chapters/01-tensors/01-tensors.md"
+#line 1526 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

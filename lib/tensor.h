@@ -51,6 +51,7 @@ typedef struct { int ndim; int64_t d[TL_MAX_DIMS]; } tl_shape;
 typedef struct tl_storage {
     void     *data;           // the elements, 64-byte aligned
     size_t    nbytes;
+    size_t    capacity;       // the size of the block behind data (0: not from Torchlet's cache)
     int       refcount;       // tensors viewing this storage
     tl_device device;
 } tl_storage;
@@ -78,7 +79,7 @@ typedef struct tl_tensor {
 // the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 725 "chapters/01-tensors/01-tensors.md"
+#line 731 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -100,7 +101,7 @@ void       tl_release(tl_tensor *t);         // -1 owner; frees at 0 (NULL-safe)
 void      *tl_pool_adopt(void *malloced);    // free() it when the current pool pops; returns it
 int64_t    tl_live_tensors(void);            // tensors alive now, all threads (for leak tests)
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 937 "chapters/01-tensors/01-tensors.md"
+#line 1052 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -129,7 +130,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1056 "chapters/01-tensors/01-tensors.md"
+#line 1171 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -152,7 +153,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1509 "chapters/01-tensors/01-tensors.md"
+#line 1624 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -168,7 +169,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1702 "chapters/01-tensors/01-tensors.md"
+#line 1817 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
