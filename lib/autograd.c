@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "print.h"
 
-#line 502 "chapters/02-graphs/02-graphs.md"
+#line 508 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Grad mode: a per-thread flag and a stack of the values it had before each push.
 #define GRAD_MODE_DEPTH 64
@@ -59,6 +59,12 @@ static void node_release_saved(tl_node *node) {
     }
 }
 
+// a node and its edge arrays are one block of this size
+static size_t node_bytes(int n) {
+    return sizeof(tl_node) + (size_t)n * (sizeof(tl_shape) + sizeof(tl_node *) + sizeof(tl_tensor *) +
+                                          sizeof(tl_dtype) + sizeof(bool));
+}
+
 static void node_free(tl_node *node) {
     for (int i = 0; i < node->ninputs; i++) {
         tl_node_release(node->next[i]);         // may queue the input's node
@@ -66,7 +72,7 @@ static void node_free(tl_node *node) {
     }
     node_release_saved(node);                   // may free tensors, which may queue nodes
     tl_release(node->grad);
-    free(node);
+    tl_block_free(node, node_bytes(node->ninputs));
     atomic_fetch_sub(&live_nodes, 1);
 }
 
@@ -96,10 +102,10 @@ bool tl_needs_record(const tl_tensor *const *inputs, int n) {
 
 // one block: the struct, then shapes (8-byte), pointers, dtypes (4-byte), flags
 static tl_node *node_alloc(int n) {
-    size_t bytes = sizeof(tl_node) + (size_t)n * (sizeof(tl_shape) + sizeof(tl_node *) + sizeof(tl_tensor *) +
-                                                  sizeof(tl_dtype) + sizeof(bool));
-    char *p = calloc(1, bytes);
+    size_t bytes = node_bytes(n);
+    char *p = tl_block_alloc(bytes);     // chapter 01's cache: nodes come and go as often as tensors
     if (!p) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
+    memset(p, 0, bytes);
     tl_node *node = (tl_node *)p;
     p += sizeof(tl_node);
     node->input_shape = (tl_shape *)p;   p += (size_t)n * sizeof(tl_shape);
@@ -150,7 +156,7 @@ void tl_node_save(tl_node *node, const tl_tensor *t) {
     node->saved[node->nsaved++] = tl_retain(keep);
 }
 #line 265 "chapters/02-graphs/02-graphs.md"
-#line 443 "chapters/02-graphs/02-graphs.md"
+#line 449 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Leaves
 tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires) {
@@ -183,7 +189,7 @@ tl_tensor *tl_detach(const tl_tensor *t) {
     tl_grad_mode_pop();
     return d;
 }
-#line 549 "chapters/02-graphs/02-graphs.md"
+#line 555 "chapters/02-graphs/02-graphs.md"
 
 void tl_set_name(tl_tensor *t, const char *name) {
     if (!t) return;

@@ -1,5 +1,5 @@
 /* generated from chapters/02-graphs/02-graphs.md by tools/tangle.lua; edit the chapter, not this file */
-#line 744 "chapters/02-graphs/02-graphs.md"
+#line 750 "chapters/02-graphs/02-graphs.md"
 // functional.c — losses and softmax (torch.nn.functional): forward kernels, backward rules, and
 // the recording of their graph nodes.
 //
@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 772 "chapters/02-graphs/02-graphs.md"
+#line 778 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -48,8 +48,8 @@ static bool same_shape(const tl_tensor *a, const tl_tensor *b) {
 static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
-#line 760 "chapters/02-graphs/02-graphs.md"
-#line 815 "chapters/02-graphs/02-graphs.md"
+#line 766 "chapters/02-graphs/02-graphs.md"
+#line 821 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -82,7 +82,7 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 854 "chapters/02-graphs/02-graphs.md"
+#line 860 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -101,7 +101,7 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 880 "chapters/02-graphs/02-graphs.md"
+#line 886 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     if (!same_shape(input, target)) {
@@ -140,8 +140,8 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     tl_node_save(node, target);
     return loss;
 }
-#line 761 "chapters/02-graphs/02-graphs.md"
-#line 928 "chapters/02-graphs/02-graphs.md"
+#line 767 "chapters/02-graphs/02-graphs.md"
+#line 934 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -173,7 +173,7 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 967 "chapters/02-graphs/02-graphs.md"
+#line 973 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -209,7 +209,7 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1008 "chapters/02-graphs/02-graphs.md"
+#line 1014 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     bool direct = same_shape(input, target) && input->dtype == target->dtype;
@@ -248,8 +248,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 762 "chapters/02-graphs/02-graphs.md"
-#line 1058 "chapters/02-graphs/02-graphs.md"
+#line 768 "chapters/02-graphs/02-graphs.md"
+#line 1064 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -302,7 +302,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1117 "chapters/02-graphs/02-graphs.md"
+#line 1123 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -349,7 +349,7 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1171 "chapters/02-graphs/02-graphs.md"
+#line 1177 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty(tl_shape_of(out), out->dtype);

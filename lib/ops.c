@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2367 "chapters/01-tensors/01-tensors.md"
+#line 2376 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2551 "chapters/01-tensors/01-tensors.md"
+#line 2560 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2390 "chapters/01-tensors/01-tensors.md"
-#line 3225 "chapters/01-tensors/01-tensors.md"
+#line 2399 "chapters/01-tensors/01-tensors.md"
+#line 3234 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2391 "chapters/01-tensors/01-tensors.md"
-#line 2495 "chapters/01-tensors/01-tensors.md"
+#line 2400 "chapters/01-tensors/01-tensors.md"
+#line 2504 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -188,8 +188,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2392 "chapters/01-tensors/01-tensors.md"
-#line 2446 "chapters/01-tensors/01-tensors.md"
+#line 2401 "chapters/01-tensors/01-tensors.md"
+#line 2455 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -211,8 +211,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2393 "chapters/01-tensors/01-tensors.md"
-#line 2625 "chapters/01-tensors/01-tensors.md"
+#line 2402 "chapters/01-tensors/01-tensors.md"
+#line 2634 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -292,8 +292,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2394 "chapters/01-tensors/01-tensors.md"
-#line 2722 "chapters/01-tensors/01-tensors.md"
+#line 2403 "chapters/01-tensors/01-tensors.md"
+#line 2731 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -308,8 +308,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2395 "chapters/01-tensors/01-tensors.md"
-#line 2858 "chapters/01-tensors/01-tensors.md"
+#line 2404 "chapters/01-tensors/01-tensors.md"
+#line 2867 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -389,8 +389,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2396 "chapters/01-tensors/01-tensors.md"
-#line 2746 "chapters/01-tensors/01-tensors.md"
+#line 2405 "chapters/01-tensors/01-tensors.md"
+#line 2755 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -490,7 +490,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2397 "chapters/01-tensors/01-tensors.md"
+#line 2406 "chapters/01-tensors/01-tensors.md"
 #line 698 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
@@ -508,8 +508,8 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2398 "chapters/01-tensors/01-tensors.md"
-#line 2949 "chapters/01-tensors/01-tensors.md"
+#line 2407 "chapters/01-tensors/01-tensors.md"
+#line 2958 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -573,7 +573,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     free(sb);
 #line 823 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3011 "chapters/01-tensors/01-tensors.md"
+#line 3020 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -590,8 +590,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2399 "chapters/01-tensors/01-tensors.md"
-#line 3035 "chapters/01-tensors/01-tensors.md"
+#line 2408 "chapters/01-tensors/01-tensors.md"
+#line 3044 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -638,8 +638,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2400 "chapters/01-tensors/01-tensors.md"
-#line 3091 "chapters/01-tensors/01-tensors.md"
+#line 2409 "chapters/01-tensors/01-tensors.md"
+#line 3100 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -710,7 +710,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     free(scratch);
 #line 893 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3160 "chapters/01-tensors/01-tensors.md"
+#line 3169 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -722,8 +722,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2401 "chapters/01-tensors/01-tensors.md"
-#line 3347 "chapters/01-tensors/01-tensors.md"
+#line 2410 "chapters/01-tensors/01-tensors.md"
+#line 3356 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -770,11 +770,11 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
 #line 1013 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3392 "chapters/01-tensors/01-tensors.md"
+#line 3401 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2402 "chapters/01-tensors/01-tensors.md"
-#line 3400 "chapters/01-tensors/01-tensors.md"
+#line 2411 "chapters/01-tensors/01-tensors.md"
+#line 3409 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -820,11 +820,11 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
 #line 1017 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3444 "chapters/01-tensors/01-tensors.md"
+#line 3453 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2403 "chapters/01-tensors/01-tensors.md"
-#line 3452 "chapters/01-tensors/01-tensors.md"
+#line 2412 "chapters/01-tensors/01-tensors.md"
+#line 3461 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -874,11 +874,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
 #line 1021 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3500 "chapters/01-tensors/01-tensors.md"
+#line 3509 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2404 "chapters/01-tensors/01-tensors.md"
-#line 3510 "chapters/01-tensors/01-tensors.md"
+#line 2413 "chapters/01-tensors/01-tensors.md"
+#line 3519 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -950,7 +950,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1025 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3580 "chapters/01-tensors/01-tensors.md"
+#line 3589 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -994,11 +994,11 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1029 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3622 "chapters/01-tensors/01-tensors.md"
+#line 3631 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2405 "chapters/01-tensors/01-tensors.md"
-#line 3678 "chapters/01-tensors/01-tensors.md"
+#line 2414 "chapters/01-tensors/01-tensors.md"
+#line 3687 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1029,8 +1029,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2406 "chapters/01-tensors/01-tensors.md"
-#line 3720 "chapters/01-tensors/01-tensors.md"
+#line 2415 "chapters/01-tensors/01-tensors.md"
+#line 3729 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1129,7 +1129,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1136 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3817 "chapters/01-tensors/01-tensors.md"
+#line 3826 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1139,8 +1139,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2407 "chapters/01-tensors/01-tensors.md"
-#line 3833 "chapters/01-tensors/01-tensors.md"
+#line 2416 "chapters/01-tensors/01-tensors.md"
+#line 3842 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1204,7 +1204,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1140 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3895 "chapters/01-tensors/01-tensors.md"
+#line 3904 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1219,7 +1219,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1144 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3908 "chapters/01-tensors/01-tensors.md"
+#line 3917 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1236,8 +1236,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2408 "chapters/01-tensors/01-tensors.md"
-#line 3984 "chapters/01-tensors/01-tensors.md"
+#line 2417 "chapters/01-tensors/01-tensors.md"
+#line 3993 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1319,8 +1319,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     free(sb);
     return true;
 }
-#line 2409 "chapters/01-tensors/01-tensors.md"
-#line 4092 "chapters/01-tensors/01-tensors.md"
+#line 2418 "chapters/01-tensors/01-tensors.md"
+#line 4101 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1402,8 +1402,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
-#line 2410 "chapters/01-tensors/01-tensors.md"
-#line 4187 "chapters/01-tensors/01-tensors.md"
+#line 2419 "chapters/01-tensors/01-tensors.md"
+#line 4196 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1461,8 +1461,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2411 "chapters/01-tensors/01-tensors.md"
-#line 4266 "chapters/01-tensors/01-tensors.md"
+#line 2420 "chapters/01-tensors/01-tensors.md"
+#line 4275 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1474,7 +1474,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1228 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4276 "chapters/01-tensors/01-tensors.md"
+#line 4285 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1486,7 +1486,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1232 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4286 "chapters/01-tensors/01-tensors.md"
+#line 4295 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1543,10 +1543,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1236 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4341 "chapters/01-tensors/01-tensors.md"
+#line 4350 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4379 "chapters/01-tensors/01-tensors.md"
+#line 4388 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1590,10 +1590,10 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1240 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4421 "chapters/01-tensors/01-tensors.md"
+#line 4430 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2412 "chapters/01-tensors/01-tensors.md"
+#line 2421 "chapters/01-tensors/01-tensors.md"
 #line 576 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 4509 "chapters/01-tensors/01-tensors.md"
+#line 4518 "chapters/01-tensors/01-tensors.md"
 // print.c — the exact text PyTorch prints for a tensor, a torch.Size and a Python float.
 //
 // repr(tensor) is written in Python, in torch/_tensor_str.py; this file follows it step by
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 4551 "chapters/01-tensors/01-tensors.md"
+#line 4560 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // print options: torch.set_printoptions / PRINT_OPTS
 
@@ -33,9 +33,9 @@ void tl_set_printoptions(tl_printoptions opts) {
 }
 
 tl_printoptions tl_get_printoptions(void) { return print_opts; }
-#line 4528 "chapters/01-tensors/01-tensors.md"
+#line 4537 "chapters/01-tensors/01-tensors.md"
 
-#line 4573 "chapters/01-tensors/01-tensors.md"
+#line 4582 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // a growing string: every text this file makes is built in one of these
 
@@ -99,9 +99,9 @@ static const char *sb_finish(strbuf *b) {
     }
     return tl_pool_adopt(b->s);
 }
-#line 4530 "chapters/01-tensors/01-tensors.md"
+#line 4539 "chapters/01-tensors/01-tensors.md"
 
-#line 4664 "chapters/01-tensors/01-tensors.md"
+#line 4673 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 1. gather: the elements that will be shown, in row-major order, as plain numbers
 
@@ -178,9 +178,9 @@ static int gather(gathered *g, const tl_tensor *t, int summarize, int64_t edgeit
     }
     return 1;
 }
-#line 4532 "chapters/01-tensors/01-tensors.md"
+#line 4541 "chapters/01-tensors/01-tensors.md"
 
-#line 4784 "chapters/01-tensors/01-tensors.md"
+#line 4793 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 2. format: PyTorch's _Formatter, one for the whole tensor
 
@@ -275,9 +275,9 @@ static void format_value(strbuf *b, const formatter *f, const tl_tensor *t, cons
         b->len += (size_t)pad;
     }
 }
-#line 4534 "chapters/01-tensors/01-tensors.md"
+#line 4543 "chapters/01-tensors/01-tensors.md"
 
-#line 4921 "chapters/01-tensors/01-tensors.md"
+#line 4930 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 3. layout: _tensor_str_with_formatter and _vector_str
 //
@@ -336,7 +336,7 @@ static void tensor_str(strbuf *b, const layout *L, int d, int64_t base, int inde
     }
     sb_str(b, "]");
 }
-#line 4986 "chapters/01-tensors/01-tensors.md"
+#line 4995 "chapters/01-tensors/01-tensors.md"
 
 // The text between "tensor(" and the suffixes (_tensor_str) of a tensor with elements.
 static void tensor_body(strbuf *b, const tl_tensor *t, int64_t numel, int indent) {
@@ -353,9 +353,9 @@ static void tensor_body(strbuf *b, const tl_tensor *t, int64_t numel, int indent
     free(g.f);
     free(g.i);
 }
-#line 4536 "chapters/01-tensors/01-tensors.md"
+#line 4545 "chapters/01-tensors/01-tensors.md"
 
-#line 5034 "chapters/01-tensors/01-tensors.md"
+#line 5043 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 4. suffixes: _str_intern and _add_suffixes
 
@@ -433,9 +433,9 @@ static void repr_into(strbuf *b, const tl_tensor *t) {
     if (b->oom) return;
     add_suffixes(b, start, suffixes, count, indent, print_opts.linewidth);
 }
-#line 4538 "chapters/01-tensors/01-tensors.md"
+#line 4547 "chapters/01-tensors/01-tensors.md"
 
-#line 5123 "chapters/01-tensors/01-tensors.md"
+#line 5132 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // public: repr, print, torch.Size
 
@@ -472,9 +472,9 @@ const char *tl_device_str(const tl_tensor *t) {
     else sb_str(&b, "cpu");
     return sb_finish(&b);
 }
-#line 4540 "chapters/01-tensors/01-tensors.md"
+#line 4549 "chapters/01-tensors/01-tensors.md"
 
-#line 5178 "chapters/01-tensors/01-tensors.md"
+#line 5187 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Python's repr(float): the shortest decimal that reads back as the same double
 

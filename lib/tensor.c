@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 412 "chapters/02-graphs/02-graphs.md"
+#line 418 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
@@ -63,7 +63,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 425 "chapters/01-tensors/01-tensors.md"
-#line 1086 "chapters/01-tensors/01-tensors.md"
+#line 1095 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -102,7 +102,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1130 "chapters/01-tensors/01-tensors.md"
+#line 1139 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -251,7 +251,7 @@ static bool check_shape(tl_shape shape) {
     return true;
 }
 #line 428 "chapters/01-tensors/01-tensors.md"
-#line 930 "chapters/01-tensors/01-tensors.md"
+#line 939 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -282,7 +282,7 @@ static bool cache_on(void) {
 // the size of the block that holds n bytes: a multiple of 64, at least 64
 static size_t block_size(size_t n) { return n ? (n + 63) / 64 * 64 : 64; }
 
-static void *block_alloc(size_t n) {
+void *tl_block_alloc(size_t n) {
     size_t size = block_size(n);
     if (cache_on()) {
         if (size <= CACHE_SMALL_MAX && cache_small[size / 64]) {
@@ -304,7 +304,7 @@ static void *block_alloc(size_t n) {
 
 static tl_pool *current_pool(void);     // below: makes sure this thread's exit drains its cache
 
-static void block_free(void *p, size_t n) {
+void tl_block_free(void *p, size_t n) {
     size_t size = block_size(n);
     if (!p) return;
     if (cache_on() && cache_bytes + size <= CACHE_LIMIT && current_pool()) {
@@ -451,20 +451,20 @@ tl_tensor *tl_retain(tl_tensor *t) {
 
 static void storage_release(tl_storage *s) {
     if (s && --s->refcount == 0) {
-        if (s->capacity) block_free(s->data, s->capacity);
+        if (s->capacity) tl_block_free(s->data, s->capacity);
         else free(s->data);
-        block_free(s, sizeof *s);
+        tl_block_free(s, sizeof *s);
     }
 }
 
 void tl_release(tl_tensor *t) {
     if (!t || --t->refcount > 0) return;
     tl_release(t->grad);                 // a tensor owns its .grad
-#line 405 "chapters/02-graphs/02-graphs.md"
+#line 411 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
 #line 889 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
-    block_free(t, sizeof *t);
+    tl_block_free(t, sizeof *t);
     atomic_fetch_sub(&live_tensors, 1);
 }
 #line 900 "chapters/01-tensors/01-tensors.md"
@@ -482,7 +482,7 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
                                int64_t offset, tl_storage *storage) {
-    tl_tensor *t = block_alloc(sizeof *t);
+    tl_tensor *t = tl_block_alloc(sizeof *t);
     if (!t) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
     memset(t, 0, sizeof *t);
     t->dtype = dtype;
@@ -518,12 +518,12 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     int64_t stride[TL_MAX_DIMS];
     int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
     size_t nbytes = (size_t)numel * tl_dtype_size(dtype);
-    tl_storage *s = block_alloc(sizeof *s);
+    tl_storage *s = tl_block_alloc(sizeof *s);
     size_t capacity = block_size(nbytes);    // 64-byte aligned, never size 0
-    void *data = block_alloc(capacity);
+    void *data = tl_block_alloc(capacity);
     if (!s || !data) {
-        if (s) block_free(s, sizeof *s);
-        if (data) block_free(data, capacity);
+        if (s) tl_block_free(s, sizeof *s);
+        if (data) tl_block_free(data, capacity);
         tl_error_set(TL_RUNTIME_ERROR, "DefaultCPUAllocator: not enough memory: you tried to allocate %zu bytes.",
                      nbytes);
         return NULL;
@@ -536,7 +536,7 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
 #line 431 "chapters/01-tensors/01-tensors.md"
-#line 1697 "chapters/01-tensors/01-tensors.md"
+#line 1706 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -573,7 +573,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1199 "chapters/01-tensors/01-tensors.md"
+#line 1208 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -628,7 +628,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1267 "chapters/01-tensors/01-tensors.md"
+#line 1276 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -681,7 +681,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1338 "chapters/01-tensors/01-tensors.md"
+#line 1347 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -735,7 +735,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1738 "chapters/01-tensors/01-tensors.md"
+#line 1747 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -744,7 +744,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     copy_to_contiguous(out->storage->data, t);
 #line 1348 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1745 "chapters/01-tensors/01-tensors.md"
+#line 1754 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -753,7 +753,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 434 "chapters/01-tensors/01-tensors.md"
-#line 1641 "chapters/01-tensors/01-tensors.md"
+#line 1650 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -801,7 +801,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1761 "chapters/01-tensors/01-tensors.md"
+#line 1770 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -812,7 +812,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1352 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1770 "chapters/01-tensors/01-tensors.md"
+#line 1779 "chapters/01-tensors/01-tensors.md"
     int64_t n = tl_numel(t);
     if (n == 0) return out;
     // read the source in row-major order through a contiguous copy when needed
@@ -851,7 +851,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1868 "chapters/01-tensors/01-tensors.md"
+#line 1877 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -892,7 +892,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1915 "chapters/01-tensors/01-tensors.md"
+#line 1924 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -935,7 +935,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1962 "chapters/01-tensors/01-tensors.md"
+#line 1971 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -948,7 +948,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1973 "chapters/01-tensors/01-tensors.md"
+#line 1982 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -959,7 +959,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1302 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1982 "chapters/01-tensors/01-tensors.md"
+#line 1991 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -968,10 +968,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     copy_to_contiguous(out->storage->data, t);
 #line 1306 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 1989 "chapters/01-tensors/01-tensors.md"
+#line 1998 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2000 "chapters/01-tensors/01-tensors.md"
+#line 2009 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -985,7 +985,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1310 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2011 "chapters/01-tensors/01-tensors.md"
+#line 2020 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1000,7 +1000,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1315 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2023 "chapters/01-tensors/01-tensors.md"
+#line 2032 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1027,10 +1027,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1320 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2047 "chapters/01-tensors/01-tensors.md"
+#line 2056 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2060 "chapters/01-tensors/01-tensors.md"
+#line 2069 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1041,7 +1041,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1325 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2069 "chapters/01-tensors/01-tensors.md"
+#line 2078 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1073,7 +1073,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1329 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2098 "chapters/01-tensors/01-tensors.md"
+#line 2107 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1093,7 +1093,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2128 "chapters/01-tensors/01-tensors.md"
+#line 2137 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1140,10 +1140,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1334 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2173 "chapters/01-tensors/01-tensors.md"
+#line 2182 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2186 "chapters/01-tensors/01-tensors.md"
+#line 2195 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1171,13 +1171,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1338 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2211 "chapters/01-tensors/01-tensors.md"
+#line 2220 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2226 "chapters/01-tensors/01-tensors.md"
+#line 2235 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1200,11 +1200,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1343 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2246 "chapters/01-tensors/01-tensors.md"
+#line 2255 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 1388 "chapters/01-tensors/01-tensors.md"
+#line 1397 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1240,7 +1240,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1429 "chapters/01-tensors/01-tensors.md"
+#line 1438 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1293,7 +1293,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1487 "chapters/01-tensors/01-tensors.md"
+#line 1496 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1326,7 +1326,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1526 "chapters/01-tensors/01-tensors.md"
+#line 1535 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
