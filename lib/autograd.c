@@ -276,7 +276,7 @@ static void mark_needed(pass *p) {
             node->needed = (node->next[i] && node->next[i]->needed) || (node->leaf[i] && wanted(p, node->leaf[i]) >= 0);
     }
 }
-#line 331 "chapters/03-autograd/03-autograd.md"
+#line 336 "chapters/03-autograd/03-autograd.md"
 
 // sum g back over broadcast dims and convert it, to fit input i of node
 static tl_tensor *fit_gradient(const tl_node *node, int i, tl_tensor *g) {
@@ -301,12 +301,14 @@ static void accumulate_leaf(pass *p, tl_tensor *leaf, tl_tensor *g) {
         for (int k = 0; k < p->ninputs; k++)
             if (p->inputs[k] == leaf) add_into(&p->captured[k], g);
     } else if (!leaf->grad) {
-        leaf->grad = tl_retain(tl_clone(g));    // its own memory: it will be changed in place
+        bool private_to_us = g->refcount == 1 && g->storage->refcount == 1 && !g->requires_grad &&
+                             g->offset == 0 && tl_is_contiguous(g);
+        leaf->grad = tl_retain(private_to_us ? g : tl_clone(g));   // its own memory: changed in place later
     } else {
         tl_add_(leaf->grad, g);
     }
 }
-#line 375 "chapters/03-autograd/03-autograd.md"
+#line 382 "chapters/03-autograd/03-autograd.md"
 
 static bool run_node(pass *p, tl_node *node) {
     tl_tensor *g = node->grad;
@@ -334,7 +336,7 @@ static bool run_node(pass *p, tl_node *node) {
     }
     return ok;
 }
-#line 410 "chapters/03-autograd/03-autograd.md"
+#line 417 "chapters/03-autograd/03-autograd.md"
 
 static void unused_error(void) {
     tl_error_set(TL_RUNTIME_ERROR, "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -419,7 +421,7 @@ static bool run_backward(pass *p, tl_tensor *root, const tl_tensor *grad) {
     free(p->order);
     return ok;
 }
-#line 500 "chapters/03-autograd/03-autograd.md"
+#line 507 "chapters/03-autograd/03-autograd.md"
 
 bool tl_backward_ex(tl_tensor *root, const tl_tensor *grad, bool retain_graph) {
     pass p = { .retain = retain_graph };
