@@ -21,7 +21,7 @@ static int64_t toy_len(const tl_dataset *ds) {
 }
 #line 31 "chapters/05-loaders/05-loaders.md"
 
-#line 872 "chapters/05-loaders/05-loaders.md"
+#line 881 "chapters/05-loaders/05-loaders.md"
 // for idx, (x, y) in enumerate(loader): print(f"Batch {idx+1}:", x, y)
 static void print_batches(tl_dataloader *loader) {
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     tl_print(tl_sampler_indices(rank0));
     tl_sampler_free(rank0);
     tl_sampler_free(rank1);
-#line 888 "chapters/05-loaders/05-loaders.md"
+#line 897 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the training loader, first pass");
     tl_manual_seed(123);
     tl_dataloader *train_loader = tl_dataloader_new(&train_ds,
@@ -81,37 +81,37 @@ int main(int argc, char **argv) {
     tl_dataloader *test_loader = tl_dataloader_new(&test_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = false, .num_workers = 0 });
     print_batches(train_loader);
-#line 920 "chapters/05-loaders/05-loaders.md"
+#line 929 "chapters/05-loaders/05-loaders.md"
     TL_CELL("drop_last");
     tl_dataloader *train_loader_dl = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 0, .drop_last = true });
     print_batches(train_loader_dl);
     printf("len(train_loader) = %lld, with drop_last %lld\n",
            (long long)tl_dataloader_len(train_loader), (long long)tl_dataloader_len(train_loader_dl));
-#line 941 "chapters/05-loaders/05-loaders.md"
+#line 950 "chapters/05-loaders/05-loaders.md"
     TL_CELL("a second pass of the first loader");
     tl_manual_seed(123);
     tl_dataloader_iterator *first_pass = tl_dataloader_iter(train_loader);
     while (tl_dataloader_next(first_pass, NULL, NULL)) {}
     tl_dataloader_iter_free(first_pass);
     print_batches(train_loader);
-#line 960 "chapters/05-loaders/05-loaders.md"
+#line 969 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the test loader");
     print_batches(test_loader);
-#line 1140 "chapters/05-loaders/05-loaders.md"
+#line 1149 "chapters/05-loaders/05-loaders.md"
     TL_CELL("two worker threads");
     tl_manual_seed(123);
     tl_dataloader *worker_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 2 });
     print_batches(worker_loader);
-#line 1159 "chapters/05-loaders/05-loaders.md"
+#line 1168 "chapters/05-loaders/05-loaders.md"
     TL_CELL("an error in a worker");
     tl_sampler *bad_order = tl_index_sampler_new((int64_t[]){ 0, 1, 7, 2 }, 4);
     tl_dataloader *bad_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .num_workers = 2, .sampler = bad_order });
     print_batches(bad_loader);
 #line 37 "chapters/05-loaders/05-loaders.md"
-#line 1176 "chapters/05-loaders/05-loaders.md"
+#line 1185 "chapters/05-loaders/05-loaders.md"
     tl_dataloader_free(train_loader);
     tl_dataloader_free(test_loader);
     tl_dataloader_free(train_loader_dl);

@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1224 "chapters/05-loaders/05-loaders.md"
+#line 1233 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -40,7 +40,7 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1236 "chapters/05-loaders/05-loaders.md"
+#line 1245 "chapters/05-loaders/05-loaders.md"
 
 #line 174 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1238 "chapters/05-loaders/05-loaders.md"
+#line 1247 "chapters/05-loaders/05-loaders.md"
 
 #line 260 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1240 "chapters/05-loaders/05-loaders.md"
+#line 1249 "chapters/05-loaders/05-loaders.md"
 
 #line 298 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
@@ -206,7 +206,7 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1242 "chapters/05-loaders/05-loaders.md"
+#line 1251 "chapters/05-loaders/05-loaders.md"
 
 #line 431 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
@@ -333,7 +333,7 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1244 "chapters/05-loaders/05-loaders.md"
+#line 1253 "chapters/05-loaders/05-loaders.md"
 
 #line 632 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
@@ -342,7 +342,7 @@ struct tl_dataloader {
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1246 "chapters/05-loaders/05-loaders.md"
+#line 1255 "chapters/05-loaders/05-loaders.md"
 
 #line 697 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
@@ -372,9 +372,12 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1248 "chapters/05-loaders/05-loaders.md"
+#line 1257 "chapters/05-loaders/05-loaders.md"
 
 #line 773 "chapters/05-loaders/05-loaders.md"
+// held around get_item of datasets that are not thread_safe, by every loader and thread
+static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
+
 // a retained tensor that no pool owns becomes the current pool's (NULL-safe)
 static tl_tensor *adopt(tl_tensor *t) {
     tl_tensor *u = tl_contiguous(t);        // t itself (+1, in the current pool): batches are contiguous
@@ -425,7 +428,7 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthr
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
     return ok;
 }
-#line 1250 "chapters/05-loaders/05-loaders.md"
+#line 1259 "chapters/05-loaders/05-loaders.md"
 
 #line 641 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
@@ -473,7 +476,7 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1252 "chapters/05-loaders/05-loaders.md"
+#line 1261 "chapters/05-loaders/05-loaders.md"
 
 #line 733 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
@@ -500,7 +503,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 828 "chapters/05-loaders/05-loaders.md"
+#line 834 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -519,7 +522,10 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (it->nworkers == 0) {
         int64_t b = it->consumed, bs = it->dl->opts.batch_size;
         int64_t start = b * bs, count = start + bs <= it->n ? bs : it->n - start;
+        bool lock = !it->dl->ds->thread_safe;
+        if (lock) pthread_mutex_lock(&get_item_lock);
         ok = load_batch(it->dl->ds, it->indices + start, count, NULL, &x, &y);
+        if (lock) pthread_mutex_unlock(&get_item_lock);
         it->consumed++;
     } else {
         ok = next_from_workers(it, &x, &y);
@@ -535,13 +541,11 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1254 "chapters/05-loaders/05-loaders.md"
+#line 1263 "chapters/05-loaders/05-loaders.md"
 
-#line 1005 "chapters/05-loaders/05-loaders.md"
+#line 1016 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Worker threads: load batches ahead into the bounded queue it->slots, in order.
-static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;   // for datasets not thread_safe
-
 typedef struct worker_arg { tl_dataloader_iterator *it; int id; } worker_arg;
 
 static void *worker_main(void *arg_) {
@@ -573,7 +577,7 @@ static void *worker_main(void *arg_) {
     pthread_mutex_unlock(&it->mu);
     return NULL;
 }
-#line 1046 "chapters/05-loaders/05-loaders.md"
+#line 1055 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -603,7 +607,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1081 "chapters/05-loaders/05-loaders.md"
+#line 1090 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -622,7 +626,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1107 "chapters/05-loaders/05-loaders.md"
+#line 1116 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);
