@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1233 "chapters/05-loaders/05-loaders.md"
+#line 1305 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -11,7 +11,7 @@
 #include "data.h"
 #include "ops.h"
 
-#line 135 "chapters/05-loaders/05-loaders.md"
+#line 139 "chapters/05-loaders/05-loaders.md"
 int64_t tl_dataset_len(const tl_dataset *ds) {
     if (!ds || !ds->len) {
         tl_error_set(TL_TYPE_ERROR, "object of type 'NoneType' has no len()");
@@ -40,9 +40,9 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1245 "chapters/05-loaders/05-loaders.md"
+#line 1317 "chapters/05-loaders/05-loaders.md"
 
-#line 174 "chapters/05-loaders/05-loaders.md"
+#line 178 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // TensorDataset: example i is row i of features (and of labels, which may be NULL).
 typedef struct { tl_tensor *features, *labels; } tensor_dataset;
@@ -107,9 +107,9 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1247 "chapters/05-loaders/05-loaders.md"
+#line 1319 "chapters/05-loaders/05-loaders.md"
 
-#line 260 "chapters/05-loaders/05-loaders.md"
+#line 264 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Subset: example i is the parent's example indices[i]. The parent must outlive it.
 typedef struct { const tl_dataset *parent; int64_t n; int64_t indices[]; } subset;
@@ -145,9 +145,9 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1249 "chapters/05-loaders/05-loaders.md"
+#line 1321 "chapters/05-loaders/05-loaders.md"
 
-#line 298 "chapters/05-loaders/05-loaders.md"
+#line 302 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
 static bool split_counts(const double *lengths, int n, int64_t len, int64_t *counts) {
     double sum = 0;
@@ -206,9 +206,9 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1251 "chapters/05-loaders/05-loaders.md"
+#line 1323 "chapters/05-loaders/05-loaders.md"
 
-#line 431 "chapters/05-loaders/05-loaders.md"
+#line 441 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
     if (!s || !s->len) { tl_error_set(TL_TYPE_ERROR, "the sampler is NULL"); return -1; }
     return s->len(s);
@@ -287,7 +287,7 @@ tl_sampler *tl_random_sampler_new(int64_t n, tl_generator *g) {
     s->pass = random_pass;
     return s;
 }
-#line 518 "chapters/05-loaders/05-loaders.md"
+#line 528 "chapters/05-loaders/05-loaders.md"
 typedef struct { int64_t n, num_samples, epoch; int replicas, rank; bool shuffle, drop_last; uint64_t seed; } dist_sampler;
 static int64_t dist_len(const tl_sampler *s) { return ((const dist_sampler *)s->state)->num_samples; }
 static bool dist_pass(tl_sampler *s, int64_t *out) {
@@ -333,18 +333,18 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1253 "chapters/05-loaders/05-loaders.md"
+#line 1325 "chapters/05-loaders/05-loaders.md"
 
-#line 632 "chapters/05-loaders/05-loaders.md"
+#line 642 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
     tl_dataset           *ds;
     tl_dataloader_options opts;
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1255 "chapters/05-loaders/05-loaders.md"
+#line 1327 "chapters/05-loaders/05-loaders.md"
 
-#line 697 "chapters/05-loaders/05-loaders.md"
+#line 707 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
     tl_tensor *x, *y;           // retained, owned by no pool until the consumer adopts them
     bool       ready;
@@ -372,9 +372,9 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1257 "chapters/05-loaders/05-loaders.md"
+#line 1329 "chapters/05-loaders/05-loaders.md"
 
-#line 773 "chapters/05-loaders/05-loaders.md"
+#line 783 "chapters/05-loaders/05-loaders.md"
 // held around get_item of datasets that are not thread_safe, by every loader and thread
 static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -428,9 +428,9 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthr
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
     return ok;
 }
-#line 1259 "chapters/05-loaders/05-loaders.md"
+#line 1331 "chapters/05-loaders/05-loaders.md"
 
-#line 641 "chapters/05-loaders/05-loaders.md"
+#line 651 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
     if (opts.batch_size <= 0) {
         tl_error_set(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=%lld",
@@ -476,9 +476,9 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1261 "chapters/05-loaders/05-loaders.md"
+#line 1333 "chapters/05-loaders/05-loaders.md"
 
-#line 733 "chapters/05-loaders/05-loaders.md"
+#line 743 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
 
 static bool begin_pass(tl_dataloader_iterator *it) {       // the sampler's pass; workers start
@@ -503,7 +503,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 834 "chapters/05-loaders/05-loaders.md"
+#line 844 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -541,9 +541,9 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1263 "chapters/05-loaders/05-loaders.md"
+#line 1335 "chapters/05-loaders/05-loaders.md"
 
-#line 1016 "chapters/05-loaders/05-loaders.md"
+#line 1026 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Worker threads: load batches ahead into the bounded queue it->slots, in order.
 typedef struct worker_arg { tl_dataloader_iterator *it; int id; } worker_arg;
@@ -577,7 +577,7 @@ static void *worker_main(void *arg_) {
     pthread_mutex_unlock(&it->mu);
     return NULL;
 }
-#line 1055 "chapters/05-loaders/05-loaders.md"
+#line 1065 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -607,7 +607,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1090 "chapters/05-loaders/05-loaders.md"
+#line 1100 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -626,7 +626,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1116 "chapters/05-loaders/05-loaders.md"
+#line 1126 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);
