@@ -595,6 +595,32 @@ static void test_worker_free_mid_pass(void **state) {
     tl_dataset_free(tds);
 }
 
+// the loop idiom of data.h keeps memory flat: each batch dies with its own pool
+static void test_flat_memory(void **state) {
+    (void)state;
+    tl_dataset *ds = tl_tensor_dataset_new(tl_rand(TL_SHAPE(64, 8), NULL), tl_arange(0, 64, 1));
+    for (int workers = 0; workers <= 2; workers += 2) {
+        tl_dataloader *dl = tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 4, .shuffle = true,
+                                                                          .num_workers = workers });
+        int64_t live = tl_live_tensors(), batches = 0;
+        for (int pass = 0; pass < 5; pass++) {
+            tl_dataloader_iterator *it = tl_dataloader_iter(dl);
+            tl_tensor *x, *y;
+            for (bool more = true; more;) TL_SCOPE {
+                if ((more = tl_dataloader_next(it, &x, &y))) {
+                    tl_sum(tl_mul(x, x));                 // some temporaries, as a training step makes
+                    batches++;
+                }
+            }
+            assert_int_equal(tl_live_tensors(), live);
+            tl_dataloader_iter_free(it);
+        }
+        assert_int_equal(batches, 5 * 16);
+        tl_dataloader_free(dl);
+    }
+    tl_dataset_free(ds);
+}
+
 // ----------------------------------------------------------------------------
 // bad arguments and bad datasets
 
@@ -670,6 +696,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_workers_same_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_free_mid_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flat_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
