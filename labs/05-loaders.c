@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#line 104 "chapters/05-loaders/05-loaders.md"
+#line 106 "chapters/05-loaders/05-loaders.md"
 // The tutorial's ToyDataset: its data, and its __getitem__ and __len__.
 typedef struct { tl_tensor *features, *labels; } ToyDataset;
 
@@ -23,7 +23,7 @@ static int64_t toy_len(const tl_dataset *ds) {
 }
 #line 33 "chapters/05-loaders/05-loaders.md"
 
-#line 1179 "chapters/05-loaders/05-loaders.md"
+#line 1183 "chapters/05-loaders/05-loaders.md"
 // A dataset whose examples cost 2 ms each, standing for files to read; example i is inner's i % len.
 static bool slow_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
     const tl_dataset *inner = ds->state;
@@ -48,7 +48,18 @@ static double pass_ms(tl_dataloader *loader) {
 }
 #line 35 "chapters/05-loaders/05-loaders.md"
 
-#line 891 "chapters/05-loaders/05-loaders.md"
+#line 1323 "chapters/05-loaders/05-loaders.md"
+// Seven examples of two random numbers each: torch.rand(2) in __getitem__.
+static bool noise_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
+    (void)ds;
+    *x = tl_rand(TL_SHAPE(2), tl_worker_generator());
+    *y = tl_scalar((double)index, TL_INT64);
+    return *x && *y;
+}
+static int64_t noise_len(const tl_dataset *ds) { (void)ds; return 7; }
+#line 37 "chapters/05-loaders/05-loaders.md"
+
+#line 893 "chapters/05-loaders/05-loaders.md"
 // for idx, (x, y) in enumerate(loader): print(f"Batch {idx+1}:", x, y)
 static void print_batches(tl_dataloader *loader) {
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
@@ -58,11 +69,11 @@ static void print_batches(tl_dataloader *loader) {
     if (tl_error()) tl_error_print();
     tl_dataloader_iter_free(it);
 }
-#line 37 "chapters/05-loaders/05-loaders.md"
+#line 39 "chapters/05-loaders/05-loaders.md"
 
 int main(int argc, char **argv) {
     tl_lab_begin(argc, argv);
-#line 54 "chapters/05-loaders/05-loaders.md"
+#line 56 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the toy data");
     tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
     tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
@@ -70,13 +81,13 @@ int main(int argc, char **argv) {
     tl_tensor *y_test = tl_tensor_parse("[0, 1]");
     tl_print(X_train);
     tl_print(y_train);
-#line 124 "chapters/05-loaders/05-loaders.md"
+#line 126 "chapters/05-loaders/05-loaders.md"
     TL_CELL("len(train_ds)");
     ToyDataset train_toy = { X_train, y_train }, test_toy = { X_test, y_test };
     tl_dataset train_ds = { .len = toy_len, .get_item = toy_get_item, .state = &train_toy };
     tl_dataset test_ds = { .len = toy_len, .get_item = toy_get_item, .state = &test_toy };
     printf("%lld\n", (long long)tl_dataset_len(&train_ds));
-#line 375 "chapters/05-loaders/05-loaders.md"
+#line 377 "chapters/05-loaders/05-loaders.md"
     TL_CELL("random_split 80/10/10");
     tl_dataset *thousand = tl_tensor_dataset_new(tl_arange(0, 1000, 1), NULL);
     tl_dataset *parts[3], *parts_frac[3];
@@ -95,7 +106,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 3; i++) { tl_dataset_free(parts[i]); tl_dataset_free(parts_frac[i]); }
     tl_dataset_free(thousand);
     tl_generator_free(g42);
-#line 581 "chapters/05-loaders/05-loaders.md"
+#line 583 "chapters/05-loaders/05-loaders.md"
     TL_CELL("samplers");
     tl_sampler *rank0 = tl_distributed_sampler_new(10, 2, 0, true, 0, false);
     tl_sampler *rank1 = tl_distributed_sampler_new(10, 2, 1, true, 0, false);
@@ -105,7 +116,7 @@ int main(int argc, char **argv) {
     tl_print(tl_sampler_indices(rank0));
     tl_sampler_free(rank0);
     tl_sampler_free(rank1);
-#line 907 "chapters/05-loaders/05-loaders.md"
+#line 909 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the training loader, first pass");
     tl_manual_seed(123);
     tl_dataloader *train_loader = tl_dataloader_new(&train_ds,
@@ -113,30 +124,30 @@ int main(int argc, char **argv) {
     tl_dataloader *test_loader = tl_dataloader_new(&test_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = false, .num_workers = 0 });
     print_batches(train_loader);
-#line 939 "chapters/05-loaders/05-loaders.md"
+#line 941 "chapters/05-loaders/05-loaders.md"
     TL_CELL("drop_last");
     tl_dataloader *train_loader_dl = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 0, .drop_last = true });
     print_batches(train_loader_dl);
     printf("len(train_loader) = %lld, with drop_last %lld\n",
            (long long)tl_dataloader_len(train_loader), (long long)tl_dataloader_len(train_loader_dl));
-#line 960 "chapters/05-loaders/05-loaders.md"
+#line 962 "chapters/05-loaders/05-loaders.md"
     TL_CELL("a second pass of the first loader");
     tl_manual_seed(123);
     tl_dataloader_iterator *first_pass = tl_dataloader_iter(train_loader);
     while (tl_dataloader_next(first_pass, NULL, NULL)) {}
     tl_dataloader_iter_free(first_pass);
     print_batches(train_loader);
-#line 979 "chapters/05-loaders/05-loaders.md"
+#line 981 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the test loader");
     print_batches(test_loader);
-#line 1159 "chapters/05-loaders/05-loaders.md"
+#line 1163 "chapters/05-loaders/05-loaders.md"
     TL_CELL("two worker threads");
     tl_manual_seed(123);
     tl_dataloader *worker_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 2 });
     print_batches(worker_loader);
-#line 1208 "chapters/05-loaders/05-loaders.md"
+#line 1212 "chapters/05-loaders/05-loaders.md"
     TL_CELL("what workers buy");
     tl_dataset *train_tensors = tl_tensor_dataset_new(X_train, y_train);
     tl_dataset slow_ds = { .len = slow_len, .get_item = slow_get_item, .state = train_tensors, .thread_safe = true };
@@ -151,20 +162,34 @@ int main(int argc, char **argv) {
     printf("num_workers=4, not thread_safe: %.0f ms per pass\n", pass_ms(locked_loader));
     tl_dataloader_free(locked_loader);
     tl_dataset_free(train_tensors);
-#line 1240 "chapters/05-loaders/05-loaders.md"
+#line 1244 "chapters/05-loaders/05-loaders.md"
     TL_CELL("an error in a worker");
     tl_sampler *bad_order = tl_index_sampler_new((int64_t[]){ 0, 1, 7, 2 }, 4);
     tl_dataloader *bad_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .num_workers = 2, .sampler = bad_order });
     print_batches(bad_loader);
-#line 41 "chapters/05-loaders/05-loaders.md"
-#line 1257 "chapters/05-loaders/05-loaders.md"
+#line 1334 "chapters/05-loaders/05-loaders.md"
+    TL_CELL("random numbers inside workers");
+    tl_dataset noise_ds = { .len = noise_len, .get_item = noise_get_item, .thread_safe = true };
+    for (int workers = 0; workers <= 2; workers += 2) {
+        tl_manual_seed(123);
+        tl_dataloader *noise_loader = tl_dataloader_new(&noise_ds,
+            (tl_dataloader_options){ .batch_size = 2, .num_workers = workers });
+        tl_dataloader_iterator *it = tl_dataloader_iter(noise_loader);
+        tl_tensor *x;
+        printf("num_workers=%d:\n", workers);
+        while (tl_dataloader_next(it, &x, NULL)) tl_print(x);
+        tl_dataloader_iter_free(it);
+        tl_dataloader_free(noise_loader);
+    }
+#line 43 "chapters/05-loaders/05-loaders.md"
+#line 1372 "chapters/05-loaders/05-loaders.md"
     tl_dataloader_free(train_loader);
     tl_dataloader_free(test_loader);
     tl_dataloader_free(train_loader_dl);
     tl_dataloader_free(worker_loader);
     tl_dataloader_free(bad_loader);
     tl_sampler_free(bad_order);
-#line 42 "chapters/05-loaders/05-loaders.md"
+#line 44 "chapters/05-loaders/05-loaders.md"
     return tl_lab_end();
 }

@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1305 "chapters/05-loaders/05-loaders.md"
+#line 1422 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -11,7 +11,7 @@
 #include "data.h"
 #include "ops.h"
 
-#line 139 "chapters/05-loaders/05-loaders.md"
+#line 141 "chapters/05-loaders/05-loaders.md"
 int64_t tl_dataset_len(const tl_dataset *ds) {
     if (!ds || !ds->len) {
         tl_error_set(TL_TYPE_ERROR, "object of type 'NoneType' has no len()");
@@ -40,9 +40,9 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1317 "chapters/05-loaders/05-loaders.md"
+#line 1434 "chapters/05-loaders/05-loaders.md"
 
-#line 178 "chapters/05-loaders/05-loaders.md"
+#line 180 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // TensorDataset: example i is row i of features (and of labels, which may be NULL).
 typedef struct { tl_tensor *features, *labels; } tensor_dataset;
@@ -107,9 +107,9 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1319 "chapters/05-loaders/05-loaders.md"
+#line 1436 "chapters/05-loaders/05-loaders.md"
 
-#line 264 "chapters/05-loaders/05-loaders.md"
+#line 266 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Subset: example i is the parent's example indices[i]. The parent must outlive it.
 typedef struct { const tl_dataset *parent; int64_t n; int64_t indices[]; } subset;
@@ -145,9 +145,9 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1321 "chapters/05-loaders/05-loaders.md"
+#line 1438 "chapters/05-loaders/05-loaders.md"
 
-#line 302 "chapters/05-loaders/05-loaders.md"
+#line 304 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
 static bool split_counts(const double *lengths, int n, int64_t len, int64_t *counts) {
     double sum = 0;
@@ -206,9 +206,9 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1323 "chapters/05-loaders/05-loaders.md"
+#line 1440 "chapters/05-loaders/05-loaders.md"
 
-#line 441 "chapters/05-loaders/05-loaders.md"
+#line 443 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
     if (!s || !s->len) { tl_error_set(TL_TYPE_ERROR, "the sampler is NULL"); return -1; }
     return s->len(s);
@@ -287,7 +287,7 @@ tl_sampler *tl_random_sampler_new(int64_t n, tl_generator *g) {
     s->pass = random_pass;
     return s;
 }
-#line 528 "chapters/05-loaders/05-loaders.md"
+#line 530 "chapters/05-loaders/05-loaders.md"
 typedef struct { int64_t n, num_samples, epoch; int replicas, rank; bool shuffle, drop_last; uint64_t seed; } dist_sampler;
 static int64_t dist_len(const tl_sampler *s) { return ((const dist_sampler *)s->state)->num_samples; }
 static bool dist_pass(tl_sampler *s, int64_t *out) {
@@ -333,18 +333,18 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1325 "chapters/05-loaders/05-loaders.md"
+#line 1442 "chapters/05-loaders/05-loaders.md"
 
-#line 642 "chapters/05-loaders/05-loaders.md"
+#line 644 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
     tl_dataset           *ds;
     tl_dataloader_options opts;
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1327 "chapters/05-loaders/05-loaders.md"
+#line 1444 "chapters/05-loaders/05-loaders.md"
 
-#line 707 "chapters/05-loaders/05-loaders.md"
+#line 709 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
     tl_tensor *x, *y;           // retained, owned by no pool until the consumer adopts them
     bool       ready;
@@ -372,9 +372,9 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1329 "chapters/05-loaders/05-loaders.md"
+#line 1446 "chapters/05-loaders/05-loaders.md"
 
-#line 783 "chapters/05-loaders/05-loaders.md"
+#line 785 "chapters/05-loaders/05-loaders.md"
 // held around get_item of datasets that are not thread_safe, by every loader and thread
 static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -428,9 +428,9 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthr
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
     return ok;
 }
-#line 1331 "chapters/05-loaders/05-loaders.md"
+#line 1448 "chapters/05-loaders/05-loaders.md"
 
-#line 651 "chapters/05-loaders/05-loaders.md"
+#line 653 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
     if (opts.batch_size <= 0) {
         tl_error_set(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=%lld",
@@ -476,9 +476,9 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1333 "chapters/05-loaders/05-loaders.md"
+#line 1450 "chapters/05-loaders/05-loaders.md"
 
-#line 743 "chapters/05-loaders/05-loaders.md"
+#line 745 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
 
 static bool begin_pass(tl_dataloader_iterator *it) {       // the sampler's pass; workers start
@@ -503,7 +503,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 844 "chapters/05-loaders/05-loaders.md"
+#line 846 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -541,9 +541,47 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1335 "chapters/05-loaders/05-loaders.md"
+#line 1452 "chapters/05-loaders/05-loaders.md"
 
-#line 1026 "chapters/05-loaders/05-loaders.md"
+#line 1281 "chapters/05-loaders/05-loaders.md"
+// ---------------------------------------------------------------------------
+// What a worker thread knows about itself (NULL in other threads).
+typedef struct { int id, num_workers; uint64_t seed; tl_generator *gen; } worker_self;
+static _Thread_local worker_self *self;
+
+static void worker_begin(const tl_dataloader_iterator *it, int id) {
+    static const worker_self none;
+    worker_self *w = malloc(sizeof *w);
+    if (!w) return;                                   // then tl_get_worker_info says "no worker"
+    *w = none;
+    w->id = id;
+    w->num_workers = it->nworkers;
+    w->seed = (uint64_t)it->base_seed + (uint64_t)id;     // PyTorch: seed = base_seed + worker_id
+    w->gen = tl_generator_new(w->seed);
+    self = w;
+}
+
+static void worker_end(void) {
+    if (!self) return;
+    tl_generator_free(self->gen);
+    free(self);
+    self = NULL;
+}
+
+tl_generator *tl_worker_generator(void) {
+    return self && self->gen ? self->gen : tl_default_generator();
+}
+
+bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed) {
+    if (!self) return false;
+    if (id) *id = self->id;
+    if (num_workers) *num_workers = self->num_workers;
+    if (seed) *seed = self->seed;
+    return true;
+}
+#line 1454 "chapters/05-loaders/05-loaders.md"
+
+#line 1028 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Worker threads: load batches ahead into the bounded queue it->slots, in order.
 typedef struct worker_arg { tl_dataloader_iterator *it; int id; } worker_arg;
@@ -554,6 +592,7 @@ static void *worker_main(void *arg_) {
     const tl_dataset *ds = it->dl->ds;
     int64_t bs = it->dl->opts.batch_size;
     pthread_mutex_t *lock = ds->thread_safe ? NULL : &get_item_lock;
+    worker_begin(it, arg->id);                              // its generator (see below)
     pthread_mutex_lock(&it->mu);
     for (int64_t b = arg->id; ; b += it->nworkers) {       // worker w loads batches w, w + N, w + 2N, ...
         while (!it->stop && b < it->nbatches && b >= it->consumed + it->capacity)
@@ -575,9 +614,10 @@ static void *worker_main(void *arg_) {
         pthread_cond_broadcast(&it->ready_cv);
     }
     pthread_mutex_unlock(&it->mu);
+    worker_end();
     return NULL;
 }
-#line 1065 "chapters/05-loaders/05-loaders.md"
+#line 1069 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -607,7 +647,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1100 "chapters/05-loaders/05-loaders.md"
+#line 1104 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -626,7 +666,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1126 "chapters/05-loaders/05-loaders.md"
+#line 1130 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);

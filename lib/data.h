@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1270 "chapters/05-loaders/05-loaders.md"
+#line 1385 "chapters/05-loaders/05-loaders.md"
 // data.h — datasets and data loaders (chapter 05): PyTorch's torch.utils.data in C.
 //
 //     tl_dataset *ds = tl_tensor_dataset_new(X, y);                      // TensorDataset(X, y)
@@ -23,7 +23,7 @@
 #include "tensor.h"
 #include "random.h"
 
-#line 79 "chapters/05-loaders/05-loaders.md"
+#line 81 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Datasets: torch.utils.data.Dataset. A dataset is two callbacks and its own data.
 // get_item returns example `index` as new tensors in the caller's current pool: its features
@@ -42,18 +42,18 @@ int64_t tl_dataset_len(const tl_dataset *ds);                    // len(ds); -1 
 bool    tl_dataset_get_item(const tl_dataset *ds, int64_t index, // ds[index]
                             tl_tensor **features, tl_tensor **label);
 void    tl_dataset_free(tl_dataset *ds);                         // for the library's datasets
-#line 1294 "chapters/05-loaders/05-loaders.md"
+#line 1409 "chapters/05-loaders/05-loaders.md"
 
-#line 245 "chapters/05-loaders/05-loaders.md"
+#line 247 "chapters/05-loaders/05-loaders.md"
 tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *labels);  // TensorDataset(X, y); y may be NULL
-#line 363 "chapters/05-loaders/05-loaders.md"
+#line 365 "chapters/05-loaders/05-loaders.md"
 tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int64_t n);  // Subset
 // random_split(ds, lengths, generator): out[0..n-1] = subsets, each freed with tl_dataset_free.
 // lengths are counts summing to len(ds), or fractions summing to 1. g NULL: the default generator.
 bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_generator *g, tl_dataset **out);
-#line 1296 "chapters/05-loaders/05-loaders.md"
+#line 1411 "chapters/05-loaders/05-loaders.md"
 
-#line 410 "chapters/05-loaders/05-loaders.md"
+#line 412 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Samplers: the indices of one pass over a dataset (torch.utils.data.Sampler).
 typedef struct tl_sampler tl_sampler;
@@ -73,9 +73,9 @@ tl_sampler *tl_index_sampler_new(const int64_t *indices, int64_t n);   // these 
 tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bool shuffle,
                                        uint64_t seed, bool drop_last);
 void        tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch);
-#line 1298 "chapters/05-loaders/05-loaders.md"
+#line 1413 "chapters/05-loaders/05-loaders.md"
 
-#line 608 "chapters/05-loaders/05-loaders.md"
+#line 610 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // DataLoader. Options follow PyTorch's keyword arguments; zero means the default, except
 // batch_size, which must be given.
@@ -103,6 +103,16 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl);
 // false at the end of the pass, or false + error when a batch could not be loaded.
 bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_tensor **labels);
 void tl_dataloader_iter_free(tl_dataloader_iterator *it);  // also mid-pass: stops the workers
-#line 1300 "chapters/05-loaders/05-loaders.md"
+#line 1415 "chapters/05-loaders/05-loaders.md"
+
+#line 1271 "chapters/05-loaders/05-loaders.md"
+// ---------------------------------------------------------------------------
+// Inside get_item. The generator for random numbers (augmentation): in a worker thread the
+// worker's own, seeded base_seed + worker id as PyTorch seeds a worker process; in any other
+// thread the default generator. torch.rand in a PyTorch __getitem__ = tl_rand(..., tl_worker_generator()).
+tl_generator *tl_worker_generator(void);
+// torch.utils.data.get_worker_info(): false (and nothing set) outside a worker thread.
+bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed);
+#line 1417 "chapters/05-loaders/05-loaders.md"
 
 #endif

@@ -595,6 +595,52 @@ static void test_worker_free_mid_pass(void **state) {
     tl_dataset_free(tds);
 }
 
+// random numbers inside get_item: PyTorch's streams, with and without workers; the worker's info
+static bool noise_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
+    (void)ds; (void)index;
+    int id = -1, n = 0;
+    uint64_t seed = 0;
+    bool in_worker = tl_get_worker_info(&id, &n, &seed);
+    *x = tl_rand(TL_SHAPE(2), tl_worker_generator());
+    *y = tl_scalar(in_worker ? id * 100 + n : -1, TL_INT64);     // who loaded it
+    return *x && *y;
+}
+static int64_t seven(const tl_dataset *ds) { (void)ds; return 7; }
+
+static void test_worker_random(void **state) {
+    (void)state;
+    // torch: class R(Dataset): __getitem__ returns torch.rand(2), i; manual_seed(123);
+    //        DataLoader(R() of 7, batch_size=2, num_workers=W); the float32 bits of all batches
+    const uint32_t want0[14] = { 0x3e80dafc, 0x3f304542, 0x3d977ee0, 0x3f5dd462, 0x3e0bdb98, 0x3dd1e088, 0x3e3c794c,
+                                 0x3f39f86a, 0x3ea168f6, 0x3f2fe639, 0x3d9ae6b0, 0x3e495b84, 0x3ea200c0, 0x3ecdb0e2 };
+    const uint32_t want3[14] = { 0x3f44ad15, 0x3f5fb371, 0x3e1480f0, 0x3f1ed682, 0x3f6a2b3c, 0x3f7b7b5d, 0x3e3fd328,
+                                 0x3e7f20ec, 0x3f2fbd86, 0x3e783510, 0x3ea5a7ce, 0x3f29f91c, 0x3e7a7eec, 0x3ee3df1e };
+    tl_dataset ds = { .len = seven, .get_item = noise_item, .thread_safe = true };
+    assert_false(tl_get_worker_info(NULL, NULL, NULL));              // the main thread is no worker
+    assert_ptr_equal(tl_worker_generator(), tl_default_generator());
+    for (int workers = 0; workers <= 3; workers += 3) {
+        tl_manual_seed(123);
+        tl_dataloader *dl = tl_dataloader_new(&ds, (tl_dataloader_options){ .batch_size = 2, .num_workers = workers });
+        tl_dataloader_iterator *it = tl_dataloader_iter(dl);
+        tl_tensor *x, *y;
+        int k = 0, b = 0;
+        while (tl_dataloader_next(it, &x, &y)) {
+            for (int64_t i = 0; i < tl_numel(x); i++, k++) {
+                uint32_t bits;
+                memcpy(&bits, &TL_DATA(x, float)[i], 4);
+                uint32_t want = workers ? want3[k] : want0[k];
+                if (bits != want) fail_msg("workers=%d value %d: 0x%08x, expected 0x%08x", workers, k, bits, want);
+            }
+            for (int64_t i = 0; i < tl_numel(y); i++)       // batch b comes from worker b % 3
+                assert_int_equal((int64_t)tl_get(y, TL_SHAPE(i)), workers ? (b % 3) * 100 + 3 : -1);
+            b++;
+        }
+        assert_int_equal(k, 14);
+        tl_dataloader_iter_free(it);
+        tl_dataloader_free(dl);
+    }
+}
+
 // the loop idiom of data.h keeps memory flat: each batch dies with its own pool
 static void test_flat_memory(void **state) {
     (void)state;
@@ -696,6 +742,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_workers_same_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_worker_free_mid_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_worker_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flat_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
