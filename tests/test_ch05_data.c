@@ -1,6 +1,7 @@
 // tests/test_ch05_data.c — cmocka tests of lib/data.c (chapter 05, data loaders): datasets,
 // random_split, samplers, the DataLoader's shuffles and random draws per pass, batches, drop_last,
-// len, worker threads (same batches as without, errors surfaced, clean stop mid-pass), errors.
+// len, worker threads (same batches as without, errors surfaced, clean stop mid-pass, PyTorch's
+// random streams per worker), flat memory over passes, errors.
 //
 // Values marked "torch" were derived with PyTorch 1.13.1 (/usr/bin/python3), e.g.
 //     g = torch.Generator().manual_seed(42)
