@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1422 "chapters/05-loaders/05-loaders.md"
+#line 1423 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -40,7 +40,7 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1434 "chapters/05-loaders/05-loaders.md"
+#line 1435 "chapters/05-loaders/05-loaders.md"
 
 #line 180 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1436 "chapters/05-loaders/05-loaders.md"
+#line 1437 "chapters/05-loaders/05-loaders.md"
 
 #line 266 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1438 "chapters/05-loaders/05-loaders.md"
+#line 1439 "chapters/05-loaders/05-loaders.md"
 
 #line 304 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
@@ -206,7 +206,7 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1440 "chapters/05-loaders/05-loaders.md"
+#line 1441 "chapters/05-loaders/05-loaders.md"
 
 #line 443 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
@@ -333,18 +333,18 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1442 "chapters/05-loaders/05-loaders.md"
+#line 1443 "chapters/05-loaders/05-loaders.md"
 
-#line 644 "chapters/05-loaders/05-loaders.md"
+#line 645 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
     tl_dataset           *ds;
     tl_dataloader_options opts;
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1444 "chapters/05-loaders/05-loaders.md"
+#line 1445 "chapters/05-loaders/05-loaders.md"
 
-#line 709 "chapters/05-loaders/05-loaders.md"
+#line 710 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
     tl_tensor *x, *y;           // retained, owned by no pool until the consumer adopts them
     bool       ready;
@@ -372,9 +372,9 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1446 "chapters/05-loaders/05-loaders.md"
+#line 1447 "chapters/05-loaders/05-loaders.md"
 
-#line 785 "chapters/05-loaders/05-loaders.md"
+#line 786 "chapters/05-loaders/05-loaders.md"
 // held around get_item of datasets that are not thread_safe, by every loader and thread
 static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -428,9 +428,9 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthr
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
     return ok;
 }
-#line 1448 "chapters/05-loaders/05-loaders.md"
+#line 1449 "chapters/05-loaders/05-loaders.md"
 
-#line 653 "chapters/05-loaders/05-loaders.md"
+#line 654 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
     if (opts.batch_size <= 0) {
         tl_error_set(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=%lld",
@@ -476,9 +476,9 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1450 "chapters/05-loaders/05-loaders.md"
+#line 1451 "chapters/05-loaders/05-loaders.md"
 
-#line 745 "chapters/05-loaders/05-loaders.md"
+#line 746 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
 
 static bool begin_pass(tl_dataloader_iterator *it) {       // the sampler's pass; workers start
@@ -503,7 +503,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 846 "chapters/05-loaders/05-loaders.md"
+#line 847 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -541,9 +541,9 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1452 "chapters/05-loaders/05-loaders.md"
+#line 1453 "chapters/05-loaders/05-loaders.md"
 
-#line 1281 "chapters/05-loaders/05-loaders.md"
+#line 1282 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // What a worker thread knows about itself (NULL in other threads).
 typedef struct { int id, num_workers; uint64_t seed; tl_generator *gen; } worker_self;
@@ -579,9 +579,9 @@ bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed) {
     if (seed) *seed = self->seed;
     return true;
 }
-#line 1454 "chapters/05-loaders/05-loaders.md"
+#line 1455 "chapters/05-loaders/05-loaders.md"
 
-#line 1028 "chapters/05-loaders/05-loaders.md"
+#line 1029 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Worker threads: load batches ahead into the bounded queue it->slots, in order.
 typedef struct worker_arg { tl_dataloader_iterator *it; int id; } worker_arg;
@@ -617,7 +617,7 @@ static void *worker_main(void *arg_) {
     worker_end();
     return NULL;
 }
-#line 1069 "chapters/05-loaders/05-loaders.md"
+#line 1070 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -647,7 +647,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1104 "chapters/05-loaders/05-loaders.md"
+#line 1105 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -666,7 +666,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1130 "chapters/05-loaders/05-loaders.md"
+#line 1131 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);
