@@ -34,5 +34,7 @@
 #include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
 #line 1270 "chapters/04-mlp/04-mlp.md"
 #include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
+#line 19 "chapters/05-loaders/05-loaders.md"
+#include "data.h"       // chapter 05: Dataset, TensorDataset, random_split, samplers, DataLoader
 #line 107 "chapters/00-setup/00-setup.md"
 #endif
