@@ -36,5 +36,8 @@
 #include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
 #line 19 "chapters/05-loaders/05-loaders.md"
 #include "data.h"       // chapter 05: Dataset, TensorDataset, random_split, samplers, DataLoader
+#line 12 "chapters/06-training/06-training.md"
+#include "loss.h"       // chapter 06: cross_entropy and nll_loss for class labels
+#include "optim.h"      // chapter 06: SGD with momentum, weight decay, Nesterov; a progress line
 #line 107 "chapters/00-setup/00-setup.md"
 #endif

@@ -1,0 +1,133 @@
+// bench_train.c — Torchlet's training speed on the workloads of issue 5, printed as
+// "name value unit" lines that ./build.sh bench sets beside PyTorch's (bench/bench_torch.py):
+//   step_us        the tutorial's training step: NeuralNetwork(2, 2), batch 2, forward + loss +
+//                  zero_grad + backward + SGD step, microseconds per step (median of 7 runs)
+//   mlp_samples_s  a 784-256-128-10 MLP, batch 128, one pass over 60,000 random samples, in
+//                  samples per second (median of 3 passes)
+//   matmul_gflops  tl_matmul of two 1024 x 1024 float32 matrices (median of 9)
+//   sgemm_gflops   the same product as one bare cblas_sgemm call, the ceiling
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "torchlet.h"
+#include "../labs/neural_network.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+// one training step of the tutorial's loop, in its own pool
+static void train_step(tl_module *model, tl_sgd *opt, const tl_tensor *x, const tl_tensor *y) {
+    TL_SCOPE {
+        tl_tensor *loss = tl_cross_entropy(tl_module_forward(model, x), y);
+        tl_sgd_zero_grad(opt);
+        tl_backward(loss);
+        tl_sgd_step(opt);
+    }
+}
+
+static double bench_tutorial_step(void) {
+    tl_manual_seed(123);
+    tl_module *model = neural_network_new(2, 2);
+    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
+    double runs[7];
+    TL_SCOPE {
+        tl_tensor *x = tl_tensor_parse("[[-1.2, 3.1], [2.3, -1.1]]"), *y = tl_tensor_parse("[0, 1]");
+        for (int i = 0; i < 1000; i++) train_step(model, opt, x, y);        // warm up
+        enum { STEPS = 20000 };
+        for (int r = 0; r < 7; r++) {
+            double t0 = now();
+            for (int i = 0; i < STEPS; i++) train_step(model, opt, x, y);
+            runs[r] = (now() - t0) / STEPS * 1e6;
+        }
+    }
+    tl_sgd_free(opt);
+    tl_module_free(model);
+    return median(runs, 7);
+}
+
+static double bench_mlp(void) {
+    enum { N = 60000, BATCH = 128, PASSES = 3 };
+    tl_manual_seed(0);
+    tl_module *model = tl_sequential_new(0);
+    tl_sequential_append(model, tl_linear_new(784, 256, true));
+    tl_sequential_append(model, tl_relu_new());
+    tl_sequential_append(model, tl_linear_new(256, 128, true));
+    tl_sequential_append(model, tl_relu_new());
+    tl_sequential_append(model, tl_linear_new(128, 10, true));
+    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.01 });
+    double runs[PASSES];
+    TL_SCOPE {
+        tl_tensor *X = tl_rand(TL_SHAPE(N, 784), NULL);
+        tl_tensor *Y = tl_randint(0, 10, TL_SHAPE(N), NULL);
+        for (int p = 0; p < PASSES; p++) {
+            double t0 = now();
+            for (int64_t b = 0; b + BATCH <= N; b += BATCH)
+                train_step(model, opt, tl_slice(X, 0, b, b + BATCH, 1), tl_slice(Y, 0, b, b + BATCH, 1));
+            runs[p] = (double)(N / BATCH * BATCH) / (now() - t0);
+        }
+    }
+    tl_sgd_free(opt);
+    tl_module_free(model);
+    return median(runs, PASSES);
+}
+
+static void bench_matmul(double *lib_gflops, double *blas_gflops) {
+    enum { M = 1024, REPS = 9 };
+    double flops = 2.0 * M * M * M, lib[REPS], blas[REPS];
+    TL_SCOPE {
+        tl_tensor *a = tl_rand(TL_SHAPE(M, M), NULL), *b = tl_rand(TL_SHAPE(M, M), NULL);
+        tl_tensor *c = tl_empty(TL_SHAPE(M, M), TL_FLOAT32);
+        TL_SCOPE { tl_matmul(a, b); }                                    // warm up
+        for (int r = 0; r < REPS; r++) {
+            double t0 = now();
+            TL_SCOPE { tl_matmul(a, b); }
+            lib[r] = flops / (now() - t0) / 1e9;
+            t0 = now();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, M, 1.0f, TL_DATA(a, float), M,
+                        TL_DATA(b, float), M, 0.0f, TL_DATA(c, float), M);
+            blas[r] = flops / (now() - t0) / 1e9;
+        }
+    }
+    *lib_gflops = median(lib, REPS);
+    *blas_gflops = median(blas, REPS);
+}
+
+int main(int argc, char **argv) {
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;      // the test suite's smoke run
+    if (quick) {
+        tl_manual_seed(123);
+        tl_module *model = neural_network_new(2, 2);
+        tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
+        TL_SCOPE { train_step(model, opt, tl_tensor_parse("[[-1.2, 3.1], [2.3, -1.1]]"), tl_tensor_parse("[0, 1]")); }
+        tl_sgd_free(opt);
+        tl_module_free(model);
+        printf("quick ok\n");
+        return tl_error() ? 1 : 0;
+    }
+    printf("step_us %.2f us/step\n", bench_tutorial_step());
+    fflush(stdout);
+    printf("mlp_samples_s %.0f samples/s\n", bench_mlp());
+    fflush(stdout);
+    double lib, blas;
+    bench_matmul(&lib, &blas);
+    printf("matmul_gflops %.1f GFLOP/s\n", lib);
+    printf("sgemm_gflops %.1f GFLOP/s\n", blas);
+    return 0;
+}

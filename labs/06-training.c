@@ -1,0 +1,135 @@
+/* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
+#line 454 "chapters/06-training/06-training.md"
+// 06-training — tutorial §7: the training loop, predictions and accuracy.
+#include "torchlet.h"
+#include "neural_network.h"
+#include <stdio.h>
+
+#line 656 "chapters/06-training/06-training.md"
+// the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader
+static double compute_accuracy(tl_module *model, tl_dataloader *loader) {
+    tl_module_eval(model);
+    int64_t correct = 0, total_examples = 0;
+    tl_dataloader_iterator *it = tl_dataloader_iter(loader);
+    tl_tensor *features, *labels;
+    for (bool more = true; more;) {
+        TL_SCOPE {
+            if ((more = tl_dataloader_next(it, &features, &labels))) {
+                TL_NO_GRAD {
+                    tl_tensor *logits = tl_module_forward(model, features);
+                    tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
+                    tl_tensor *compare = tl_eq(labels, predictions);
+                    correct += (int64_t)tl_item(tl_sum(compare));
+                    total_examples += tl_numel(compare);
+                }
+            }
+        }
+    }
+    tl_dataloader_iter_free(it);
+    return total_examples ? (double)correct / (double)total_examples : 0.0;
+}
+#line 460 "chapters/06-training/06-training.md"
+
+int main(int argc, char **argv) {
+    tl_lab_begin(argc, argv);
+#line 469 "chapters/06-training/06-training.md"
+    TL_CELL("the data and the loaders");
+    tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
+    tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
+    tl_tensor *X_test = tl_tensor_parse("[[-0.8, 2.8], [2.6, -1.6]]");
+    tl_tensor *y_test = tl_tensor_parse("[0, 1]");
+    tl_dataset *train_ds = tl_tensor_dataset_new(X_train, y_train);
+    tl_dataset *test_ds = tl_tensor_dataset_new(X_test, y_test);
+    tl_dataloader *train_loader = tl_dataloader_new(train_ds,
+        (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .drop_last = true });
+    tl_dataloader *test_loader = tl_dataloader_new(test_ds, (tl_dataloader_options){ .batch_size = 2 });
+    printf("%lld training batches, %lld test batch\n", (long long)tl_dataloader_len(train_loader),
+           (long long)tl_dataloader_len(test_loader));
+#line 496 "chapters/06-training/06-training.md"
+    TL_CELL("training: 3 epochs");
+    tl_manual_seed(123);
+    tl_module *model = neural_network_new(2, 2);
+    tl_sgd *optimizer = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
+    int num_epochs = 3;
+    double losses[16];
+    int nlosses = 0;
+    for (int epoch = 0; epoch < num_epochs; epoch++) {
+        tl_module_train(model, true);
+        tl_dataloader_iterator *it = tl_dataloader_iter(train_loader);
+        tl_tensor *features, *labels;
+        for (int batch_idx = 0; ; batch_idx++) {
+            bool more = false;
+            TL_SCOPE {
+                if ((more = tl_dataloader_next(it, &features, &labels))) {
+                    tl_tensor *logits = tl_module_forward(model, features);
+                    tl_tensor *loss = tl_cross_entropy(logits, labels);      // loss function
+
+                    tl_sgd_zero_grad(optimizer);
+                    tl_backward(loss);
+                    tl_sgd_step(optimizer);
+
+                    // LOGGING
+                    printf("Epoch: %03d/%03d | Batch %03d/%03lld | Train/Val Loss: %.2f\n", epoch + 1, num_epochs,
+                           batch_idx, (long long)tl_dataloader_len(train_loader), tl_item(loss));
+                    if (nlosses < 16) losses[nlosses++] = tl_item(loss);
+                }
+            }
+            if (!more) break;
+        }
+        tl_dataloader_iter_free(it);
+        tl_module_eval(model);          // optional model evaluation
+    }
+#line 546 "chapters/06-training/06-training.md"
+    TL_CELL("the loss curve");
+    double steps[16];
+    for (int i = 0; i < nlosses; i++) steps[i] = i + 1;
+    const double *curve[1] = { losses };
+    const char *curve_name[1] = { "cross-entropy loss per batch" };
+    FILE *lf = tl_lab_figure("loss.svg");
+    if (lf) {
+        tl_plot_svg(lf, "Training loss, 3 epochs of 2 batches", steps, curve, curve_name, 1, nlosses);
+        fclose(lf);
+    }
+    printf("%d losses, from %.4f to %.4f\n", nlosses, losses[0], losses[nlosses - 1]);
+#line 570 "chapters/06-training/06-training.md"
+    TL_CELL("outputs on the training set");
+    tl_module_eval(model);
+    tl_tensor *outputs;
+    TL_NO_GRAD { outputs = tl_module_forward(model, X_train); }
+    tl_print(outputs);
+#line 589 "chapters/06-training/06-training.md"
+    TL_CELL("probabilities, sci_mode=False");
+    tl_printoptions popts = tl_get_printoptions();
+    popts.sci_mode = 0;
+    tl_set_printoptions(popts);
+    tl_tensor *probas = tl_softmax(outputs, 1);
+    tl_print(probas);
+#line 612 "chapters/06-training/06-training.md"
+    TL_CELL("argmax of the probabilities");
+    tl_tensor *predictions = tl_argmax_dim(probas, 1, false);
+    tl_print(predictions);
+#line 622 "chapters/06-training/06-training.md"
+    TL_CELL("argmax of the logits");
+    predictions = tl_argmax_dim(outputs, 1, false);
+    tl_print(predictions);
+#line 632 "chapters/06-training/06-training.md"
+    TL_CELL("predictions == y_train");
+    tl_print(tl_eq(predictions, y_train));
+#line 641 "chapters/06-training/06-training.md"
+    TL_CELL("torch.sum(predictions == y_train)");
+    tl_print(tl_sum(tl_eq(predictions, y_train)));
+#line 681 "chapters/06-training/06-training.md"
+    TL_CELL("compute_accuracy(model, train_loader)");
+    printf("%s\n", tl_float_repr(compute_accuracy(model, train_loader)));
+#line 690 "chapters/06-training/06-training.md"
+    TL_CELL("compute_accuracy(model, test_loader)");
+    printf("%s\n", tl_float_repr(compute_accuracy(model, test_loader)));
+    tl_sgd_free(optimizer);
+    tl_module_free(model);
+    tl_dataloader_free(train_loader);
+    tl_dataloader_free(test_loader);
+    tl_dataset_free(train_ds);
+    tl_dataset_free(test_ds);
+#line 464 "chapters/06-training/06-training.md"
+    return tl_lab_end();
+}
