@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 432 "chapters/06-training/06-training.md"
+#line 436 "chapters/06-training/06-training.md"
 // optim.c — SGD and the progress line (chapter 06).
 #define _POSIX_C_SOURCE 200809L
 #include "optim.h"
@@ -79,6 +79,10 @@ void tl_sgd_zero_grad(tl_sgd *s) {
 /* w -= lr * d, with d the gradient after weight decay and momentum; buf may be NULL */       \
 static void sgd_update_##T(T *w, const T *g, T *buf, bool first, int64_t n, tl_sgd_options o) {\
     const T lr = (T)o.lr, wd = (T)o.weight_decay, mu = (T)o.momentum, damp = (T)(1 - o.dampening); \
+    if (wd == 0 && !buf) {                   /* plain SGD: a loop the compiler vectorises */  \
+        for (int64_t i = 0; i < n; i++) w[i] = w[i] - lr * g[i];                              \
+        return;                                                                               \
+    }                                                                                         \
     for (int64_t i = 0; i < n; i++) {                                                         \
         T d = g[i];                                                                           \
         if (wd != 0) d = d + wd * w[i];                                                       \
@@ -118,8 +122,8 @@ bool tl_sgd_step(tl_sgd *s) {
     s->steps++;
     return true;
 }
-#line 443 "chapters/06-training/06-training.md"
-#line 396 "chapters/06-training/06-training.md"
+#line 447 "chapters/06-training/06-training.md"
+#line 400 "chapters/06-training/06-training.md"
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
