@@ -1472,7 +1472,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1235 "chapters/03-autograd/03-autograd.md"
+#line 1253 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
 #line 4285 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1484,7 +1484,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1239 "chapters/03-autograd/03-autograd.md"
+#line 1257 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
 #line 4295 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1541,7 +1541,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1243 "chapters/03-autograd/03-autograd.md"
+#line 1261 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
 #line 4350 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1588,7 +1588,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1247 "chapters/03-autograd/03-autograd.md"
+#line 1265 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
 #line 4430 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -2007,9 +2007,18 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1179 "chapters/03-autograd/03-autograd.md"
+#line 1186 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
+
+// dB = A^T G for a 2-D B; when B is a transposed view (a Linear layer's W.T), computed as
+// (G^T A)^T, so that the gradient has B's layout and W's gradient comes out contiguous
+static tl_tensor *mm_mat2_grad(const tl_tensor *a, const tl_tensor *g, const tl_tensor *b) {
+    bool transposed = b->ndim == 2 && b->shape[0] > 1 && b->shape[1] > 1 && b->stride[0] == 1 &&
+                      b->stride[1] == b->shape[0];
+    return transposed ? tl_T(tl_mm(tl_T(g), a)) : tl_mm(tl_T(a), g);
+}
+
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *a = node->saved[0], *b = node->saved[1];
     bool a_vec = a->ndim == 1, b_vec = b->ndim == 1;
@@ -2026,7 +2035,9 @@ static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads
     }
     if (node->needs_grad[1]) {
         tl_tensor *AT = tl_transpose(A, -1, -2);
-        tl_tensor *db = a_vec && b_vec ? tl_mul(AT, G) : tl_matmul(AT, G);   // (..., k, n)
+        tl_tensor *db = a_vec && b_vec ? tl_mul(AT, G)
+                      : A->ndim == 2 && B->ndim == 2 && G->ndim == 2 ? mm_mat2_grad(A, G, B)
+                      : tl_matmul(AT, G);                                     // (..., k, n)
         grads[1] = b_vec ? tl_squeeze(db, -1) : db;
     }
 }
@@ -2053,7 +2064,7 @@ static void addmm_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     const tl_tensor *a = node->saved[0], *b = node->saved[1];
     if (node->needs_grad[0]) grads[0] = (tl_tensor *)g;
     if (node->needs_grad[1]) grads[1] = tl_mm(g, tl_T(b));
-    if (node->needs_grad[2]) grads[2] = tl_mm(tl_T(a), g);
+    if (node->needs_grad[2]) grads[2] = mm_mat2_grad(a, g, b);
 }
 
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
