@@ -44,7 +44,7 @@ done
 [ -f "$BUILD/libtorchlet.so" ] || { echo "grade: $BUILD/libtorchlet.so is missing: run ./build.sh build first" >&2; exit 2; }
 
 # the library's own flags: a sanitizer build needs the student's code built with the sanitizers too
-CFLAGS=(-std=c11 -g -Wall -Wextra -Wno-unused-parameter -Ilib -Iexercises -Iexercises/tests)
+CFLAGS=(-std=c11 -g -Wall -Wextra -Wno-unused-parameter -Ilib -Iexercises -Iexercises/tests -Itests)
 LIBS=(-L"$BUILD" -ltorchlet -Wl,-rpath,"$(cd "$BUILD" && pwd)" -lcmocka -lopenblas -lm -lpthread)
 if grep -q fsanitize "$BUILD/.flags" 2>/dev/null; then
     CFLAGS+=(-fsanitize=address,undefined -fno-omit-frame-pointer)

@@ -48,12 +48,12 @@ typedef struct {
 static tl_generator *grade_gen;      // drawn from by the helpers below
 static uint64_t      grade_seed;
 
-static uint64_t grade_hash(const char *s, uint64_t h) {   // FNV-1a, 64 bits
+static inline uint64_t grade_hash(const char *s, uint64_t h) {   // FNV-1a, 64 bits
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
-static uint64_t grade_seed_for(const char *id) {
+static inline uint64_t grade_seed_for(const char *id) {
     const char *salt = getenv("TL_GRADE_SALT");
     uint64_t h = grade_hash("torchlet exercise ", 14695981039346656037ULL);
     h = grade_hash(id, h);
@@ -62,12 +62,12 @@ static uint64_t grade_seed_for(const char *id) {
 }
 
 // an integer in [lo, hi)
-static int64_t grade_int(int64_t lo, int64_t hi) {
+static inline int64_t grade_int(int64_t lo, int64_t hi) {
     return lo + (int64_t)(tl_generator_random64(grade_gen) % (uint64_t)(hi - lo));
 }
 
 // a tensor of the shape, uniform in [lo, hi): float32/float64, or int64 (integers in [lo, hi))
-static tl_tensor *grade_uniform(tl_shape s, double lo, double hi, tl_dtype dtype) {
+static inline tl_tensor *grade_uniform(tl_shape s, double lo, double hi, tl_dtype dtype) {
     if (dtype == TL_INT64) return tl_randint((int64_t)lo, (int64_t)hi, s, grade_gen);
     tl_tensor *t = tl_empty(s, dtype);
     if (t && tl_numel(t) > 0 && !tl_uniform_(t, lo, hi, grade_gen)) return NULL;
@@ -77,7 +77,7 @@ static tl_tensor *grade_uniform(tl_shape s, double lo, double hi, tl_dtype dtype
 // ----------------------------------------------------------------------------
 // checks: each prints the first difference with expected and actual values, then fails
 #define GRADE_FAIL(...) do { grade_fail_line_(__VA_ARGS__); fail(); } while (0)
-__attribute__((format(printf, 1, 2))) static void grade_fail_line_(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static inline void grade_fail_line_(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fputs("GRADE-FAIL: ", stdout);
@@ -87,9 +87,9 @@ __attribute__((format(printf, 1, 2))) static void grade_fail_line_(const char *f
     va_end(ap);
 }
 
-static const char *grade_last_error(void) { return tl_error() ? tl_error() : "no error was recorded"; }
+static inline const char *grade_last_error(void) { return tl_error() ? tl_error() : "no error was recorded"; }
 // " (error: MESSAGE)" when an error is recorded, to append to a wrong answer
-static const char *grade_err_(void) {
+static inline const char *grade_err_(void) {
     static char b[512];
     if (!tl_error()) return "";
     snprintf(b, sizeof b, " (error: %s)", tl_error());
@@ -114,7 +114,7 @@ static const char *grade_err_(void) {
         tl_error_clear();                                                                        \
     } while (0)
 
-static bool grade_close(double got, double want, double tol) {
+static inline bool grade_close(double got, double want, double tol) {
     if (isnan(want)) return isnan(got);
     if (isinf(want)) return got == want;
     return fabs(got - want) <= tol * (1 + fabs(want));
@@ -141,7 +141,7 @@ static bool grade_close(double got, double want, double tol) {
     } while (0)
 
 // "[1, 2]" for the multi-index of element k (row-major) of t
-static const char *grade_index_str(const tl_tensor *t, int64_t k, tl_shape *at) {
+static inline const char *grade_index_str(const tl_tensor *t, int64_t k, tl_shape *at) {
     static char buf[128];
     at->ndim = t->ndim;
     for (int d = t->ndim - 1; d >= 0; d--) {
@@ -158,7 +158,7 @@ static const char *grade_index_str(const tl_tensor *t, int64_t k, tl_shape *at) 
 
 // got has want's shape and dtype, and every element is within tol (relative to 1 + |want|)
 #define grade_tensor(what, got, want, tol) grade_tensor_((what), (got), (want), (tol))
-static void grade_tensor_(const char *what, const tl_tensor *got, const tl_tensor *want, double tol) {
+static inline void grade_tensor_(const char *what, const tl_tensor *got, const tl_tensor *want, double tol) {
     if (!want) GRADE_FAIL("the grader could not compute the expected value of %s: %s", what, grade_last_error());
     if (!got) GRADE_FAIL("%s returned NULL: %s", what, grade_last_error());
     if (tl_error()) GRADE_FAIL("%s succeeded but left an error recorded: %s", what, tl_error());
@@ -181,7 +181,7 @@ static const grade_exercise *grade_current;
 static tl_pool *grade_pool;
 static int64_t  grade_live;
 
-static int grade_setup(void **state) {
+static inline int grade_setup(void **state) {
     grade_live = tl_live_tensors();
     grade_pool = tl_pool_push();
     tl_error_clear();
@@ -192,7 +192,7 @@ static int grade_setup(void **state) {
     return 0;
 }
 
-static int grade_teardown(void **state) {
+static inline int grade_teardown(void **state) {
     tl_pool_pop(grade_pool);
     while (!tl_grad_enabled()) tl_grad_mode_pop();     // a check failed inside TL_NO_GRAD
     tl_generator_free(grade_gen);
@@ -205,7 +205,7 @@ static int grade_teardown(void **state) {
     return 0;
 }
 
-static void grade_run_current(void **state) {
+static inline void grade_run_current(void **state) {
     // let a crash kill the process (cmocka would catch it): the grader reports the signal
     signal(SIGSEGV, SIG_DFL);
     signal(SIGBUS, SIG_DFL);
@@ -214,13 +214,13 @@ static void grade_run_current(void **state) {
     grade_current->test();
 }
 
-static int grade_run(const grade_exercise *e) {
+static inline int grade_run(const grade_exercise *e) {
     grade_current = e;
     const struct CMUnitTest test[] = { { e->id, grade_run_current, grade_setup, grade_teardown, NULL } };
     return _cmocka_run_group_tests(e->title, test, 1, NULL, NULL);
 }
 
-static int grade_main(int argc, char **argv, const grade_exercise *ex, int n) {
+static inline int grade_main(int argc, char **argv, const grade_exercise *ex, int n) {
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (int i = 0; i < n; i++) printf("%s\t%d\t%s\n", ex[i].id, ex[i].points, ex[i].title);
         return 0;

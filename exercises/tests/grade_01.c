@@ -118,7 +118,7 @@ static void check_cumsum(const char *what, const tl_tensor *t, int dim) {
     for (int i = 0; same && i < t->ndim; i++) same = got->shape[i] == t->shape[i];
     grade_true(same, "%s: shape: expected %s, got %s", w, tl_shape_str(t), tl_shape_str(got));
     for (int64_t k = 0; k < t->shape[d]; k++) {
-        char wk[200];
+        char wk[256];
         snprintf(wk, sizeof wk, "%s at index %lld along dim %d", w, (long long)k, d);
         tl_tensor *want = tl_sum_dim(tl_slice(t, d, 0, k + 1, 1), d, false);
         grade_tensor(wk, tl_select(got, d, k), tl_to_dtype(want, want_dtype), 1e-5);
