@@ -75,7 +75,7 @@ report() {   # report ID POINTS MAX STATUS TITLE MESSAGE
     local id=$1 pts=$2 max=$3 status=$4 title=$5 msg=$6
     score=$((score + pts)); total=$((total + max))
     [ "$QUIET" -eq 1 ] || printf '%-8s %3d/%-3d %-13s %s\n' "$id" "$pts" "$max" "$status" "$title"
-    [ "$QUIET" -eq 1 ] || [ -z "$msg" ] || printf '%s\n' "$msg" | head -n 20 | sed 's/^/         -> /'
+    [ "$QUIET" -eq 1 ] || [ -z "$msg" ] || printf '%s\n' "$msg" | head -n 20 | sed '1s/^/         -> /; 2,$s/^/            /'
     rows+=("{\"id\": \"$id\", \"title\": \"$(json_escape "$title")\", \"points\": $pts, \"max_points\": $max, \"status\": \"$status\", \"message\": \"$(json_escape "$msg")\"}")
 }
 
@@ -106,11 +106,10 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
         status="compile error"
     fi
     if [ -n "$problem" ]; then
-        [ "$QUIET" -eq 1 ] || printf '%s\n' "$problem" | sed 's/^/   /'
         first=1
         for row in "${wanted[@]}"; do
             IFS='|' read -r id pts title <<<"$row"
-            if [ $first -eq 1 ]; then report "$id" 0 "$pts" "$status" "$title" "${problem%%$'\n'*}"; first=0
+            if [ $first -eq 1 ]; then report "$id" 0 "$pts" "$status" "$title" "$problem"; first=0
             else report "$id" 0 "$pts" "$status" "$title" ""; fi
         done
         continue
@@ -128,12 +127,16 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
         elif [ $rc -gt 128 ]; then
             report "$id" 0 "$pts" crashed "$title" "crashed ($(signal_name $((rc - 128))), signal $((rc - 128)))"
         else
+            st=FAIL
             msg=$(grep -m1 -a '^GRADE-FAIL: ' "$log" | sed 's/^GRADE-FAIL: //')
-            [ -n "$msg" ] || msg=$(grep -m1 -a -E 'ERROR: (Address|Undefined|Leak)Sanitizer|runtime error:' "$log")
-            [ -n "$msg" ] && grep -q -a -E 'Sanitizer|runtime error:' <<<"$msg" && msg="crashed: $msg"
+            if [ -z "$msg" ] && grep -q -a 'ERROR: LeakSanitizer' "$log"; then
+                msg="leaks memory (LeakSanitizer): $(grep -m1 -a -E '(Direct|Indirect) leak of' "$log")"
+            elif [ -z "$msg" ] && grep -q -a -E 'ERROR: (Address|Undefined)Sanitizer|runtime error:' "$log"; then
+                msg="crashed: $(grep -m1 -a -E 'ERROR: (Address|Undefined)Sanitizer|runtime error:' "$log")"
+                st=crashed
+            fi
             [ -n "$msg" ] || msg=$(grep -m1 -a '\[  ERROR   \] --- ' "$log" | sed 's/.*\] --- //')
             [ -n "$msg" ] || msg="exited with status $rc: $(tail -n 1 "$log")"
-            case $msg in crashed*) st=crashed ;; *) st=FAIL ;; esac
             report "$id" 0 "$pts" "$st" "$title" "$msg"
         fi
     done
