@@ -203,6 +203,19 @@ static void test_stubs_are_the_handout_of_the_solutions(void **state) {
     free(out);
 }
 
+// every exercise of a graded test is listed at the end of its chapter ("- **NN.K** (P points)")
+static void test_chapters_list_their_exercises(void **state) {
+    int status;
+    char *out = run("for t in exercises/tests/grade_[0-9][0-9].c; do nn=${t##*grade_}; nn=${nn%.c}; "
+                    "ch=$(ls chapters/$nn-*/$nn-*.md) || exit 1; "
+                    "sed -nE 's/^[[:space:]]*\\{ *\"([0-9]{2}\\.[0-9]+)\", *([0-9]+),.*/\\1 \\2/p' $t | "
+                    "while read id pts; do s=s; [ $pts = 1 ] && s=; "
+                    "grep -qF -- \"- **$id** ($pts point$s)\" $ch || echo \"$ch does not list $id ($pts point$s)\"; done; "
+                    "grep -q '^## Exercises' $ch || echo \"$ch has no Exercises section\"; done", &status);
+    if (status != 0 || out[0]) fail_msg("%s", out);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_solutions_score_full_marks, setup),
@@ -210,6 +223,7 @@ int main(void) {
         cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
         cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),
         cmocka_unit_test_setup(test_stubs_are_the_handout_of_the_solutions, setup),
+        cmocka_unit_test_setup(test_chapters_list_their_exercises, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
