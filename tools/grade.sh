@@ -8,7 +8,8 @@
 #
 # Options: --dir DIR (grade the files NN-name.c of another folder, e.g. a student's hand-in),
 # --timeout S (seconds per exercise, 10), --quiet (only the score line). Several selectors may
-# be given: ./build.sh grade 01 03.2.
+# be given: ./build.sh grade 01 03.2. Inputs are random, seeded by each exercise's id; a teacher
+# who sets TL_GRADE_SALT=anyword gets other inputs (the same for everyone with that word).
 #
 # How: for each chapter NN with a graded test exercises/tests/grade_NN.c, the student's file
 # DIR/NN-*.c is compiled on its own (a compile error scores 0 for that chapter, shows the compiler's
@@ -25,7 +26,7 @@ TIMEOUT=10
 JSON=
 QUIET=0
 SELECT=()
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while [ $# -gt 0 ]; do
     case $1 in
         --solutions) DIR=exercises/solutions ;;

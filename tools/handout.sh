@@ -54,7 +54,7 @@ case ${1:-} in
             echo "wrote $out"
         done ;;
     ""|-h|--help)
-        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
         [ -n "${1:-}" ] || exit 2 ;;
     *)
         mkdir -p "$1"
