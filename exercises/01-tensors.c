@@ -16,8 +16,9 @@
 //
 // Task: return the sum of the main diagonal of a 2-D tensor t (of any shape m x n: the diagonal
 // has min(m, n) elements) as a 0-d tensor. The dtype follows PyTorch: a float32 or float64 input
-// keeps its dtype, an int64 or bool input gives int64. A tensor that is not 2-D records
-// "trace: expected a matrix, but got tensor with dim 3" (its dim) and returns NULL.
+// keeps its dtype, an int64 input gives int64; a bool matrix (which PyTorch refuses) counts its
+// True values, as int64. A tensor that is not 2-D records "trace: expected a matrix, but got
+// tensor with dim 3" (its dim) and returns NULL.
 //
 // Approach: element (i, i) lives at storage index offset + i * (stride[0] + stride[1]), so the
 // diagonal is one strided walk through t->storage->data. Sum in double (or int64_t for integers),

@@ -49,7 +49,8 @@ tl_module *ex04_hardtanh_new(double min_val, double max_val) {
 // * receptive (mode "fan_out"), receptive = the product of the sizes after the first two (1 for a
 // matrix). Return true, or false with an error: fewer than 2 dims: "Fan in and fan out can not be
 // computed for tensor with fewer than 2 dimensions"; another mode: "Mode fan_avg not supported,
-// please use one of fan_in, fan_out". A tensor with no elements is left alone (true).
+// please use one of ['fan_in', 'fan_out']" (ValueErrors both). A tensor with no elements is left
+// alone (true).
 //
 // Approach: compute the fans, the gain and std in double, then one call to tl_normal_.
 //

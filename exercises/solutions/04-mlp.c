@@ -84,7 +84,8 @@ tl_module *ex04_hardtanh_new(double min_val, double max_val) {
 // * receptive (mode "fan_out"), receptive = the product of the sizes after the first two (1 for a
 // matrix). Return true, or false with an error: fewer than 2 dims: "Fan in and fan out can not be
 // computed for tensor with fewer than 2 dimensions"; another mode: "Mode fan_avg not supported,
-// please use one of fan_in, fan_out". A tensor with no elements is left alone (true).
+// please use one of ['fan_in', 'fan_out']" (ValueErrors both). A tensor with no elements is left
+// alone (true).
 //
 // Approach: compute the fans, the gain and std in double, then one call to tl_normal_.
 //
@@ -97,7 +98,7 @@ bool ex04_kaiming_normal_(tl_tensor *t, double a, const char *mode, tl_generator
     if (!t) return false;
     bool fan_in_mode = mode && strcmp(mode, "fan_in") == 0;
     if (!fan_in_mode && !(mode && strcmp(mode, "fan_out") == 0)) {
-        tl_error_set(TL_VALUE_ERROR, "Mode %s not supported, please use one of fan_in, fan_out", mode ? mode : "None");
+        tl_error_set(TL_VALUE_ERROR, "Mode %s not supported, please use one of ['fan_in', 'fan_out']", mode ? mode : "None");
         return false;
     }
     if (t->ndim < 2) {
