@@ -103,7 +103,9 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
         problem="the graded test $test does not compile (not your fault):"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
         status="grader error"
     elif ! gcc -o "$WORK/grade_$nn" "$WORK/grade_$nn.o" "$WORK/student_$nn.o" "${LIBS[@]}" 2>"$WORK/cc_$nn.log"; then
-        problem="$src does not link (a function missing or misnamed?):"$'\n'"$(grep -E 'undefined|multiple' "$WORK/cc_$nn.log" | head -n 10)"
+        missing=$(grep -oE "undefined reference to \`[^']+'" "$WORK/cc_$nn.log" | sed -E "s/.*\`([^']+)'/\1/" | sort -u | xargs)
+        if [ -n "$missing" ]; then problem="$src does not link: it has no function $missing (missing or misnamed?)"
+        else problem="$src does not link:"$'\n'"$(grep -v '^collect2' "$WORK/cc_$nn.log" | head -n 10)"; fi
         status="compile error"
     fi
     if [ -n "$problem" ]; then
