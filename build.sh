@@ -25,6 +25,7 @@ usage: ./build.sh [command] [options]
                     (lab options: --list, --cell K, --step, --help)
   book              render the book into build/book/ (offline HTML)
   valgrind          run every lab under valgrind (memory errors and leaks fail)
+  grade [NN|NN.K]   grade the exercises: all, chapter NN, exercise NN.K (--solutions, --json FILE)
   bench             time the training step, an MLP's throughput and matmul; beside PyTorch's
                     numbers on the same machine when python3 has torch (apt install python3-torch)
   clean             remove build/
@@ -292,6 +293,7 @@ case ${1:-} in
     book)        cmd_setup; cmd_book ;;
     valgrind)    cmd_setup; cmd_build; run_labs_under_valgrind build ;;
     bench)       cmd_setup; cmd_build; cmd_bench ;;
+    grade)       shift; cmd_setup; cmd_build; tools/grade.sh "$@" ;;
     clean)       make -s clean ;;
     help|-h|--help) usage ;;
     *)           usage >&2; die "unknown command '$1'" ;;

@@ -1,0 +1,229 @@
+// tests/test_grader.c — proves the exercise grader (tools/grade.sh, exercises/): it runs the grader
+// as a student or a teacher would, through popen, and reads its report.
+//   - the reference solutions score full marks; the untouched stubs score zero, crash nowhere;
+//   - a planted hand-in (exercises/tests/planted/) is reported exercise by exercise: a wrong answer
+//     with expected and actual values, a NULL dereference as a crash with its signal, an endless
+//     loop as a time-out, a correct answer by another road as a pass, a file that does not compile
+//     as a compile error worth 0 for its chapter only; the JSON report says the same;
+//   - selecting a chapter or an exercise grades only that;
+//   - the stubs in exercises/ are exactly what tools/handout.sh makes of the solutions.
+// The grader uses the library of $TL_BUILD (build/ or build/san/, set by ./build.sh test).
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+// ----------------------------------------------------------------------------
+// running a command and keeping its output
+
+static char *run(const char *cmd, int *status) {
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    size_t got;
+    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+    }
+    out[n] = '\0';
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return out;
+}
+
+// the line of out that starts with prefix (a row of the table), or NULL
+static const char *line_starting(const char *out, const char *prefix) {
+    size_t n = strlen(prefix);
+    for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, prefix, n) == 0) return l;
+    return NULL;
+}
+
+// the text of line l and the line after it (a row and its message), for assertions
+static char *row(const char *out, const char *id) {
+    static char buf[2048];
+    const char *l = line_starting(out, id);
+    if (!l) fail_msg("no row for exercise %s in the report:\n%s", id, out);
+    const char *end = strchr(l, '\n');
+    if (end && strchr(end + 1, '\n')) end = strchr(end + 1, '\n');
+    size_t n = end ? (size_t)(end - l) : strlen(l);
+    if (n >= sizeof buf) n = sizeof buf - 1;
+    memcpy(buf, l, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void expect_in(const char *text, const char *want, const char *whole) {
+    if (!strstr(text, want)) fail_msg("expected \"%s\" in:\n%s\n--- whole report:\n%s", want, text, whole);
+}
+
+static int count(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+// the score line "Score: X/Y"
+static void score(const char *out, int *x, int *y) {
+    const char *s = strstr(out, "Score: ");
+    if (!s || sscanf(s, "Score: %d/%d", x, y) != 2) fail_msg("no score line in:\n%s", out);
+}
+
+// the number of exercises the graded tests define (rows of their tables)
+static int exercise_count(void) {
+    int status;
+    char *out = run("cat exercises/tests/grade_[0-9][0-9].c | grep -cE '^[[:space:]]*\\{ *\"[0-9]{2}\\.[0-9]+\", *[0-9]+, *\"'",
+                    &status);
+    int n = atoi(out);
+    free(out);
+    return n;
+}
+
+static int setup(void **state) {
+    const char *root = getenv("TL_ROOT");
+    if (root && chdir(root) != 0) return -1;
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+
+static void test_solutions_score_full_marks(void **state) {
+    int status, x, y;
+    char *out = run("tools/grade.sh --solutions --json build/grade-solutions.json 2>&1", &status);
+    assert_int_equal(status, 0);
+    score(out, &x, &y);
+    int n = exercise_count();
+    if (x != y || y == 0 || count(out, " pass ") != n)
+        fail_msg("the solutions should pass all %d exercises:\n%s", n, out);
+    free(out);
+    out = run("cat build/grade-solutions.json", &status);
+    char want[64];
+    snprintf(want, sizeof want, "\"score\": %d,", y);
+    expect_in(out, want, out);
+    snprintf(want, sizeof want, "\"max_score\": %d,", y);
+    expect_in(out, want, out);
+    assert_int_equal(count(out, "\"status\": \"pass\""), n);
+    free(out);
+}
+
+static void test_stubs_score_zero_without_crashing(void **state) {
+    int status, x, y;
+    char *out = run("tools/grade.sh 2>&1", &status);
+    assert_int_equal(status, 0);
+    score(out, &x, &y);
+    int n = exercise_count();
+    if (x != 0 || y == 0) fail_msg("the stubs should score 0:\n%s", out);
+    if (strstr(out, "crashed") || strstr(out, "timed out") || strstr(out, "compile error"))
+        fail_msg("a stub crashed, hung or did not compile:\n%s", out);
+    if (count(out, " FAIL ") != n || count(out, "not implemented yet") != n)
+        fail_msg("every one of the %d stubs should FAIL saying \"not implemented yet\":\n%s", n, out);
+    free(out);
+}
+
+static void test_planted_failures_are_reported_against_their_exercise(void **state) {
+    int status, x, y;
+    char *out = run("tools/grade.sh --dir exercises/tests/planted --timeout 2 --json build/grade-planted.json "
+                    "00 01 02 2>&1", &status);
+    assert_int_equal(status, 0);
+    char *r = row(out, "01.1 ");                               // wrong: expected and actual values
+    expect_in(r, "FAIL", out);
+    expect_in(r, "transposed", out);
+    expect_in(r, "expected ", out);
+    expect_in(r, ", got ", out);
+    r = row(out, "01.2 ");                                     // NULL dereference: SIGSEGV, or
+    expect_in(r, "crashed", out);                              // UBSan's report in the sanitizer build
+    expect_in(r, strstr(r, "runtime error") ? "null pointer" : "signal 11", out);
+    r = row(out, "01.3 ");                                     // endless loop
+    expect_in(r, "timed out after 2 s", out);
+    r = row(out, "01.4 ");                                     // right by another road
+    expect_in(r, "pass", out);
+    r = row(out, "02.1 ");                                     // does not compile: the compiler's message
+    expect_in(r, "compile error", out);
+    expect_in(r, "does not compile", out);
+    expect_in(out, "error: expected", out);
+    for (const char *id = "02.2 "; id; id = strcmp(id, "02.2 ") == 0 ? "02.4 " : NULL)
+        expect_in(row(out, id), "compile error", out);
+    r = row(out, "00.1 ");                                     // no planted file for chapter 00
+    expect_in(r, "missing", out);
+    score(out, &x, &y);
+    assert_int_equal(x, 4);                                    // 01.4 only
+    free(out);
+
+    out = run("cat build/grade-planted.json", &status);
+    expect_in(out, "\"id\": \"01.2\", \"title\": \"one-hot encoding (F.one_hot)\", \"points\": 0, \"max_points\": 2, "
+                   "\"status\": \"crashed\"", out);
+    expect_in(out, "\"status\": \"timed out\", \"message\": \"timed out after 2 s", out);
+    expect_in(out, "\"score\": 4,", out);
+    free(out);
+}
+
+static void test_one_chapter_or_one_exercise(void **state) {
+    int status, x, y;
+    char *out = run("tools/grade.sh --solutions 03.2 2>&1", &status);
+    assert_int_equal(status, 0);
+    expect_in(row(out, "03.2 "), "pass", out);
+    if (count(out, " pass ") != 1) fail_msg("03.2 alone should grade one exercise:\n%s", out);
+    free(out);
+    out = run("tools/grade.sh 02 2>&1", &status);
+    if (count(out, "\n02.") != 4 || strstr(out, "\n01.") || strstr(out, "\n03."))
+        fail_msg("chapter 02 alone should grade its 4 exercises only:\n%s", out);
+    score(out, &x, &y);
+    assert_int_equal(x, 0);
+    free(out);
+    out = run("tools/grade.sh 7 2>&1; tools/grade.sh --no-such-option 2>&1", &status);
+    expect_in(out, "unknown argument", out);
+    assert_int_not_equal(status, 0);
+    free(out);
+}
+
+static void test_stubs_are_the_handout_of_the_solutions(void **state) {
+    int status;
+    char *out = run("tools/handout.sh --check 2>&1", &status);
+    if (status != 0) fail_msg("%s", out);
+    free(out);
+    out = run("rm -rf build/handout-test && tools/handout.sh build/handout-test >/dev/null && "
+              "for f in build/handout-test/*; do cmp \"$f\" \"exercises/$(basename \"$f\")\" || exit 1; done; "
+              "grep -l 'BEGIN SOLUTION\\|END SOLUTION\\|// STUB:' build/handout-test/* exercises/[0-9]*.c; "
+              "test $? -eq 1", &status);
+    if (status != 0) fail_msg("the hand-out differs from exercises/ or keeps solution markers:\n%s", out);
+    free(out);
+}
+
+// every exercise of a graded test is listed at the end of its chapter ("- **NN.K** (P points)")
+static void test_chapters_list_their_exercises(void **state) {
+    int status;
+    char *out = run("for t in exercises/tests/grade_[0-9][0-9].c; do nn=${t##*grade_}; nn=${nn%.c}; "
+                    "ch=$(ls chapters/$nn-*/$nn-*.md) || exit 1; "
+                    "sed -nE 's/^[[:space:]]*\\{ *\"([0-9]{2}\\.[0-9]+)\", *([0-9]+),.*/\\1 \\2/p' $t | "
+                    "while read id pts; do s=s; [ $pts = 1 ] && s=; "
+                    "grep -qF -- \"- **$id** ($pts point$s)\" $ch || echo \"$ch does not list $id ($pts point$s)\"; done; "
+                    "grep -q '^## Exercises' $ch || echo \"$ch has no Exercises section\"; done", &status);
+    if (status != 0 || out[0]) fail_msg("%s", out);
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_solutions_score_full_marks, setup),
+        cmocka_unit_test_setup(test_stubs_score_zero_without_crashing, setup),
+        cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
+        cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),
+        cmocka_unit_test_setup(test_stubs_are_the_handout_of_the_solutions, setup),
+        cmocka_unit_test_setup(test_chapters_list_their_exercises, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
