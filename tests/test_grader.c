@@ -5,6 +5,8 @@
 //     with expected and actual values, a NULL dereference as a crash with its signal, an endless
 //     loop as a time-out, a correct answer by another road as a pass, a file that does not compile
 //     as a compile error worth 0 for its chapter only; the JSON report says the same;
+//   - chapters 05 and 06 one by one: solutions pass, stubs fail, a planted chapter-06 hand-in is
+//     reported exercise by exercise;
 //   - selecting a chapter or an exercise grades only that;
 //   - the stubs in exercises/ are exactly what tools/handout.sh makes of the solutions.
 // The grader uses the library of $TL_BUILD (build/ or build/san/, set by ./build.sh test).
@@ -171,6 +173,47 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
     free(out);
 }
 
+// the exercises of chapters 05 (data loaders) and 06 (training), chapter by chapter: every one is
+// in the table, the solutions pass each, the stubs fail each saying "not implemented yet", and a
+// planted hand-in of chapter 06 (exercises/tests/planted/06-training.c) is reported exercise by
+// exercise: a right answer by another road, a forgotten clamp, a stub, Adam without bias correction
+static void test_chapters_05_06(void **state) {
+    static const char *const ids[] = { "05.1 ", "05.2 ", "05.3 ", "05.4 ", "06.1 ", "06.2 ", "06.3 ", "06.4 " };
+    int status, x, y;
+    char *out = run("tools/grade.sh --solutions 05 06 2>&1", &status);
+    assert_int_equal(status, 0);
+    for (int i = 0; i < 8; i++) expect_in(row(out, ids[i]), " pass ", out);
+    score(out, &x, &y);
+    if (x != y || y != 25) fail_msg("chapters 05 and 06 are worth 12 + 13 points, all earned by the solutions:\n%s", out);
+    free(out);
+
+    out = run("tools/grade.sh 05 06 2>&1", &status);
+    assert_int_equal(status, 0);
+    for (int i = 0; i < 8; i++) {
+        char *r = row(out, ids[i]);
+        expect_in(r, " FAIL ", out);
+        expect_in(r, "not implemented yet", out);
+    }
+    score(out, &x, &y);
+    assert_int_equal(x, 0);
+    free(out);
+
+    out = run("tools/grade.sh --dir exercises/tests/planted --timeout 5 06 2>&1", &status);
+    assert_int_equal(status, 0);
+    expect_in(row(out, "06.1 "), " pass ", out);                 // cos^2 of half the angle: also right
+    char *r = row(out, "06.2 ");                                  // no min(clip_coef, 1)
+    expect_in(r, " FAIL ", out);
+    expect_in(r, "(left alone)", out);
+    expect_in(row(out, "06.3 "), "not implemented yet", out);
+    r = row(out, "06.4 ");                                        // no bias correction: the first step is off
+    expect_in(r, " FAIL ", out);
+    expect_in(r, "p after Adam step 1", out);
+    expect_in(r, "expected 0.4", out);
+    score(out, &x, &y);
+    assert_int_equal(x, 2);
+    free(out);
+}
+
 static void test_one_chapter_or_one_exercise(void **state) {
     int status, x, y;
     char *out = run("tools/grade.sh --solutions 03.2 2>&1", &status);
@@ -221,6 +264,7 @@ int main(void) {
         cmocka_unit_test_setup(test_solutions_score_full_marks, setup),
         cmocka_unit_test_setup(test_stubs_score_zero_without_crashing, setup),
         cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
+        cmocka_unit_test_setup(test_chapters_05_06, setup),
         cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),
         cmocka_unit_test_setup(test_stubs_are_the_handout_of_the_solutions, setup),
         cmocka_unit_test_setup(test_chapters_list_their_exercises, setup),
