@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 621 "chapters/09-ddp/09-ddp.md"
+#line 624 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
 #define _POSIX_C_SOURCE 200809L
@@ -42,10 +42,12 @@ int tl_dist_launcher_world_size(void) {
     return n > 0 ? n : 1;
 }
 
+#ifdef TL_WITH_MPI
 // started by a launcher at all (PMIx, as srun --mpi=pmix uses it, announces no size)
 static bool launched(void) {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMI_RANK") || getenv("PMIX_RANK");
 }
+#endif
 
 bool tl_dist_mpi_compiled(void) {
 #ifdef TL_WITH_MPI
@@ -60,8 +62,8 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 638 "chapters/09-ddp/09-ddp.md"
-#line 175 "chapters/09-ddp/09-ddp.md"
+#line 641 "chapters/09-ddp/09-ddp.md"
+#line 177 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
         tl_error_set(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
@@ -133,11 +135,11 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 639 "chapters/09-ddp/09-ddp.md"
+#line 642 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 287 "chapters/09-ddp/09-ddp.md"
+#line 289 "chapters/09-ddp/09-ddp.md"
 static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
     if (!t || !check_initialized()) return false;
     if (t->storage->device.type != TL_CPU) {
@@ -173,7 +175,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 329 "chapters/09-ddp/09-ddp.md"
+#line 331 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -227,17 +229,17 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     if (!check_tensor("broadcast", t, false)) return false;
     return tl_dist_broadcast_bytes_(first_byte(t), tl_numel(t) * (int64_t)tl_dtype_size(t->dtype), src);
 }
-#line 388 "chapters/09-ddp/09-ddp.md"
+#line 390 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
     size_t size = tl_dtype_size(t->dtype);
-    tl_shape shape = { t->ndim + 1, { g_dist.world_size } };
-    for (int d = 0; d < t->ndim; d++) shape.d[d + 1] = t->shape[d];
-    if (shape.ndim > TL_MAX_DIMS) {
+    if (t->ndim + 1 > TL_MAX_DIMS) {
         tl_error_set(TL_RUNTIME_ERROR, "all_gather: a %d-d tensor gathers to more than %d dims", t->ndim, TL_MAX_DIMS);
         return NULL;
     }
+    tl_shape shape = { t->ndim + 1, { g_dist.world_size } };
+    for (int d = 0; d < t->ndim; d++) shape.d[d + 1] = t->shape[d];
     g_dist.collectives++;
     if (g_dist.world_size == 1) return tl_reshape(tl_clone(t), shape);
 #ifdef TL_WITH_MPI
@@ -263,6 +265,7 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
                   MPI_BYTE, g_dist.world);
     return out;
 #else
+    (void)n, (void)size;
     return NULL;   // unreachable: without MPI the world has one rank
 #endif
 }
@@ -277,11 +280,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 643 "chapters/09-ddp/09-ddp.md"
+#line 646 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 485 "chapters/09-ddp/09-ddp.md"
+#line 488 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -311,7 +314,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 533 "chapters/09-ddp/09-ddp.md"
+#line 536 "chapters/09-ddp/09-ddp.md"
         if (ok) {
             tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel }, TL_SHAPE(2), TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
@@ -329,7 +332,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 515 "chapters/09-ddp/09-ddp.md"
+#line 518 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         if (ok) ok = (ddp->flat = tl_retain(tl_zeros(TL_SHAPE(ddp->numel), dtype))) != NULL;
@@ -340,8 +343,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 647 "chapters/09-ddp/09-ddp.md"
-#line 557 "chapters/09-ddp/09-ddp.md"
+#line 650 "chapters/09-ddp/09-ddp.md"
+#line 560 "chapters/09-ddp/09-ddp.md"
 bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     size_t size = tl_dtype_size(ddp->flat->dtype);
