@@ -7,14 +7,15 @@
 #include "neural_network.h"
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#line 816 "chapters/09-ddp/09-ddp.md"
+#line 817 "chapters/09-ddp/09-ddp.md"
 // NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them
 static void ddp_setup(void) {
     TL_CHECK(tl_dist_init());
 }
-#line 862 "chapters/09-ddp/09-ddp.md"
+#line 863 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -56,7 +57,7 @@ static void print_indices(tl_sampler *s) {
         printf("]");
     }
 }
-#line 947 "chapters/09-ddp/09-ddp.md"
+#line 948 "chapters/09-ddp/09-ddp.md"
 // the share of correct predictions over a loader; false + a hint when the loader gave no batch
 static bool compute_accuracy(tl_module *model, tl_dataloader *loader, double *accuracy) {
     tl_module_eval(model);
@@ -86,7 +87,7 @@ static bool compute_accuracy(tl_module *model, tl_dataloader *loader, double *ac
     *accuracy = (double)correct / (double)total_examples;
     return true;
 }
-#line 990 "chapters/09-ddp/09-ddp.md"
+#line 991 "chapters/09-ddp/09-ddp.md"
 static void log_error(int rank) {
     fprintf(stderr, "[CPU%d] %s: %s\n", rank, tl_error_kind_name(tl_error_kind()), tl_error());
 }
@@ -136,7 +137,7 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
     free_dataset(&data);
     return ok;
 }
-#line 1111 "chapters/09-ddp/09-ddp.md"
+#line 1112 "chapters/09-ddp/09-ddp.md"
 static int run_script(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     ddp_setup();
@@ -153,26 +154,31 @@ static int run_script(void) {
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 798 "chapters/09-ddp/09-ddp.md"
+#line 1326 "chapters/09-ddp/09-ddp.md"
+static int cmp_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+#line 799 "chapters/09-ddp/09-ddp.md"
 
 int main(int argc, char **argv) {
     if (tl_dist_launcher_world_size() > 1 || (argc > 1 && strcmp(argv[1], "--script") == 0))
         return run_script();        // mpirun -np N build/labs/09-ddp: the script, on every rank
     tl_lab_begin(argc, argv);
-#line 823 "chapters/09-ddp/09-ddp.md"
+#line 824 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
     ddp_setup();
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 838 "chapters/09-ddp/09-ddp.md"
+#line 839 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 910 "chapters/09-ddp/09-ddp.md"
+#line 911 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -187,12 +193,12 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
-#line 1045 "chapters/09-ddp/09-ddp.md"
+#line 1046 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main(rank, world_size, num_epochs=3)");
     tl_manual_seed(123);
     int num_epochs = 3;
     TL_CHECK(ddp_main(rank, world_size, num_epochs));
-#line 1074 "chapters/09-ddp/09-ddp.md"
+#line 1075 "chapters/09-ddp/09-ddp.md"
     TL_CELL("model.module, and the collectives of one step");
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
@@ -205,12 +211,54 @@ int main(int argc, char **argv) {
         TL_CHECK(tl_ddp_backward(model, tl_cross_entropy(tl_ddp_forward(model, X), y)));
     }
     printf("collectives in one step: %lld\n", (long long)(tl_dist_collectives_issued() - before));
-#line 1132 "chapters/09-ddp/09-ddp.md"
+#line 1133 "chapters/09-ddp/09-ddp.md"
     TL_CELL("destroy_process_group()");
     tl_ddp_free(model);
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 804 "chapters/09-ddp/09-ddp.md"
+#line 1288 "chapters/09-ddp/09-ddp.md"
+    TL_CELL("synchronous vs stale updates");
+    for (int staleness = 0; staleness <= 4; staleness++) {
+        if (staleness == 3) continue;
+        double w[31] = { 0.0 };                            // w[t]: the weights after t updates
+        for (int t = 0; t < 30; t++) {
+            double seen = w[t - staleness >= 0 ? t - staleness : 0];   // what the worker computed on
+            w[t + 1] = w[t] - 0.9 * (seen - 2.0);                       // the server applies its gradient
+        }
+        printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
+    }
+#line 1333 "chapters/09-ddp/09-ddp.md"
+    TL_CELL("gradient compression: top 10% and 8 bits");
+    tl_manual_seed(123);
+    tl_module *cnet = neural_network_new(2, 2);
+    TL_SCOPE {
+        tl_tensor *X = tl_tensor_parse("[[2.7, -1.5], [-1.2, 3.1]]"), *y = tl_tensor_parse("[1, 0]");
+        tl_backward(tl_cross_entropy(tl_module_forward(cnet, X), y));
+        float grad[752], mag[752];
+        tl_named_tensor *ps;
+        int np = tl_module_parameters(cnet, &ps), n = 0;
+        for (int i = 0; i < np; i++)
+            for (int64_t j = 0; j < tl_numel(ps[i].tensor); j++) grad[n++] = TL_DATA(ps[i].tensor->grad, float)[j];
+        double norm2 = 0, kept2 = 0, max = 0, err2 = 0;
+        for (int i = 0; i < n; i++) {
+            mag[i] = fabsf(grad[i]);
+            norm2 += (double)grad[i] * grad[i];
+            if (mag[i] > max) max = mag[i];
+        }
+        int k = n / 10;
+        qsort(mag, (size_t)n, sizeof *mag, cmp_desc);
+        for (int i = 0; i < n; i++) if (fabsf(grad[i]) >= mag[k - 1]) kept2 += (double)grad[i] * grad[i];
+        double scale = max / 127;                               // 8 bits: round(g / scale) in [-127, 127]
+        for (int i = 0; i < n; i++) {
+            double q = round(grad[i] / scale) * scale;
+            err2 += (q - grad[i]) * (q - grad[i]);
+        }
+        printf("top %d of %d values: %.1f%% of the gradient's length, %d bytes instead of %d\n", k, n,
+               100 * sqrt(kept2 / norm2), k * 8, n * 4);
+        printf("8 bits per value: relative error %.4f, %d bytes instead of %d\n", sqrt(err2 / norm2), n + 4, n * 4);
+    }
+    tl_module_free(cnet);
+#line 805 "chapters/09-ddp/09-ddp.md"
     return tl_lab_end();
 }
