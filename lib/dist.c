@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 624 "chapters/09-ddp/09-ddp.md"
+#line 628 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
 #define _POSIX_C_SOURCE 200809L
@@ -62,7 +62,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 641 "chapters/09-ddp/09-ddp.md"
+#line 645 "chapters/09-ddp/09-ddp.md"
 #line 177 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -135,7 +135,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 642 "chapters/09-ddp/09-ddp.md"
+#line 646 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -280,11 +280,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 646 "chapters/09-ddp/09-ddp.md"
+#line 650 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 488 "chapters/09-ddp/09-ddp.md"
+#line 492 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -314,7 +314,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 536 "chapters/09-ddp/09-ddp.md"
+#line 540 "chapters/09-ddp/09-ddp.md"
         if (ok) {
             tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel }, TL_SHAPE(2), TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
@@ -332,7 +332,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 518 "chapters/09-ddp/09-ddp.md"
+#line 522 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         if (ok) ok = (ddp->flat = tl_retain(tl_zeros(TL_SHAPE(ddp->numel), dtype))) != NULL;
@@ -343,8 +343,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 650 "chapters/09-ddp/09-ddp.md"
-#line 560 "chapters/09-ddp/09-ddp.md"
+#line 654 "chapters/09-ddp/09-ddp.md"
+#line 564 "chapters/09-ddp/09-ddp.md"
 bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     size_t size = tl_dtype_size(ddp->flat->dtype);

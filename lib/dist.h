@@ -53,7 +53,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 465 "chapters/09-ddp/09-ddp.md"
+#line 469 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -74,7 +74,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 664 "chapters/09-ddp/09-ddp.md"
+#line 670 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: all-reduce of GPU buffers (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
@@ -84,6 +84,9 @@ bool tl_dist_nccl_compiled(void);
 bool tl_dist_nccl_init(void);
 // in place on `count` elements of dtype (float32/float64/int64) at device address dev_ptr
 bool tl_dist_nccl_all_reduce(void *dev_ptr, int64_t count, tl_dtype dtype, tl_reduce_op op);
+// the same for n floats in CPU memory: copied to this rank's GPU, all-reduced there, copied back
+// (until the GPU chapter gives tensors a device, this is how tests and labs reach the NCCL path)
+bool tl_dist_nccl_all_reduce_host(float *data, int64_t n, tl_reduce_op op);
 void tl_dist_nccl_destroy(void);
 #line 96 "chapters/09-ddp/09-ddp.md"
 #endif

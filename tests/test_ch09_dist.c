@@ -245,12 +245,22 @@ static void test_nccl(void **state) {
                                       "per GPU (mpirun -np 0)");
         assert_false(tl_dist_nccl_all_reduce(NULL, 0, TL_FLOAT32, TL_REDUCE_SUM));
         check_error(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
+        assert_false(tl_dist_nccl_all_reduce_host((float[]){ 1 }, 1, TL_REDUCE_SUM));
+        check_error(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
         print_message("NCCL is compiled in, but this machine has no GPU: one-rank NCCL run skipped\n");
         skip();
     }
     assert_true(tl_dist_nccl_init());                           // one rank on GPU 0
+    float v[3] = { 1.5f, -2.0f, 3.25f };
+    assert_true(tl_dist_nccl_all_reduce_host(v, 3, TL_REDUCE_SUM));   // a world of one: unchanged
+    assert_true(tl_dist_nccl_all_reduce_host(v, 3, TL_REDUCE_AVG));
+    assert_float_equal(v[0], 1.5, 0);
+    assert_float_equal(v[2], 3.25, 0);
     assert_true(tl_dist_nccl_all_reduce(NULL, 0, TL_FLOAT32, TL_REDUCE_AVG));
+    assert_false(tl_dist_nccl_all_reduce(NULL, 0, TL_BOOL, TL_REDUCE_SUM));
+    check_error(TL_RUNTIME_ERROR, "NCCL all_reduce: ReduceOp.SUM with torch.bool is not supported");
     tl_dist_nccl_destroy();
+    print_message("NCCL ran on GPU 0 with one rank\n");
 }
 
 // ----------------------------------------------------------------------------
