@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 628 "chapters/09-ddp/09-ddp.md"
+#line 629 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
 #define _POSIX_C_SOURCE 200809L
@@ -62,7 +62,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 645 "chapters/09-ddp/09-ddp.md"
+#line 646 "chapters/09-ddp/09-ddp.md"
 #line 177 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -135,7 +135,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 646 "chapters/09-ddp/09-ddp.md"
+#line 647 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -280,7 +280,7 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 650 "chapters/09-ddp/09-ddp.md"
+#line 651 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
@@ -343,28 +343,29 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 654 "chapters/09-ddp/09-ddp.md"
+#line 655 "chapters/09-ddp/09-ddp.md"
 #line 564 "chapters/09-ddp/09-ddp.md"
 bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     size_t size = tl_dtype_size(ddp->flat->dtype);
     char *flat = first_byte(ddp->flat);
     bool ok = true;
-    TL_SCOPE {
-        int64_t off = 0;
-        for (int i = 0; ok && i < ddp->n_params; i++) {        // gradients -> flat
-            tl_tensor *p = ddp->params[i];
-            int64_t n = tl_numel(p);
-            if (p->grad) {
-                tl_tensor *g = tl_contiguous(tl_to_dtype(p->grad, ddp->flat->dtype));
-                if (!(ok = g != NULL)) break;
-                memcpy(flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
-            } else {
-                memset(flat + off * (int64_t)size, 0, (size_t)n * size);
+    int64_t off = 0;
+    for (int i = 0; ok && i < ddp->n_params; i++) {            // gradients -> flat
+        tl_tensor *p = ddp->params[i];
+        int64_t n = tl_numel(p);
+        if (p->grad) {
+            TL_SCOPE {      // a converted copy, if one is needed, dies here (the grad keeps one owner)
+                const tl_tensor *g = tl_contiguous(tl_to_dtype(p->grad, ddp->flat->dtype));
+                if ((ok = g != NULL)) memcpy(flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
             }
-            off += n;
+        } else {
+            memset(flat + off * (int64_t)size, 0, (size_t)n * size);
         }
-        ok = ok && tl_dist_all_reduce(ddp->flat, TL_REDUCE_AVG);   // the one collective of the step
+        off += n;
+    }
+    ok = ok && tl_dist_all_reduce(ddp->flat, TL_REDUCE_AVG);       // the one collective of the step
+    TL_SCOPE {
         off = 0;
         for (int i = 0; ok && i < ddp->n_params; i++) {        // flat -> gradients
             tl_tensor *p = ddp->params[i];

@@ -166,8 +166,10 @@ static void test_ddp_world_of_one(void **state) {
     tl_tensor *w = tl_module_param(net, "layers.0.weight");
     tl_tensor *before = tl_clone(w->grad);
     int64_t n0 = tl_dist_collectives_issued();
+    tl_tensor *grad0 = w->grad;
     assert_true(tl_ddp_sync_grads(ddp));
     assert_int_equal(tl_dist_collectives_issued() - n0, 1);          // ONE all-reduce for 6 tensors
+    assert_ptr_equal(w->grad, grad0);                                 // written in place
     assert_memory_equal(TL_DATA(w->grad, float), TL_DATA(before, float), 60 * sizeof(float));
 
     // a parameter without a gradient ends the step with zeros (as on a rank that did not use it)
