@@ -40,7 +40,7 @@ bool        tl_dist_mpi_compiled(void);      // was MPI compiled into this libra
 int         tl_dist_launcher_world_size(void);
 // stops every rank now (MPI_Abort), with exit status `code`; exit(code) in a world of one
 void        tl_dist_abort(int code) __attribute__((noreturn));
-#line 270 "chapters/09-ddp/09-ddp.md"
+#line 272 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // Collectives: every rank calls them, in the same order, with tensors of the same shape and dtype.
@@ -53,7 +53,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 469 "chapters/09-ddp/09-ddp.md"
+#line 471 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -74,7 +74,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 671 "chapters/09-ddp/09-ddp.md"
+#line 673 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: all-reduce of GPU buffers (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
