@@ -3,6 +3,7 @@
 //   - collectives in a world of one and their argument errors;
 //   - DDP in a world of one: one all-reduce per step, gradients unchanged, missing grads, errors;
 //   - DistributedSampler index lists of the catalogue (§9.3) that chapter 05's tests do not cover;
+//   - the tutorial's script: its losses to 8 digits (catalogue §9.3) with one rank and with two;
 //   - NCCL: compiled or not, refuses without a GPU, one rank on a GPU when there is one;
 //   - under `mpirun -np 2` (skipped, visibly, without mpirun or MPI): the lab's per-rank losses and
 //     accuracies, one DDP step against a single-process step on the union of both ranks' batches,
@@ -230,6 +231,59 @@ static void test_sampler_catalogue(void **state) {
 }
 
 // ----------------------------------------------------------------------------
+// the tutorial's script (catalogue §9.3) on this rank: seed 123, NeuralNetwork(2, 2), SGD(lr=0.5),
+// a DistributedSampler per rank, batches of 2 with drop_last, 3 epochs; the losses in float64,
+// as the catalogue gives them to 8 digits. Returns how many steps it took.
+
+static int script_losses(int rank, int world, double *losses, int max) {
+    int n = 0;
+    TL_SCOPE {
+        tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
+        tl_tensor *y = tl_tensor_parse("[0, 0, 0, 1, 1]");
+        tl_dataset *ds = tl_tensor_dataset_new(X, y);
+        tl_sampler *s = tl_distributed_sampler_new(5, world, rank, true, 0, false);
+        tl_dataloader *dl = tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 2, .drop_last = true, .sampler = s });
+        tl_manual_seed(123);
+        tl_module *net = neural_network_new(2, 2);
+        tl_sgd *opt = tl_sgd_new(net, (tl_sgd_options){ .lr = 0.5 });
+        tl_ddp *ddp = tl_ddp_new(net);
+        for (int epoch = 0; ddp && epoch < 3; epoch++) {
+            tl_distributed_sampler_set_epoch(s, epoch);
+            tl_dataloader_iterator *it = tl_dataloader_iter(dl);
+            tl_tensor *xb, *yb;
+            for (bool more = true; more;) {
+                TL_SCOPE {
+                    if ((more = tl_dataloader_next(it, &xb, &yb))) {
+                        tl_tensor *loss = tl_cross_entropy(tl_ddp_forward(ddp, xb), yb);
+                        tl_sgd_zero_grad(opt);
+                        if (tl_ddp_backward(ddp, loss) && tl_sgd_step(opt) && n < max) losses[n++] = tl_item(loss);
+                    }
+                }
+            }
+            tl_dataloader_iter_free(it);
+        }
+        tl_ddp_free(ddp);
+        tl_sgd_free(opt);
+        tl_module_free(net);
+        tl_dataloader_free(dl);
+        tl_sampler_free(s);
+        tl_dataset_free(ds);
+    }
+    return n;
+}
+
+// world size 1: six steps, the catalogue's losses to 8 digits
+static void test_script_losses_world_of_one(void **state) {
+    (void)state;
+    assert_true(tl_dist_init());
+    double got[8];
+    const double want[6] = { 0.66358602, 0.32569629, 0.10120828, 0.07398465, 0.04057200, 0.01329369 };
+    assert_int_equal(script_losses(0, 1, got, 8), 6);
+    for (int i = 0; i < 6; i++)
+        if (fabs(got[i] - want[i]) > 1e-6) fail_msg("step %d: loss %.8f, catalogue %.8f", i, got[i], want[i]);
+}
+
+// ----------------------------------------------------------------------------
 // NCCL
 
 static void test_nccl(void **state) {
@@ -369,6 +423,7 @@ static void run_worker_test(const char *name, const char *expect) {
 }
 
 static void test_two_ranks_ddp_step(void **state) { (void)state; run_worker_test("step", "step ok"); }
+static void test_two_ranks_script_losses(void **state) { (void)state; run_worker_test("script", "script ok"); }
 static void test_two_ranks_collectives(void **state) { (void)state; run_worker_test("collectives", "collectives ok"); }
 
 // a rank that dies (SIGKILL) or fails (exits 3 without finalising MPI) while the other waits in an
@@ -457,6 +512,22 @@ static int worker_step(int rank) {
     return 0;
 }
 
+// world size 2: three steps per rank, the catalogue's losses to 8 digits
+static int worker_script(int rank) {
+    WCHECK(tl_dist_world_size() == 2);
+    const double want[2][3] = { { 0.66377997, 0.22732145, 0.13425237 }, { 0.66800535, 0.44524431, 0.10502125 } };
+    double got[8];
+    WCHECK(script_losses(rank, 2, got, 8) == 3);
+    for (int i = 0; i < 3; i++) {
+        if (fabs(got[i] - want[rank][i]) > 1e-6) {
+            printf("rank %d: step %d: loss %.8f, catalogue %.8f\n", rank, i, got[i], want[rank][i]);
+            tl_dist_abort(1);
+        }
+    }
+    printf("rank %d: script ok (%.8f %.8f %.8f)\n", rank, got[0], got[1], got[2]);
+    return 0;
+}
+
 static int worker_collectives(int rank) {
     WCHECK(tl_dist_world_size() == 2);
     WCHECK(strcmp(tl_dist_backend(), "mpi") == 0);
@@ -528,6 +599,7 @@ static int run_worker(const char *name) {
             int rank = tl_dist_rank();
             if (strcmp(name, "step") == 0) status = worker_step(rank);
             else if (strcmp(name, "collectives") == 0) status = worker_collectives(rank);
+            else if (strcmp(name, "script") == 0) status = worker_script(rank);
             else if (strcmp(name, "kill") == 0) status = worker_failure(rank, true);
             else if (strcmp(name, "fail") == 0) status = worker_failure(rank, false);
             else printf("rank %d: no worker named %s\n", rank, name);
@@ -546,9 +618,11 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_collectives_world_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ddp_world_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sampler_catalogue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_script_losses_world_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nccl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_lab, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_ddp_step, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_script_losses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, teardown),
     };
