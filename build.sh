@@ -71,9 +71,21 @@ cmd_bench() {
     bench_ddp
 }
 
-# chapter 09: the MLP trained data-parallel on 1 and 2 CPU ranks (one BLAS thread per rank)
+# chapter 09: the MLP trained data-parallel on 1 and 2 CPU ranks (one BLAS thread per rank),
+# Torchlet over MPI, then PyTorch's DDP over gloo (bench/bench_torch_ddp.py) when python3 has torch
+ddp_summary() {   # ddp_summary NAME ONE_RANK_FILE TWO_RANK_FILE
+    awk -v name="$1" -v cores="$JOBS" '
+        FNR == 1 { f++ }
+        { v[f, $1] = $2 }
+        END {
+            for (i = 1; i <= 2; i++)
+                printf "%s, %d rank(s): %.2f ms per step (all-reduce %.2f ms), %.0f samples/s\n", name, v[i, "ddp_ranks"], v[i, "ddp_step_ms"], v[i, "ddp_allreduce_ms"], v[i, "ddp_samples_s"]
+            printf "%s: scaling efficiency with 2 ranks %.0f%% (on %d cores)\n", name, 100 * v[2, "ddp_samples_s"] / (2 * v[1, "ddp_samples_s"]), cores
+        }' "$2" "$3"
+}
+
 bench_ddp() {
-    local out=build/bench mpi
+    local out=build/bench mpi py
     say ""
     say "DDP (bench/bench_ddp.c): MLP 784-256-128-10, batch 128 per rank, one all-reduce per step"
     OPENBLAS_NUM_THREADS=1 "$out/bench_ddp" > "$out/ddp1.txt" || return 0
@@ -82,14 +94,12 @@ bench_ddp() {
     fi
     mapfile -t mpi < <(mpirun_cmd 2)
     OPENBLAS_NUM_THREADS=1 "${mpi[@]}" -x OPENBLAS_NUM_THREADS "$out/bench_ddp" > "$out/ddp2.txt" || return 0
-    awk '
-        FNR == 1 { f++ }
-        { v[f, $1] = $2 }
-        END {
-            for (i = 1; i <= 2; i++)
-                printf "%d rank(s): %.2f ms per step (all-reduce %.2f ms), %.0f samples/s\n", v[i, "ddp_ranks"], v[i, "ddp_step_ms"], v[i, "ddp_allreduce_ms"], v[i, "ddp_samples_s"]
-            printf "scaling efficiency with 2 ranks: %.0f%% (on %d cores)\n", 100 * v[2, "ddp_samples_s"] / (2 * v[1, "ddp_samples_s"]), cores
-        }' cores="$JOBS" "$out/ddp1.txt" "$out/ddp2.txt"
+    ddp_summary "Torchlet (MPI)" "$out/ddp1.txt" "$out/ddp2.txt"
+    py=$(find_torch_python)
+    [ -n "$py" ] || return 0
+    "$py" bench/bench_torch_ddp.py 1 > "$out/torch_ddp1.txt" 2>/dev/null &&
+        "$py" bench/bench_torch_ddp.py 2 > "$out/torch_ddp2.txt" 2>/dev/null &&
+        ddp_summary "PyTorch (DDP, gloo)" "$out/torch_ddp1.txt" "$out/torch_ddp2.txt"
 }
 
 # ----------------------------------------------------------------------------

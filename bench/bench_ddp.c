@@ -8,6 +8,7 @@
 //   ddp_allreduce_ms   the all-reduce of the 235,146 gradients alone, milliseconds (median of 7)
 //   ddp_samples_s  ranks * 128 / step time: the whole job's samples per second
 // Scaling efficiency = samples_s(2 ranks) / (2 * samples_s(1 rank)): 1.0 would be perfect.
+// bench/bench_torch_ddp.py runs the same workload with PyTorch's DDP over gloo, for comparison.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>

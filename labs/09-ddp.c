@@ -154,7 +154,7 @@ static int run_script(void) {
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 1379 "chapters/09-ddp/09-ddp.md"
+#line 1380 "chapters/09-ddp/09-ddp.md"
 static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
@@ -217,7 +217,7 @@ int main(int argc, char **argv) {
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 1341 "chapters/09-ddp/09-ddp.md"
+#line 1342 "chapters/09-ddp/09-ddp.md"
     TL_CELL("synchronous vs stale updates");
     for (int staleness = 0; staleness <= 4; staleness++) {
         if (staleness == 3) continue;
@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
         }
         printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
     }
-#line 1386 "chapters/09-ddp/09-ddp.md"
+#line 1387 "chapters/09-ddp/09-ddp.md"
     TL_CELL("gradient compression: top 10% and 8 bits");
     tl_manual_seed(123);
     tl_module *cnet = neural_network_new(2, 2);
