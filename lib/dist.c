@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 631 "chapters/09-ddp/09-ddp.md"
+#line 636 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
 #define _POSIX_C_SOURCE 200809L
@@ -16,7 +16,7 @@
 
 // ---------------------------------------------------------------------------
 // the process group
-#line 123 "chapters/09-ddp/09-ddp.md"
+#line 128 "chapters/09-ddp/09-ddp.md"
 #define NOT_INITIALIZED "Default process group has not been initialized, please make sure to call init_process_group."
 
 static struct {
@@ -64,8 +64,8 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 648 "chapters/09-ddp/09-ddp.md"
-#line 179 "chapters/09-ddp/09-ddp.md"
+#line 653 "chapters/09-ddp/09-ddp.md"
+#line 184 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
         tl_error_set(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
@@ -137,11 +137,11 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 649 "chapters/09-ddp/09-ddp.md"
+#line 654 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 291 "chapters/09-ddp/09-ddp.md"
+#line 296 "chapters/09-ddp/09-ddp.md"
 static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
     if (!t || !check_initialized()) return false;
     if (t->storage->device.type != TL_CPU) {
@@ -177,7 +177,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 333 "chapters/09-ddp/09-ddp.md"
+#line 338 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -231,7 +231,7 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     if (!check_tensor("broadcast", t, false)) return false;
     return tl_dist_broadcast_bytes_(first_byte(t), tl_numel(t) * (int64_t)tl_dtype_size(t->dtype), src);
 }
-#line 392 "chapters/09-ddp/09-ddp.md"
+#line 397 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -282,11 +282,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 653 "chapters/09-ddp/09-ddp.md"
+#line 658 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 494 "chapters/09-ddp/09-ddp.md"
+#line 499 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -316,7 +316,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 542 "chapters/09-ddp/09-ddp.md"
+#line 547 "chapters/09-ddp/09-ddp.md"
         if (ok) {
             tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel }, TL_SHAPE(2), TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
@@ -334,7 +334,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 524 "chapters/09-ddp/09-ddp.md"
+#line 529 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         if (ok) ok = (ddp->flat = tl_retain(tl_zeros(TL_SHAPE(ddp->numel), dtype))) != NULL;
@@ -345,8 +345,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 657 "chapters/09-ddp/09-ddp.md"
-#line 566 "chapters/09-ddp/09-ddp.md"
+#line 662 "chapters/09-ddp/09-ddp.md"
+#line 571 "chapters/09-ddp/09-ddp.md"
 bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     size_t size = tl_dtype_size(ddp->flat->dtype);

@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 72 "chapters/09-ddp/09-ddp.md"
+#line 77 "chapters/09-ddp/09-ddp.md"
 // dist.h — distributed training (chapter 09): process groups over MPI, collectives on CPU tensors,
 // NCCL for GPU buffers, and DistributedDataParallel.
 //
@@ -23,7 +23,7 @@
 #include "nn.h"
 #include "tensor.h"
 
-#line 100 "chapters/09-ddp/09-ddp.md"
+#line 105 "chapters/09-ddp/09-ddp.md"
 // ---------------------------------------------------------------------------
 // The process group. Queries before tl_dist_init (or after destroy) return -1 and PyTorch's error
 // "Default process group has not been initialized, please make sure to call init_process_group."
@@ -40,7 +40,7 @@ bool        tl_dist_mpi_compiled(void);      // was MPI compiled into this libra
 int         tl_dist_launcher_world_size(void);
 // stops every rank now (MPI_Abort), with exit status `code`; exit(code) in a world of one
 void        tl_dist_abort(int code) __attribute__((noreturn));
-#line 272 "chapters/09-ddp/09-ddp.md"
+#line 277 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // Collectives: every rank calls them, in the same order, with tensors of the same shape and dtype.
@@ -53,7 +53,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 471 "chapters/09-ddp/09-ddp.md"
+#line 476 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -74,7 +74,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 673 "chapters/09-ddp/09-ddp.md"
+#line 678 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: all-reduce of GPU buffers (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
@@ -88,5 +88,5 @@ bool tl_dist_nccl_all_reduce(void *dev_ptr, int64_t count, tl_dtype dtype, tl_re
 // (until the GPU chapter gives tensors a device, this is how tests and labs reach the NCCL path)
 bool tl_dist_nccl_all_reduce_host(float *data, int64_t n, tl_reduce_op op);
 void tl_dist_nccl_destroy(void);
-#line 96 "chapters/09-ddp/09-ddp.md"
+#line 101 "chapters/09-ddp/09-ddp.md"
 #endif
