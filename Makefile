@@ -5,6 +5,7 @@
 #   make book              the HTML book in build/book/
 #   make BUILD=build/san SANITIZE=1 all      the same with AddressSanitizer + UBSan
 #   make TL_CUDA=0 all     leave CUDA out even when nvcc is installed
+#   make TL_MPI=0 all      leave MPI out even when mpicc is installed (chapter 09: a world of one)
 #
 # The library is every lib/*.c (+ lib/*.cu when CUDA is on); each labs/NN-name.c is one lab.
 
@@ -26,6 +27,22 @@ CFLAGS   += -DTL_WITH_CUDA
 NVFLAGS  := -O2 -Ilib -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 \
             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 LIBCUDA  := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt
+endif
+
+# MPI (chapter 09), optional like CUDA: found when mpicc is installed; make TL_MPI=0 leaves it out.
+# NCCL joins a CUDA build when nccl.h is there. mpirun runs the two-rank capture of chapter 09's lab.
+MPICC    ?= $(shell command -v mpicc 2>/dev/null)
+TL_MPI   ?= $(if $(MPICC),1,0)
+ifeq ($(TL_MPI),1)
+CFLAGS   += -DTL_WITH_MPI $(shell $(MPICC) --showme:compile 2>/dev/null || $(MPICC) -compile_info | cut -d' ' -f2-)
+LDLIBS   += $(shell $(MPICC) --showme:link 2>/dev/null || $(MPICC) -link_info | cut -d' ' -f2-)
+MPIRUN   ?= $(shell command -v mpirun 2>/dev/null)
+MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+endif
+TL_NCCL  ?= $(if $(filter 1,$(TL_CUDA)),$(if $(wildcard $(CUDA_HOME)/include/nccl.h),1,0),0)
+ifeq ($(TL_NCCL),1)
+CFLAGS   += -DTL_WITH_NCCL -I$(CUDA_HOME)/include
+LIBCUDA  += -L$(CUDA_HOME)/lib64 -lnccl -Wl,-rpath,$(CUDA_HOME)/lib64
 endif
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
@@ -88,6 +105,14 @@ $(BUILD)/out/%.txt: $(BUILD)/labs/% | $(BUILD)/out
 	@for f in $(BUILD)/out/$*/*.dot; do [ -e "$$f" ] || continue; \
 	    dot -Tsvg "$$f" -o "$${f%.dot}.svg" || exit 1; done
 	@mv $@.tmp $@
+
+# chapter 09's lab also runs as two ranks (mpirun -np 2); the book shows that run beside the one-rank one
+ifneq ($(MPIRUN),)
+OUTS     += $(BUILD)/out/09-ddp-np2.txt
+$(BUILD)/out/09-ddp-np2.txt: $(BUILD)/labs/09-ddp | $(BUILD)/out
+	@$(MPIRUN) -np 2 $(MPIRUN_FLAGS) $< > $@.tmp 2>&1 || { echo "mpirun -np 2 $< failed; its output is in $@.tmp" >&2; exit 1; }
+	@mv $@.tmp $@
+endif
 
 book: $(BUILD)/book/index.html
 $(BUILD)/book/index.html: $(OUTS) $(CHAPTERS) $(wildcard book/* chapters/*/*.svg chapters/*/*.png) \

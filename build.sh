@@ -22,7 +22,8 @@ usage: ./build.sh [command] [options]
                     --sanitize builds everything with AddressSanitizer + UBSan into build/san;
                     --valgrind also runs every lab under valgrind. Ends with "N passed, N failed".
   lab NN [args]     build and run chapter NN's lab, e.g. ./build.sh lab 01 --step
-                    (lab options: --list, --cell K, --step, --help)
+                    (lab options: --list, --cell K, --step, --help; --nproc N runs N ranks
+                    under mpirun, e.g. ./build.sh lab 09 --nproc 2)
   book              render the book into build/book/ (offline HTML)
   valgrind          run every lab under valgrind (memory errors and leaks fail)
   grade [NN|NN.K]   grade the exercises: all, chapter NN, exercise NN.K (--solutions, --json FILE)
@@ -68,6 +69,38 @@ cmd_bench() {
             if (tl["matmul_gflops"] > 0 && tl["sgemm_gflops"] > 0)
                 printf "matmul 1024^3: tl_matmul %.1f GFLOP/s = %.0f%% of bare cblas_sgemm (%.1f); PyTorch %.1f\n", tl["matmul_gflops"], 100 * tl["matmul_gflops"] / tl["sgemm_gflops"], tl["sgemm_gflops"], pt["matmul_gflops"]
         }' "$out/torchlet.txt" "$out/pytorch.txt"
+    bench_ddp
+}
+
+# chapter 09: the MLP trained data-parallel on 1 and 2 CPU ranks (one BLAS thread per rank),
+# Torchlet over MPI, then PyTorch's DDP over gloo (bench/bench_torch_ddp.py) when python3 has torch
+ddp_summary() {   # ddp_summary NAME ONE_RANK_FILE TWO_RANK_FILE
+    awk -v name="$1" -v cores="$JOBS" '
+        FNR == 1 { f++ }
+        { v[f, $1] = $2 }
+        END {
+            for (i = 1; i <= 2; i++)
+                printf "%s, %d rank(s): %.2f ms per step (all-reduce %.2f ms), %.0f samples/s\n", name, v[i, "ddp_ranks"], v[i, "ddp_step_ms"], v[i, "ddp_allreduce_ms"], v[i, "ddp_samples_s"]
+            printf "%s: scaling efficiency with 2 ranks %.0f%% (on %d cores)\n", name, 100 * v[2, "ddp_samples_s"] / (2 * v[1, "ddp_samples_s"]), cores
+        }' "$2" "$3"
+}
+
+bench_ddp() {
+    local out=build/bench mpi py
+    say ""
+    say "DDP (bench/bench_ddp.c): MLP 784-256-128-10, batch 128 per rank, one all-reduce per step"
+    OPENBLAS_NUM_THREADS=1 "$out/bench_ddp" > "$out/ddp1.txt" || return 0
+    if ! command -v mpirun >/dev/null 2>&1 || ! grep -q 'ddp_ranks 1' "$out/ddp1.txt"; then
+        cat "$out/ddp1.txt"; say "(no mpirun: one rank only)"; return 0
+    fi
+    mapfile -t mpi < <(mpirun_cmd 2)
+    OPENBLAS_NUM_THREADS=1 "${mpi[@]}" -x OPENBLAS_NUM_THREADS "$out/bench_ddp" > "$out/ddp2.txt" || return 0
+    ddp_summary "Torchlet (MPI)" "$out/ddp1.txt" "$out/ddp2.txt"
+    py=$(find_torch_python)
+    [ -n "$py" ] || return 0
+    "$py" bench/bench_torch_ddp.py 1 > "$out/torch_ddp1.txt" 2>/dev/null &&
+        "$py" bench/bench_torch_ddp.py 2 > "$out/torch_ddp2.txt" 2>/dev/null &&
+        ddp_summary "PyTorch (DDP, gloo)" "$out/torch_ddp1.txt" "$out/torch_ddp2.txt"
 }
 
 # ----------------------------------------------------------------------------
@@ -263,15 +296,35 @@ cmd_test() {
     [ "$failed" -eq 0 ]
 }
 
+# mpirun with the options a laptop or container needs: more ranks than cores (--oversubscribe),
+# and root in a container (--allow-run-as-root); prints the command's words, one per line
+mpirun_cmd() {   # mpirun_cmd NPROC
+    command -v mpirun >/dev/null 2>&1 || die "mpirun is not installed (apt install openmpi-bin libopenmpi-dev, then rebuild)"
+    printf '%s\n' mpirun -np "$1" --oversubscribe
+    [ "$(id -u)" -ne 0 ] || printf '%s\n' --allow-run-as-root
+}
+
 cmd_lab() {
     [ $# -ge 1 ] || die "lab: which chapter? e.g. ./build.sh lab 01 (labs: $(ls labs | sed 's/\.c$//' | xargs))"
     local nn=$1; shift
-    local src
+    local src nproc=0 args=()
+    while [ $# -gt 0 ]; do           # --nproc N: N ranks under mpirun (chapter 09)
+        case $1 in
+            --nproc) [ $# -ge 2 ] || die "lab: --nproc needs a number of ranks"; nproc=$2; shift 2 ;;
+            --nproc=*) nproc=${1#--nproc=}; shift ;;
+            *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ $nproc =~ ^[0-9]+$ ]] || die "lab: --nproc takes a number of ranks, got '$nproc'"
     src=$(ls labs/"$nn"-*.c 2>/dev/null | head -n 1 || true)
     [ -n "$src" ] || die "lab: no lab for chapter '$nn' (labs: $(ls labs | sed 's/\.c$//' | xargs))"
     cmd_build >/dev/null
     local bin="build/labs/$(basename "$src" .c)"
-    exec "$bin" "$@"
+    if [ "$nproc" -gt 0 ]; then
+        local mpi; mapfile -t mpi < <(mpirun_cmd "$nproc")
+        exec "${mpi[@]}" "$bin" ${args[@]+"${args[@]}"}
+    fi
+    exec "$bin" ${args[@]+"${args[@]}"}
 }
 
 cmd_default() {

@@ -36,6 +36,9 @@ What the weaver adds to each page:
   Graphviz files) and copied to BOOK/NN-name/; a figure the lab has not drawn
   becomes a visible placeholder "figure not drawn: run the lab", never a broken
   image;
+- a ``` {.capture from="FILE" command="..."} ``` block shows OUTPUTS_DIR/FILE, a run the build
+  captured outside the doc test (chapter 09's two ranks under mpirun), or its own text marked
+  "not run" when the file is missing;
 - links to another chapter's .md become links to its page.
 Nothing is loaded from the network: the CSS is a local file, math is MathML and
 the code is highlighted by pandoc itself.
@@ -271,6 +274,30 @@ local function render_output(cb, cell, real_outputs)
   }, { class = class })
 end
 
+-- A captured run, ``` {.capture from="NN-name-np2.txt" command="..."}: the file
+-- OUTPUTS_DIR/FROM, written by a Makefile rule (a lab run in a way the doc test
+-- does not run it, e.g. under mpirun), shown as an output; the block's own text
+-- is shown, marked "not run", when the file is missing.
+local function render_capture(cb, options)
+  local from = cb.attributes.from or ""
+  local real = from:match("^[%w_.-]+$") and read_file(pandoc.path.join{ options.outputs_dir, from })
+  local command = cb.attributes.command or from
+  if real then
+    real = real:gsub("\r\n", "\n"):gsub("%s+$", "")
+    return pandoc.Div({
+      pandoc.CodeBlock(real, { class = "output" }),
+      pandoc.Div({ pandoc.Plain({ pandoc.Str("output of "), pandoc.Code(command), pandoc.Str(", captured by the build") }) },
+                 { class = "output-caption" }),
+    }, { class = "cell-output this-machine" })
+  end
+  warn("capture " .. from .. " not found in " .. options.outputs_dir .. " (is mpirun installed?)")
+  return pandoc.Div({
+    pandoc.CodeBlock(cb.text, { class = "output" }),
+    pandoc.Div({ pandoc.Plain({ pandoc.Strong({ pandoc.Str("not run") }), pandoc.Str(" — expected output of "),
+                                pandoc.Code(command) }) }, { class = "output-caption" }),
+  }, { class = "cell-output not-run" })
+end
+
 -- Copies a figure beside the chapter into BOOK/NN-name/ and returns its new src.
 local function copy_figure(src, chapter, book_dir)
   if src:match("^%a[%w+.-]*:") or pandoc.path.is_absolute(src) then
@@ -332,6 +359,7 @@ local function render_chapter(chapter, index, chapters, chunks, options)
         previous_cell = nil
         return rendered
       end
+      if has_class(cb, "capture") then return render_capture(cb, options) end
       previous_cell = cell_title(cb.text)
       if cb.attributes["weave-key"] then return render_chunk(cb, chapter, chunks, refs) end
       cb.identifier = ""   -- never a duplicate id
