@@ -7,11 +7,14 @@
 //     as a compile error worth 0 for its chapter only; the JSON report says the same;
 //   - chapters 05 and 06 one by one: solutions pass, stubs fail, a planted chapter-06 hand-in is
 //     reported exercise by exercise;
+//   - chapter 09 under mpirun -np 2 and 3: solutions pass, stubs fail from a rank, and without mpirun
+//     (or with TL_GRADE_NO_MPI=1) the exercises are "skipped", visibly, and left out of the score;
 //   - selecting a chapter or an exercise grades only that;
 //   - the stubs in exercises/ are exactly what tools/handout.sh makes of the solutions.
 // The grader uses the library of $TL_BUILD (build/ or build/san/, set by ./build.sh test).
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,7 +112,8 @@ static void test_solutions_score_full_marks(void **state) {
     assert_int_equal(status, 0);
     score(out, &x, &y);
     int n = exercise_count();
-    if (x != y || y == 0 || count(out, " pass ") != n)
+    int skipped = count(out, " skipped ");                    // chapter 09 without mpirun
+    if (x != y || y == 0 || count(out, " pass ") + skipped != n)
         fail_msg("the solutions should pass all %d exercises:\n%s", n, out);
     free(out);
     out = run("cat build/grade-solutions.json", &status);
@@ -118,7 +122,7 @@ static void test_solutions_score_full_marks(void **state) {
     expect_in(out, want, out);
     snprintf(want, sizeof want, "\"max_score\": %d,", y);
     expect_in(out, want, out);
-    assert_int_equal(count(out, "\"status\": \"pass\""), n);
+    assert_int_equal(count(out, "\"status\": \"pass\"") + count(out, "\"status\": \"skipped\""), n);
     free(out);
 }
 
@@ -131,8 +135,9 @@ static void test_stubs_score_zero_without_crashing(void **state) {
     if (x != 0 || y == 0) fail_msg("the stubs should score 0:\n%s", out);
     if (strstr(out, "crashed") || strstr(out, "timed out") || strstr(out, "compile error"))
         fail_msg("a stub crashed, hung or did not compile:\n%s", out);
-    if (count(out, " FAIL ") != n || count(out, "not implemented yet") != n)
-        fail_msg("every one of the %d stubs should FAIL saying \"not implemented yet\":\n%s", n, out);
+    int fails = count(out, " FAIL ");
+    if (fails + count(out, " skipped ") != n || count(out, "not implemented yet") != fails)
+        fail_msg("every one of the %d stubs should FAIL saying \"not implemented yet\" (or be skipped):\n%s", n, out);
     free(out);
 }
 
@@ -214,6 +219,48 @@ static void test_chapters_05_06(void **state) {
     free(out);
 }
 
+// chapter 09 runs each exercise under mpirun -np 2 and -np 3: the solutions pass (or, without
+// mpirun or MPI, all three are skipped with the reason and left out of the score), the stubs fail
+// saying so from a rank; TL_GRADE_NO_MPI=1 skips them visibly
+static void test_chapter_09_under_mpirun(void **state) {
+    static const char *const ids[] = { "09.1 ", "09.2 ", "09.3 " };
+    int status, x, y;
+    char *out = run("tools/grade.sh --solutions 09 2>&1", &status);
+    assert_int_equal(status, 0);
+    bool skipped = strstr(out, " skipped ") != NULL;
+    for (int i = 0; i < 3; i++) expect_in(row(out, ids[i]), skipped ? " skipped " : " pass ", out);
+    score(out, &x, &y);
+    if (skipped) {
+        print_message("chapter 09's exercises were skipped here:\n%s", out);
+        assert_int_equal(y, 0);
+    } else {
+        assert_int_equal(x, 10);
+        assert_int_equal(y, 10);
+        free(out);
+        out = run("tools/grade.sh 09 2>&1", &status);
+        for (int i = 0; i < 3; i++) {
+            char *r = row(out, ids[i]);
+            expect_in(r, " FAIL ", out);
+            expect_in(r, "mpirun -np 2: rank ", out);
+            expect_in(r, "not implemented yet", out);
+        }
+    }
+    free(out);
+    out = run("TL_GRADE_NO_MPI=1 tools/grade.sh --solutions --json build/grade-09-skipped.json 09 2>&1", &status);
+    assert_int_equal(status, 0);
+    for (int i = 0; i < 3; i++) {
+        char *r = row(out, ids[i]);
+        expect_in(r, " skipped ", out);
+        expect_in(r, "TL_GRADE_NO_MPI is set", out);
+        expect_in(r, "(not counted)", out);
+    }
+    expect_in(out, "Score: 0/0 (3 exercise(s) skipped", out);
+    free(out);
+    out = run("cat build/grade-09-skipped.json", &status);
+    assert_int_equal(count(out, "\"status\": \"skipped\""), 3);
+    free(out);
+}
+
 static void test_one_chapter_or_one_exercise(void **state) {
     int status, x, y;
     char *out = run("tools/grade.sh --solutions 03.2 2>&1", &status);
@@ -265,6 +312,7 @@ int main(void) {
         cmocka_unit_test_setup(test_stubs_score_zero_without_crashing, setup),
         cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
         cmocka_unit_test_setup(test_chapters_05_06, setup),
+        cmocka_unit_test_setup(test_chapter_09_under_mpirun, setup),
         cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),
         cmocka_unit_test_setup(test_stubs_are_the_handout_of_the_solutions, setup),
         cmocka_unit_test_setup(test_chapters_list_their_exercises, setup),

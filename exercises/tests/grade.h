@@ -96,6 +96,19 @@ static inline const char *grade_err_(void) {
     return b;
 }
 
+// the exercise cannot be graded here (no mpirun, no GPU): one line "GRADE-SKIP: why", exit status
+// 77; the grader shows it as "skipped" and leaves its points out of the score
+__attribute__((format(printf, 1, 2), noreturn)) static inline void grade_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("GRADE-SKIP: ", stdout);
+    vprintf(fmt, ap);
+    fputs("\n", stdout);
+    fflush(stdout);
+    va_end(ap);
+    exit(77);
+}
+
 #define grade_true(cond, ...) do { if (!(cond)) GRADE_FAIL(__VA_ARGS__); } while (0)
 
 // the call succeeded: returned something, and recorded no error
