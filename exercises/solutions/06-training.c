@@ -169,8 +169,8 @@ tl_tensor *ex06_cross_entropy_smooth(const tl_tensor *input, const tl_tensor *ta
 //
 // Hints: the graded test declares the same ex06_adam_options; keep its field order. In float32,
 // compute the constants (1 - beta1, lr / (1 - beta1^t), ...) in double and round them once, as
-// PyTorch does: 1 - 0.9f is not (float)0.1. The update
-// must not be recorded by autograd: writing the numbers directly (TL_DATA) records nothing.
+// PyTorch does: 1 - 0.9f is not (float)0.1. The update must not be recorded by autograd:
+// writing the numbers directly (TL_DATA) records nothing.
 typedef struct {
     double lr;              // PyTorch's default 0.001
     double beta1, beta2;    // 0.9, 0.999
@@ -179,6 +179,7 @@ typedef struct {
 } ex06_adam_options;
 
 typedef struct ex06_adam ex06_adam;
+// STUB: // struct ex06_adam { ... };   define it here: the options, the parameters, m, v, the step counts
 // BEGIN SOLUTION
 struct ex06_adam {
     ex06_adam_options opt;
