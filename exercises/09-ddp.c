@@ -1,11 +1,12 @@
 // exercises/09-ddp.c — exercises for chapter 09 (distributed data parallel): messages around a ring
-// of processes, the ring all-reduce built from them, and DDP's gradient averaging on top of it.
+// of processes, the ring all-reduce built from them, DDP's gradient averaging on top of it, and a
+// broadcast along a binomial tree.
 //
 // Each exercise is a function: read its comment, replace the TL_TODO stub with your code, and
 // grade it with ./build.sh grade 09 (the chapter) or ./build.sh grade 09.2 (one exercise). The
-// grader runs your functions on every rank of `mpirun -np 2` and `mpirun -np 3` (after
-// tl_dist_init(), so MPI is initialised) and compares with MPI_Allreduce; without mpirun, or with
-// a Torchlet built without MPI, the exercises are reported "skipped". Use MPI's point-to-point
+// grader runs your functions on every rank of `mpirun -np 2` and `mpirun -np 3` (09.4: 3 and 5;
+// after tl_dist_init(), so MPI is initialised) and compares with MPI_Allreduce or MPI_Bcast;
+// without mpirun, or with a Torchlet built without MPI, the exercises are reported "skipped". Use MPI's point-to-point
 // messages on MPI_COMM_WORLD (MPI_Sendrecv is the easiest: it sends and receives at once, so two
 // neighbours never wait for each other); the collectives (MPI_Allreduce, MPI_Reduce_scatter,
 // MPI_Allgather, MPI_Bcast, ...) are what you are rebuilding, and the grader counts them.
@@ -98,5 +99,32 @@ bool ex09_ring_all_reduce(tl_tensor *t) {
 // message has a start-up cost. The grader counts your messages: at most 2 (P - 1) per rank.
 bool ex09_average_gradients(tl_tensor *const *params, int n) {
     TL_TODO("09.3");
+    return false;
+}
+
+// ----------------------------------------------------------------------------
+// Exercise 09.4 (medium, 3 points): broadcast along a binomial tree.
+//
+// Task: copy rank root's tensor t into t on every other rank, as MPI_Bcast (and
+// torch.distributed.broadcast, which DDP calls when it starts, so that every rank begins with rank
+// 0's weights) does, in ceil(log2 P) rounds instead of root sending P - 1 messages one after the
+// other. Number the ranks from the root: v = (r - root + P) % P. In the round with mask = 1, 2, 4,
+// ... (while mask < P), every rank with v < mask (it has the data) sends t to rank v + mask (if
+// v + mask < P), and every rank with mask <= v < 2 * mask receives from v - mask. Convert v back to
+// a real rank with (v + root) % P. The data doubles every round; each rank receives once (the
+// root never) and sends at most ceil(log2 P) times. t: contiguous float32, float64 or int64, the
+// same shape on every rank. Return true, or false with an error: root outside [0, P):
+// "tree_broadcast: root 5 is not a rank of a world of 3"; a bad tensor as in 09.1
+// ("tree_broadcast: expected a contiguous float32, float64 or int64 tensor").
+//
+// Approach: one loop over mask; MPI_Send to send, MPI_Recv to receive (here a blocking pair is
+// safe: in each round a rank either sends or receives, and its partner does the other).
+//
+// Example: 5 ranks, root 0: round 1: 0 -> 1; round 2: 0 -> 2, 1 -> 3; round 3: 0 -> 4.
+//
+// Hints: the grader runs this with 3 and 5 ranks and a random root, and counts every rank's
+// messages: P - 1 in all, at most ceil(log2 P) from any one rank, no collective.
+bool ex09_tree_broadcast(tl_tensor *t, int root) {
+    TL_TODO("09.4");
     return false;
 }

@@ -1,5 +1,6 @@
 // exercises/09-ddp.c — exercises for chapter 09 (distributed data parallel): messages around a ring
-// of processes, the ring all-reduce built from them, and DDP's gradient averaging on top of it.
+// of processes, the ring all-reduce built from them, DDP's gradient averaging on top of it, and a
+// broadcast along a binomial tree.
 // BEGIN SOLUTION
 //
 // REFERENCE SOLUTIONS (the teacher's copy). tools/handout.sh strips everything between the
@@ -8,9 +9,9 @@
 //
 // Each exercise is a function: read its comment, replace the TL_TODO stub with your code, and
 // grade it with ./build.sh grade 09 (the chapter) or ./build.sh grade 09.2 (one exercise). The
-// grader runs your functions on every rank of `mpirun -np 2` and `mpirun -np 3` (after
-// tl_dist_init(), so MPI is initialised) and compares with MPI_Allreduce; without mpirun, or with
-// a Torchlet built without MPI, the exercises are reported "skipped". Use MPI's point-to-point
+// grader runs your functions on every rank of `mpirun -np 2` and `mpirun -np 3` (09.4: 3 and 5;
+// after tl_dist_init(), so MPI is initialised) and compares with MPI_Allreduce or MPI_Bcast;
+// without mpirun, or with a Torchlet built without MPI, the exercises are reported "skipped". Use MPI's point-to-point
 // messages on MPI_COMM_WORLD (MPI_Sendrecv is the easiest: it sends and receives at once, so two
 // neighbours never wait for each other); the collectives (MPI_Allreduce, MPI_Reduce_scatter,
 // MPI_Allgather, MPI_Bcast, ...) are what you are rebuilding, and the grader counts them.
@@ -243,5 +244,63 @@ bool ex09_average_gradients(tl_tensor *const *params, int n) {
     return ok;
     // END SOLUTION
     // STUB: TL_TODO("09.3");
+    // STUB: return false;
+}
+
+// ----------------------------------------------------------------------------
+// Exercise 09.4 (medium, 3 points): broadcast along a binomial tree.
+//
+// Task: copy rank root's tensor t into t on every other rank, as MPI_Bcast (and
+// torch.distributed.broadcast, which DDP calls when it starts, so that every rank begins with rank
+// 0's weights) does, in ceil(log2 P) rounds instead of root sending P - 1 messages one after the
+// other. Number the ranks from the root: v = (r - root + P) % P. In the round with mask = 1, 2, 4,
+// ... (while mask < P), every rank with v < mask (it has the data) sends t to rank v + mask (if
+// v + mask < P), and every rank with mask <= v < 2 * mask receives from v - mask. Convert v back to
+// a real rank with (v + root) % P. The data doubles every round; each rank receives once (the
+// root never) and sends at most ceil(log2 P) times. t: contiguous float32, float64 or int64, the
+// same shape on every rank. Return true, or false with an error: root outside [0, P):
+// "tree_broadcast: root 5 is not a rank of a world of 3"; a bad tensor as in 09.1
+// ("tree_broadcast: expected a contiguous float32, float64 or int64 tensor").
+//
+// Approach: one loop over mask; MPI_Send to send, MPI_Recv to receive (here a blocking pair is
+// safe: in each round a rank either sends or receives, and its partner does the other).
+//
+// Example: 5 ranks, root 0: round 1: 0 -> 1; round 2: 0 -> 2, 1 -> 3; round 3: 0 -> 4.
+//
+// Hints: the grader runs this with 3 and 5 ranks and a random root, and counts every rank's
+// messages: P - 1 in all, at most ceil(log2 P) from any one rank, no collective.
+bool ex09_tree_broadcast(tl_tensor *t, int root) {
+    // BEGIN SOLUTION
+#ifdef TL_WITH_MPI
+    MPI_Datatype type;
+    size_t size;
+    if (!mpi_type_of(t, &type, &size, "tree_broadcast")) {
+        tl_error_set(TL_RUNTIME_ERROR, "tree_broadcast: expected a contiguous float32, float64 or int64 tensor");
+        return false;
+    }
+    int r, P;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    MPI_Comm_size(MPI_COMM_WORLD, &P);
+    if (root < 0 || root >= P) {
+        tl_error_set(TL_RUNTIME_ERROR, "tree_broadcast: root %d is not a rank of a world of %d", root, P);
+        return false;
+    }
+    int v = (r - root + P) % P, count = (int)tl_numel(t);
+    bool ok = true;
+    for (int mask = 1; ok && mask < P; mask <<= 1) {
+        if (v < mask && v + mask < P)
+            ok = MPI_Send(TL_DATA(t, char), count, type, (v + mask + root) % P, 4, MPI_COMM_WORLD) == MPI_SUCCESS;
+        else if (v >= mask && v < 2 * mask)
+            ok = MPI_Recv(TL_DATA(t, char), count, type, (v - mask + root) % P, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE) ==
+                 MPI_SUCCESS;
+    }
+    if (!ok) tl_error_set(TL_RUNTIME_ERROR, "tree_broadcast: an MPI message failed");
+    return ok;
+#else
+    tl_error_set(TL_RUNTIME_ERROR, "tree_broadcast: this Torchlet was built without MPI");
+    return false;
+#endif
+    // END SOLUTION
+    // STUB: TL_TODO("09.4");
     // STUB: return false;
 }

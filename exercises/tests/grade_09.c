@@ -1,5 +1,5 @@
 // exercises/tests/grade_09.c — the graded tests of chapter 09's exercises (exercises/09-ddp.c).
-// Each exercise runs this program again under `mpirun -np 2` and `mpirun -np 3` as a worker
+// Each exercise runs this program again under `mpirun -np 2` and `-np 3` (09.4: 3 and 5) as a worker
 // (grade_09 --rank-worker 09.K); every rank draws its own random tensors (seeded by the exercise's
 // id and the rank), calls the student's function, and compares with MPI_Allreduce / MPI_Allgather
 // called through PMPI (the reference). The student's MPI calls go through the wrappers below
@@ -21,11 +21,12 @@
 bool ex09_ring_shift(tl_tensor *t);
 bool ex09_ring_all_reduce(tl_tensor *t);
 bool ex09_average_gradients(tl_tensor *const *params, int n);
+bool ex09_tree_broadcast(tl_tensor *t, int root);
 
 // ----------------------------------------------------------------------------
 // the parent: run the worker under mpirun with 2 and 3 ranks
 
-static void run_ranks(const char *id) {
+static void run_ranks(const char *id, int np_first, int np_second) {
     if (getenv("TL_GRADE_NO_MPI") && *getenv("TL_GRADE_NO_MPI"))
         grade_skip("TL_GRADE_NO_MPI is set: the exercises that run under mpirun are not graded here");
     if (!tl_dist_mpi_compiled()) grade_skip("this Torchlet was built without MPI (install libopenmpi-dev, rebuild)");
@@ -34,7 +35,7 @@ static void run_ranks(const char *id) {
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len <= 0) GRADE_FAIL("the grader cannot find its own program (/proc/self/exe)");
     self[len] = '\0';
-    for (int np = 2; np <= 3; np++) {
+    for (int np = np_first; np > 0; np = np == np_first ? np_second : 0) {
         char cmd[PATH_MAX + 512];
         snprintf(cmd, sizeof cmd,
                  "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 timeout 4 mpirun -np %d --oversubscribe %s "
@@ -61,20 +62,22 @@ static void run_ranks(const char *id) {
     }
 }
 
-static void test_ring_shift(void) { run_ranks("09.1"); }
-static void test_ring_all_reduce(void) { run_ranks("09.2"); }
-static void test_average_gradients(void) { run_ranks("09.3"); }
+static void test_ring_shift(void) { run_ranks("09.1", 2, 3); }
+static void test_ring_all_reduce(void) { run_ranks("09.2", 2, 3); }
+static void test_average_gradients(void) { run_ranks("09.3", 2, 3); }
+static void test_tree_broadcast(void) { run_ranks("09.4", 3, 5); }      // a tree needs 5 ranks to differ from a line
 
 static const grade_exercise exercises[] = {
     { "09.1", 2, "one step around the ring: MPI_Sendrecv, no deadlock", test_ring_shift },
     { "09.2", 5, "ring all-reduce from point-to-point messages", test_ring_all_reduce },
     { "09.3", 3, "DDP's gradient averaging with one ring all-reduce", test_average_gradients },
+    { "09.4", 3, "broadcast along a binomial tree", test_tree_broadcast },
 };
 
 #ifdef TL_WITH_MPI
 // ----------------------------------------------------------------------------
 // the wrappers: what the student's code sends (only while `watching`)
-static bool watching;
+static bool watching, ring_only = true;    // ring_only: every message must go to the right neighbour
 static int  w_rank, w_size;
 static int  sends, bad_dest, collectives, largest;
 static const char *collective_name;
@@ -82,7 +85,7 @@ static const char *collective_name;
 static void sent(int count, MPI_Datatype type, int dest) {
     if (!watching) return;
     sends++;
-    if (dest != (w_rank + 1) % w_size) bad_dest = dest;
+    if (ring_only && dest != (w_rank + 1) % w_size) bad_dest = dest;
     if (count > largest) largest = count;
     (void)type;
 }
@@ -286,6 +289,42 @@ static void worker_average(void) {
     tl_error_clear();
 }
 
+static void worker_broadcast(void) {
+    static const tl_dtype dts[] = { TL_FLOAT32, TL_FLOAT64, TL_INT64, TL_FLOAT32 };
+    ring_only = false;
+    int logP = 0;
+    while ((1 << logP) < w_size) logP++;
+    for (int round = 0; round < 4; round++) {
+        int64_t n = grade_int(1, 200);
+        int root = (int)grade_int(0, w_size);
+        tl_tensor *t = rank_tensor(n, dts[round]);
+        tl_tensor *want = tl_clone(t);
+        PMPI_Bcast(TL_DATA(want, char), (int)n, mpi_of(want->dtype), root, MPI_COMM_WORLD);
+        tl_error_clear();
+        watch();
+        bool ok = ex09_tree_broadcast(t, root);
+        watching = false;
+        char what[128];
+        snprintf(what, sizeof what, "ex09_tree_broadcast(a %s tensor of %lld, root %d) on %d ranks",
+                 tl_dtype_name(dts[round]), (long long)n, root, w_size);
+        RCHECK(ok, "%s failed: %s", what, grade_last_error());
+        int mine = sends, all = 0;
+        RCHECK(collectives == 0, "%s called %s: build it from point-to-point messages, not a collective", what,
+               collective_name);
+        PMPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+        RCHECK(mine <= logP, "%s sent %d messages from this rank, expected at most ceil(log2 %d) = %d (a tree, not a line)",
+               what, mine, w_size, logP);
+        RCHECK(all == w_size - 1, "%s sent %d messages in all, expected %d (each rank but the root receives once)", what,
+               all, w_size - 1);
+        rcompare(what, t, want, 0);
+    }
+    tl_tensor *t = tl_zeros(TL_SHAPE(3), TL_FLOAT32);
+    tl_error_clear();
+    RCHECK(!ex09_tree_broadcast(t, w_size + 2) && tl_error() && !strstr(tl_error(), "not implemented"),
+           "ex09_tree_broadcast(t, root %d) on %d ranks must fail with an error", w_size + 2, w_size);
+    tl_error_clear();
+}
+
 static int rank_worker(const char *id) {
     if (!tl_dist_init()) {
         printf("GRADE-FAIL: tl_dist_init failed: %s\n", grade_last_error());
@@ -300,6 +339,7 @@ static int rank_worker(const char *id) {
     if (strcmp(id, "09.1") == 0) worker_shift();
     else if (strcmp(id, "09.2") == 0) worker_all_reduce();
     else if (strcmp(id, "09.3") == 0) worker_average();
+    else if (strcmp(id, "09.4") == 0) worker_broadcast();
     else {
         printf("GRADE-FAIL: no exercise %s\n", id);
         return 1;
