@@ -219,9 +219,10 @@ static void test_chapters_05_06(void **state) {
     free(out);
 }
 
-// chapter 09 runs each exercise under mpirun -np 2 and -np 3: the solutions pass (or, without
-// mpirun or MPI, all three are skipped with the reason and left out of the score), the stubs fail
-// saying so from a rank; TL_GRADE_NO_MPI=1 skips them visibly
+// chapter 09 runs each exercise under mpirun (-np 2 and 3; the tree 3 and 5): the solutions pass
+// (or, without mpirun or MPI, all four are skipped with the reason and left out of the score), the
+// stubs fail saying so from a rank, the planted hand-in (exercises/tests/planted/09-ddp.c) is
+// reported exercise by exercise; TL_GRADE_NO_MPI=1 skips them visibly
 static void test_chapter_09_under_mpirun(void **state) {
     static const char *const ids[] = { "09.1 ", "09.2 ", "09.3 ", "09.4 " };
     int status, x, y;
@@ -245,6 +246,22 @@ static void test_chapter_09_under_mpirun(void **state) {
             expect_in(r, ": rank ", out);
             expect_in(r, "not implemented yet", out);
         }
+        free(out);
+        // the planted hand-in: a deadlock, a collective, too many messages, a tree by another road
+        out = run("tools/grade.sh --dir exercises/tests/planted 09 2>&1", &status);
+        assert_int_equal(status, 0);
+        char *r = row(out, "09.1 ");
+        expect_in(r, " FAIL ", out);
+        expect_in(r, "did not finish within 4 s (a deadlock", out);
+        r = row(out, "09.2 ");
+        expect_in(r, " FAIL ", out);
+        expect_in(r, "called MPI_Allreduce", out);
+        r = row(out, "09.3 ");
+        expect_in(r, " FAIL ", out);
+        expect_in(r, "messages from this rank, expected at most 2", out);
+        expect_in(row(out, "09.4 "), " pass ", out);
+        score(out, &x, &y);
+        assert_int_equal(x, 3);
     }
     free(out);
     out = run("TL_GRADE_NO_MPI=1 tools/grade.sh --solutions --json build/grade-09-skipped.json 09 2>&1", &status);
