@@ -17,7 +17,7 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 
 CC       := gcc
 CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
-LDLIBS   := -lopenblas -lm -lpthread
+LDLIBS   := -lopenblas -lzip -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
