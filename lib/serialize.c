@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1737 "chapters/07-saving/07-saving.md"
+#line 1738 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -147,7 +147,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 1760 "chapters/07-saving/07-saving.md"
+#line 1761 "chapters/07-saving/07-saving.md"
 
 #line 291 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -179,7 +179,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 1762 "chapters/07-saving/07-saving.md"
+#line 1763 "chapters/07-saving/07-saving.md"
 
 #line 323 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -248,7 +248,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 1764 "chapters/07-saving/07-saving.md"
+#line 1765 "chapters/07-saving/07-saving.md"
 
 #line 414 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -353,7 +353,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 1766 "chapters/07-saving/07-saving.md"
+#line 1767 "chapters/07-saving/07-saving.md"
 
 #line 546 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -407,7 +407,7 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 1768 "chapters/07-saving/07-saving.md"
+#line 1769 "chapters/07-saving/07-saving.md"
 
 #line 620 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -471,7 +471,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 1770 "chapters/07-saving/07-saving.md"
+#line 1771 "chapters/07-saving/07-saving.md"
 
 #line 693 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -499,7 +499,7 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 1772 "chapters/07-saving/07-saving.md"
+#line 1773 "chapters/07-saving/07-saving.md"
 
 #line 731 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -636,7 +636,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 1774 "chapters/07-saving/07-saving.md"
+#line 1775 "chapters/07-saving/07-saving.md"
 
 #line 884 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1083,7 +1083,7 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 1776 "chapters/07-saving/07-saving.md"
+#line 1777 "chapters/07-saving/07-saving.md"
 
 #line 1401 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1116,11 +1116,12 @@ static tl_state_dict *to_state_dict(unpickler *u, const value *d) {
 
 tl_state_dict *tl_load_buffer(const void *data, size_t size, const char *name) {
     if (!data && size) { tl_error_set(TL_VALUE_ERROR, "tl_load_buffer: NULL data"); return NULL; }
+    static const unsigned char nothing[4];
     if (!name) name = "<buffer>";
     tl_state_dict *sd = NULL;
     pth_archive a;
     TL_SCOPE {
-        if (archive_open(&a, data ? data : "", size, name) && archive_check(&a)) {
+        if (archive_open(&a, data ? data : nothing, size, name) && archive_check(&a)) {
             size_t len;
             bool missing;
             unsigned char *pkl = read_record(&a, "data.pkl", &len, &missing);
@@ -1148,9 +1149,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 1778 "chapters/07-saving/07-saving.md"
+#line 1779 "chapters/07-saving/07-saving.md"
 
-#line 1499 "chapters/07-saving/07-saving.md"
+#line 1500 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1210,9 +1211,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(file.p);
     return ok;
 }
-#line 1780 "chapters/07-saving/07-saving.md"
+#line 1781 "chapters/07-saving/07-saving.md"
 
-#line 1572 "chapters/07-saving/07-saving.md"
+#line 1573 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1289,7 +1290,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1651 "chapters/07-saving/07-saving.md"
+#line 1652 "chapters/07-saving/07-saving.md"
 tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const char *name) {
     if (!name) name = "<buffer>";
     if (!data || size < 8) return st_bad(name, "the file is shorter than its 8-byte header length");
@@ -1310,7 +1311,7 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
     const cJSON *e;
     cJSON_ArrayForEach(e, header) {
         if (!ok) break;
-        for (const cJSON *f = header; ok && f != e; f = f->next)   // names are unique
+        for (const cJSON *f = header->child; ok && f != e; f = f->next)   // names are unique
             if (strcmp(f->string, e->string) == 0) ok = st_bad(name, "'%.100s' appears twice", e->string) != NULL;
         if (!ok) break;
         if (strcmp(e->string, "__metadata__") == 0) {

@@ -50,7 +50,7 @@ bool           tl_save(const tl_state_dict *sd, const char *path);
 // unpickler: only the opcodes and globals a state dict needs. Legacy (pre-zip) files are refused.
 tl_state_dict *tl_load(const char *path);                  // NULL + error on any problem
 tl_state_dict *tl_load_buffer(const void *data, size_t size, const char *name);  // name: for messages
-#line 1483 "chapters/07-saving/07-saving.md"
+#line 1484 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // safetensors: 8-byte little-endian header length, a JSON header (dtype "F32"/"F64"/"I64"/"BOOL",
 // shape, data_offsets; optional "__metadata__" from the state dict's metadata), the data.
