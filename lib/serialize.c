@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1738 "chapters/07-saving/07-saving.md"
+#line 1954 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -21,8 +21,10 @@
 
 #include "serialize.h"
 #include "autograd.h"
+#include "ops.h"
+#include "print.h"
 
-#line 97 "chapters/07-saving/07-saving.md"
+#line 100 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The state dict
 typedef struct { char *name; tl_tensor *tensor; } sd_entry;
@@ -147,9 +149,9 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 1761 "chapters/07-saving/07-saving.md"
+#line 1979 "chapters/07-saving/07-saving.md"
 
-#line 291 "chapters/07-saving/07-saving.md"
+#line 294 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A growable byte buffer: the pickle, the zip archive
 typedef struct { unsigned char *p; size_t len, cap; bool failed; } bytes;
@@ -179,9 +181,9 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 1763 "chapters/07-saving/07-saving.md"
+#line 1981 "chapters/07-saving/07-saving.md"
 
-#line 323 "chapters/07-saving/07-saving.md"
+#line 326 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Pickle writing (protocol 2, no memo)
 static void pk_int(bytes *b, int64_t v) {
@@ -207,7 +209,7 @@ static void pk_int_tuple(bytes *b, int n, const int64_t *v) {
     for (int i = 0; i < n; i++) pk_int(b, v[i]);
     put_u8(b, 't');
 }
-#line 353 "chapters/07-saving/07-saving.md"
+#line 356 "chapters/07-saving/07-saving.md"
 static const char *storage_class(tl_dtype dtype) {
     switch (dtype) {
     case TL_FLOAT32: return "FloatStorage";
@@ -217,7 +219,7 @@ static const char *storage_class(tl_dtype dtype) {
     }
     return "?";
 }
-#line 369 "chapters/07-saving/07-saving.md"
+#line 372 "chapters/07-saving/07-saving.md"
 static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *keys, const int64_t *numel) {
     put_u8(b, 0x80); put_u8(b, 2);                                    // PROTO 2
     pk_global(b, "collections", "OrderedDict"); put_u8(b, ')'); put_u8(b, 'R');
@@ -248,9 +250,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 1765 "chapters/07-saving/07-saving.md"
+#line 1983 "chapters/07-saving/07-saving.md"
 
-#line 414 "chapters/07-saving/07-saving.md"
+#line 417 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { char *name; uint32_t crc, size, offset; } zw_entry;
@@ -276,7 +278,7 @@ static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
-#line 447 "chapters/07-saving/07-saving.md"
+#line 450 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->out.len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -353,9 +355,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 1767 "chapters/07-saving/07-saving.md"
+#line 1985 "chapters/07-saving/07-saving.md"
 
-#line 546 "chapters/07-saving/07-saving.md"
+#line 549 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -407,9 +409,9 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 1769 "chapters/07-saving/07-saving.md"
+#line 1987 "chapters/07-saving/07-saving.md"
 
-#line 620 "chapters/07-saving/07-saving.md"
+#line 623 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -471,9 +473,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 1771 "chapters/07-saving/07-saving.md"
+#line 1989 "chapters/07-saving/07-saving.md"
 
-#line 693 "chapters/07-saving/07-saving.md"
+#line 696 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 static unsigned char *read_whole_file(const char *path, size_t *size) {
@@ -499,9 +501,9 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 1773 "chapters/07-saving/07-saving.md"
+#line 1991 "chapters/07-saving/07-saving.md"
 
-#line 731 "chapters/07-saving/07-saving.md"
+#line 734 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -555,7 +557,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     *len = (size_t)st.size;
     return buf;
 }
-#line 793 "chapters/07-saving/07-saving.md"
+#line 796 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -636,9 +638,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 1775 "chapters/07-saving/07-saving.md"
+#line 1993 "chapters/07-saving/07-saving.md"
 
-#line 884 "chapters/07-saving/07-saving.md"
+#line 887 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -654,7 +656,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 907 "chapters/07-saving/07-saving.md"
+#line 910 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -666,7 +668,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 924 "chapters/07-saving/07-saving.md"
+#line 927 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -682,7 +684,7 @@ typedef struct {
     loaded_storage      *storages;
     int64_t              n_storages, storages_cap;
 } unpickler;
-#line 946 "chapters/07-saving/07-saving.md"
+#line 949 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -759,7 +761,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1028 "chapters/07-saving/07-saving.md"
+#line 1031 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -773,7 +775,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1050 "chapters/07-saving/07-saving.md"
+#line 1053 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -824,7 +826,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages++] = (loaded_storage){ k, s };
     return s;
 }
-#line 1113 "chapters/07-saving/07-saving.md"
+#line 1116 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -884,7 +886,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1178 "chapters/07-saving/07-saving.md"
+#line 1181 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -898,7 +900,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1197 "chapters/07-saving/07-saving.md"
+#line 1200 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -922,7 +924,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1227 "chapters/07-saving/07-saving.md"
+#line 1230 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1083,9 +1085,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 1777 "chapters/07-saving/07-saving.md"
+#line 1995 "chapters/07-saving/07-saving.md"
 
-#line 1401 "chapters/07-saving/07-saving.md"
+#line 1404 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1149,9 +1151,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 1779 "chapters/07-saving/07-saving.md"
+#line 1997 "chapters/07-saving/07-saving.md"
 
-#line 1500 "chapters/07-saving/07-saving.md"
+#line 1503 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1211,9 +1213,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(file.p);
     return ok;
 }
-#line 1781 "chapters/07-saving/07-saving.md"
+#line 1999 "chapters/07-saving/07-saving.md"
 
-#line 1573 "chapters/07-saving/07-saving.md"
+#line 1576 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1290,7 +1292,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1652 "chapters/07-saving/07-saving.md"
+#line 1655 "chapters/07-saving/07-saving.md"
 tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const char *name) {
     if (!name) name = "<buffer>";
     if (!data || size < 8) return st_bad(name, "the file is shorter than its 8-byte header length");
@@ -1369,4 +1371,160 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     tl_state_dict *sd = tl_load_safetensors_buffer(data, size, path);
     free(data);
     return sd;
+}
+#line 2001 "chapters/07-saving/07-saving.md"
+
+#line 1923 "chapters/07-saving/07-saving.md"
+static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(entries[i].name, name) == 0) return i;
+    return -1;
+}
+#line 2003 "chapters/07-saving/07-saving.md"
+
+#line 1768 "chapters/07-saving/07-saving.md"
+// ----------------------------------------------------------------------------
+// Modules: state_dict() and load_state_dict()
+tl_state_dict *tl_module_state_dict(const tl_module *m) {
+    if (!m) { tl_error_set(TL_VALUE_ERROR, "tl_module_state_dict: NULL module"); return NULL; }
+    tl_state_dict *sd = tl_state_dict_new();
+    TL_SCOPE {
+        tl_named_tensor *entries;
+        int n = tl_module_state(m, &entries);
+        if (n < 0) { tl_state_dict_free(sd); sd = NULL; }
+        for (int i = 0; sd && i < n; i++)
+            if (!tl_state_dict_set(sd, entries[i].name, tl_detach(entries[i].tensor))) { tl_state_dict_free(sd); sd = NULL; }
+    }
+    return sd;
+}
+#line 1798 "chapters/07-saving/07-saving.md"
+typedef struct { const char *path; const tl_module *m; } module_path;
+
+// the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
+static int module_paths(const tl_module *m, const char *path, module_path **list, int n, int *cap) {
+    if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        module_path *q = tl_pool_adopt(malloc((size_t)*cap * sizeof *q));
+        if (n) memcpy(q, *list, (size_t)n * sizeof *q);
+        *list = q;
+    }
+    (*list)[n++] = (module_path){ path, m };
+    for (int i = 0; i < m->n_children; i++) {
+        size_t len = strlen(path) + strlen(m->child_names[i]) + 2;
+        char *child = tl_pool_adopt(malloc(len));
+        snprintf(child, len, "%s%s%s", path, *path ? "." : "", m->child_names[i]);
+        n = module_paths(m->children[i], child, list, n, cap);
+    }
+    return n;
+}
+
+static bool has_name(char *const *names, int n, const char *name, size_t len) {
+    for (int i = 0; i < n; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], name, len) == 0) return true;
+    return false;
+}
+
+// the pre-order rank of the module that reports `key` as unexpected, or -1 if none does
+static int unexpected_rank(const char *key, const module_path *mods, int n_mods) {
+    int best = -1;
+    size_t best_len = 0;
+    for (int i = 0; i < n_mods; i++) {                      // the deepest module whose prefix fits
+        size_t len = strlen(mods[i].path);
+        bool fits = len == 0 || (strncmp(key, mods[i].path, len) == 0 && key[len] == '.');
+        if (fits && (best < 0 || len >= best_len)) { best = i; best_len = len; }
+    }
+    const tl_module *m = mods[best].m;
+    const char *rest = key + best_len + (best_len ? 1 : 0);
+    size_t c = strcspn(rest, ".");                           // the next component
+    if (has_name(m->child_names, m->n_children, rest, c) || has_name(m->param_names, m->n_params, rest, c) ||
+        has_name(m->buffer_names, m->n_buffers, rest, c))
+        return -1;
+    return best;
+}
+#line 1848 "chapters/07-saving/07-saving.md"
+static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg_add(bytes *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    put(b, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void msg_key_list(bytes *b, const char *title, const char **keys, int64_t n) {
+    msg_add(b, "\n\t%s: ", title);
+    for (int64_t i = 0; i < n; i++) msg_add(b, "%s\"%s\"", i ? ", " : "", keys[i]);
+    msg_add(b, ". ");
+}
+
+tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dict *sd, bool strict) {
+    if (!m || !sd) { tl_error_set(TL_VALUE_ERROR, "tl_module_load_state_dict: NULL module or state dict"); return NULL; }
+    tl_named_tensor *own;
+    int n_own = tl_module_state(m, &own);
+    if (n_own < 0) return NULL;
+    tl_incompatible_keys *r = tl_pool_adopt(calloc(1, sizeof *r));
+    r->missing_keys = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *r->missing_keys));
+    r->unexpected_keys = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *r->unexpected_keys));
+    const tl_tensor **source = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *source));
+    bytes mismatches = { 0 };
+    for (int i = 0; i < n_own; i++) {                         // missing keys and shape mismatches
+        int64_t k = sd_find(sd, own[i].name);
+        if (k < 0) { r->missing_keys[r->n_missing++] = own[i].name; continue; }
+        const tl_tensor *want = own[i].tensor, *have = sd->items[k].tensor;
+        bool same = want->ndim == have->ndim;
+        for (int d = 0; same && d < want->ndim; d++) same = want->shape[d] == have->shape[d];
+        if (!same)
+            msg_add(&mismatches, "\n\tsize mismatch for %s: copying a param with shape %s from checkpoint, the shape "
+                    "in current model is %s.", own[i].name, tl_shape_str(have), tl_shape_str(want));
+        else if (have->storage->device.type != want->storage->device.type)
+            msg_add(&mismatches, "\n\tcannot copy %s: the checkpoint's tensor and the model's are on different devices",
+                    own[i].name);
+        else
+            source[i] = have;
+    }
+    module_path *mods = NULL;                                 // unexpected keys, in PyTorch's order
+    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap);
+    for (int rank = 0; rank < n_mods; rank++)
+        for (int64_t k = 0; k < sd->len; k++)
+            if (sd_find_named(own, n_own, sd->items[k].name) < 0 && unexpected_rank(sd->items[k].name, mods, n_mods) == rank)
+                r->unexpected_keys[r->n_unexpected++] = tl_pool_adopt(strdup(sd->items[k].name));
+    bool failed = mismatches.len > 0 || (strict && (r->n_missing > 0 || r->n_unexpected > 0));
+    if (failed) {
+        bytes msg = { 0 };
+        msg_add(&msg, "Error(s) in loading state_dict for %s:", m->type);
+        if (strict && r->n_missing) msg_key_list(&msg, "Missing key(s) in state_dict", r->missing_keys, r->n_missing);
+        if (strict && r->n_unexpected)
+            msg_key_list(&msg, "Unexpected key(s) in state_dict", r->unexpected_keys, r->n_unexpected);
+        put(&msg, mismatches.p, mismatches.len);
+        put_u8(&msg, '\0');
+        tl_error_set(TL_RUNTIME_ERROR, "%s", msg.failed ? "Error(s) in loading state_dict (out of memory)" : (char *)msg.p);
+        free(msg.p);
+        free(mismatches.p);
+        return NULL;
+    }
+    free(mismatches.p);
+    bool ok = true;                                           // all checked: now copy
+    TL_NO_GRAD {
+        for (int i = 0; ok && i < n_own; i++)
+            if (source[i]) ok = tl_copy_(own[i].tensor, tl_to_dtype(source[i], own[i].tensor->dtype)) != NULL;
+    }
+    return ok ? r : NULL;
+}
+#line 1931 "chapters/07-saving/07-saving.md"
+const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
+    if (!r) return NULL;
+    if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
+    bytes b = { 0 };
+    for (int list = 0; list < 2; list++) {
+        const char **keys = list ? r->unexpected_keys : r->missing_keys;
+        int64_t n = list ? r->n_unexpected : r->n_missing;
+        msg_add(&b, "%s_keys=[", list ? ", unexpected" : "_IncompatibleKeys(missing");
+        for (int64_t i = 0; i < n; i++) msg_add(&b, "%s'%s'", i ? ", " : "", keys[i]);
+        msg_add(&b, "]");
+    }
+    msg_add(&b, ")");
+    put_u8(&b, '\0');
+    if (b.failed) { free(b.p); tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
+    return tl_pool_adopt(b.p);
 }

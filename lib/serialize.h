@@ -18,9 +18,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "nn.h"
 #include "tensor.h"
 
-#line 75 "chapters/07-saving/07-saving.md"
+#line 78 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // A state dict: names -> tensors, in insertion order (collections.OrderedDict).
 // The tensors are retained by the dict (not owned by a pool) until tl_state_dict_free.
@@ -37,9 +38,9 @@ bool           tl_state_dict_set_metadata(tl_state_dict *sd, const char *key, co
 const char    *tl_state_dict_metadata(const tl_state_dict *sd, const char *key);  // NULL if absent
 int64_t        tl_state_dict_metadata_len(const tl_state_dict *sd);
 const char    *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i);
-#line 60 "chapters/07-saving/07-saving.md"
+#line 61 "chapters/07-saving/07-saving.md"
 
-#line 607 "chapters/07-saving/07-saving.md"
+#line 610 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // .pth files: torch.save / torch.load (weights_only=True) of a state dict.
 // tl_save writes PyTorch's zip format (archive/data.pkl, archive/data/N, archive/version,
@@ -50,7 +51,7 @@ bool           tl_save(const tl_state_dict *sd, const char *path);
 // unpickler: only the opcodes and globals a state dict needs. Legacy (pre-zip) files are refused.
 tl_state_dict *tl_load(const char *path);                  // NULL + error on any problem
 tl_state_dict *tl_load_buffer(const void *data, size_t size, const char *name);  // name: for messages
-#line 1484 "chapters/07-saving/07-saving.md"
+#line 1487 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // safetensors: 8-byte little-endian header length, a JSON header (dtype "F32"/"F64"/"I64"/"BOOL",
 // shape, data_offsets; optional "__metadata__" from the state dict's metadata), the data.
@@ -61,6 +62,29 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
 
 // For tests: the next atomic write fails after `after_bytes` bytes, as a full disk would.
 void           tl_serialize_inject_write_failure_(int64_t after_bytes);
-#line 62 "chapters/07-saving/07-saving.md"
+#line 63 "chapters/07-saving/07-saving.md"
+
+#line 1745 "chapters/07-saving/07-saving.md"
+// ---------------------------------------------------------------------------
+// Modules (chapter 04's nn): model.state_dict() and model.load_state_dict(sd, strict).
+// tl_module_state_dict: the module's parameters and buffers under their dotted names, detached
+// (no grad) but sharing storage with the module. Free it with tl_state_dict_free.
+tl_state_dict *tl_module_state_dict(const tl_module *m);
+
+// What load_state_dict returns (PyTorch's _IncompatibleKeys): the keys the model has and the
+// state dict lacks, and the keys the state dict has and the model does not. Pool-owned.
+typedef struct {
+    int64_t      n_missing, n_unexpected;
+    const char **missing_keys, **unexpected_keys;
+} tl_incompatible_keys;
+
+// model.load_state_dict(sd, strict): copies each tensor into the parameter or buffer of its name
+// (converting the dtype if needed). Fails, with PyTorch's message and the model untouched, on a
+// shape mismatch, or (strict) on any missing or unexpected key. Everything is checked before
+// anything is copied.
+tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dict *sd, bool strict);
+// repr(result): "<All keys matched successfully>" or "_IncompatibleKeys(missing_keys=[...], ...)"
+const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r);   // pool-owned
+#line 65 "chapters/07-saving/07-saving.md"
 
 #endif
