@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1954 "chapters/07-saving/07-saving.md"
+#line 1965 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -149,7 +149,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 1979 "chapters/07-saving/07-saving.md"
+#line 1990 "chapters/07-saving/07-saving.md"
 
 #line 294 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -181,7 +181,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 1981 "chapters/07-saving/07-saving.md"
+#line 1992 "chapters/07-saving/07-saving.md"
 
 #line 326 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -250,7 +250,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 1983 "chapters/07-saving/07-saving.md"
+#line 1994 "chapters/07-saving/07-saving.md"
 
 #line 417 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -355,7 +355,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 1985 "chapters/07-saving/07-saving.md"
+#line 1996 "chapters/07-saving/07-saving.md"
 
 #line 549 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -409,7 +409,7 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 1987 "chapters/07-saving/07-saving.md"
+#line 1998 "chapters/07-saving/07-saving.md"
 
 #line 623 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -473,7 +473,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 1989 "chapters/07-saving/07-saving.md"
+#line 2000 "chapters/07-saving/07-saving.md"
 
 #line 696 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -501,7 +501,7 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 1991 "chapters/07-saving/07-saving.md"
+#line 2002 "chapters/07-saving/07-saving.md"
 
 #line 734 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -513,51 +513,65 @@ typedef struct {
     char       *prefix;             // "archive/"
 } pth_archive;
 
-// The record PREFIX + record, malloc'd, or NULL: *missing tells "not in the archive" (no error set)
-// from a broken entry (error set).
-static unsigned char *read_record(const pth_archive *a, const char *record, size_t *len, bool *missing) {
+// Finds PREFIX + record: its index and size. False with *missing when it is not in the archive
+// (no error set), false with an error when its entry is broken or compressed.
+static bool record_find(const pth_archive *a, const char *record, zip_uint64_t *index, size_t *size, bool *missing) {
     *missing = false;
     size_t need = strlen(a->prefix) + strlen(record) + 1;
     char *full = malloc(need);
-    if (!full) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
+    if (!full) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
     snprintf(full, need, "%s%s", a->prefix, record);
     zip_int64_t idx = zip_name_locate(a->za, full, ZIP_FL_ENC_RAW);
     free(full);
-    if (idx < 0) { *missing = true; return NULL; }
+    if (idx < 0) { *missing = true; return false; }
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(a->za, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
         tl_error_set(TL_RUNTIME_ERROR, "'%s' is corrupted: cannot read the entry of record '%s'", a->name, record);
-        return NULL;
+        return false;
     }
     if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method != ZIP_CM_STORE) {
         tl_error_set(TL_RUNTIME_ERROR, "'%s': record '%s' is compressed (method %d); PyTorch stores records "
                      "uncompressed, and so must a file Torchlet loads", a->name, record, (int)st.comp_method);
-        return NULL;
+        return false;
     }
     if (st.size > a->file_size) {
         tl_error_set(TL_RUNTIME_ERROR, "'%s' is corrupted: record '%s' claims %llu bytes in a file of %zu",
                      a->name, record, (unsigned long long)st.size, a->file_size);
-        return NULL;
+        return false;
     }
-    unsigned char *buf = malloc(st.size ? (size_t)st.size : 1);
-    zip_file_t *f = buf ? zip_fopen_index(a->za, (zip_uint64_t)idx, 0) : NULL;
-    bool ok = false;
-    if (f) {
-        unsigned char extra;
-        ok = zip_fread(f, buf, st.size) == (zip_int64_t)st.size && zip_fread(f, &extra, 1) == 0;  // CRC check
-        if (!ok) tl_error_set(TL_RUNTIME_ERROR, "'%s' is truncated or corrupted: record '%s': %s", a->name, record,
-                              zip_error_strerror(zip_file_get_error(f)));
-        zip_fclose(f);
-    } else {
+    *index = (zip_uint64_t)idx;
+    *size = (size_t)st.size;
+    return true;
+}
+
+// Reads the record's `size` bytes into dst, checking its CRC-32 (by reading one byte past the end).
+static bool record_read(const pth_archive *a, zip_uint64_t index, const char *record, void *dst, size_t size) {
+    zip_file_t *f = zip_fopen_index(a->za, index, 0);
+    if (!f) {
         tl_error_set(TL_RUNTIME_ERROR, "'%s' is corrupted: cannot open record '%s': %s", a->name, record,
-                     buf ? zip_strerror(a->za) : "out of memory");
+                     zip_strerror(a->za));
+        return false;
     }
-    if (!ok) { free(buf); return NULL; }
-    *len = (size_t)st.size;
+    unsigned char extra;
+    bool ok = zip_fread(f, dst, size) == (zip_int64_t)size && zip_fread(f, &extra, 1) == 0;
+    if (!ok) tl_error_set(TL_RUNTIME_ERROR, "'%s' is truncated or corrupted: record '%s': %s", a->name, record,
+                          zip_error_strerror(zip_file_get_error(f)));
+    zip_fclose(f);
+    return ok;
+}
+
+// The record PREFIX + record, malloc'd, or NULL: *missing tells "not in the archive" (no error set)
+// from a broken entry (error set).
+static unsigned char *read_record(const pth_archive *a, const char *record, size_t *len, bool *missing) {
+    zip_uint64_t idx;
+    if (!record_find(a, record, &idx, len, missing)) return NULL;
+    unsigned char *buf = malloc(*len ? *len : 1);
+    if (!buf) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
+    if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 796 "chapters/07-saving/07-saving.md"
+#line 810 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -638,9 +652,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 1993 "chapters/07-saving/07-saving.md"
+#line 2004 "chapters/07-saving/07-saving.md"
 
-#line 887 "chapters/07-saving/07-saving.md"
+#line 901 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -656,7 +670,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 910 "chapters/07-saving/07-saving.md"
+#line 924 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -668,7 +682,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 927 "chapters/07-saving/07-saving.md"
+#line 941 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -684,7 +698,7 @@ typedef struct {
     loaded_storage      *storages;
     int64_t              n_storages, storages_cap;
 } unpickler;
-#line 949 "chapters/07-saving/07-saving.md"
+#line 963 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -761,7 +775,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1031 "chapters/07-saving/07-saving.md"
+#line 1045 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -775,7 +789,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1053 "chapters/07-saving/07-saving.md"
+#line 1067 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -797,24 +811,21 @@ static value *persistent_load(unpickler *u, value *pid) {
     }
     char record[80];
     snprintf(record, sizeof record, "data/%s", key->s);
+    zip_uint64_t idx;
     size_t len;
     bool missing;
-    unsigned char *bytes_ = read_record(u->archive, record, &len, &missing);
-    if (!bytes_) return missing ? corrupted(u, "record '%s' is missing", record) : NULL;
+    if (!record_find(u->archive, record, &idx, &len, &missing))
+        return missing ? corrupted(u, "record '%s' is missing", record) : NULL;
     size_t esize = tl_dtype_size(dtype);
-    if ((uint64_t)numel->i > len / esize || (size_t)numel->i * esize != len) {
-        free(bytes_);
+    if ((uint64_t)numel->i > len / esize || (size_t)numel->i * esize != len)
         return corrupted(u, "record '%s' has %zu bytes, not the %lld elements of %zu bytes its storage says",
                          record, len, (long long)numel->i, esize);
+    tl_tensor *base = tl_empty(TL_SHAPE(numel->i), dtype);   // the bytes go straight into the storage
+    if (!base || !record_read(u->archive, idx, record, base->storage->data, len)) return NULL;
+    if (dtype == TL_BOOL) {
+        unsigned char *raw = base->storage->data;
+        for (size_t i = 0; i < len; i++) raw[i] = raw[i] != 0;
     }
-    tl_tensor *base = tl_empty(TL_SHAPE(numel->i), dtype);
-    if (base && dtype == TL_BOOL) {
-        bool *d = TL_DATA(base, bool);
-        for (size_t i = 0; i < len; i++) d[i] = bytes_[i] != 0;
-    } else if (base && len) {
-        memcpy(base->storage->data, bytes_, len);
-    }
-    free(bytes_);
     value *s = base ? new_value(u, V_STORAGE) : NULL;
     char *k = s ? strdup(key->s) : NULL;
     if (!k || !grow(&u->storages, &u->storages_cap, u->n_storages + 1, sizeof *u->storages)) {
@@ -826,7 +837,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages++] = (loaded_storage){ k, s };
     return s;
 }
-#line 1116 "chapters/07-saving/07-saving.md"
+#line 1127 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -886,7 +897,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1181 "chapters/07-saving/07-saving.md"
+#line 1192 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -900,7 +911,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1200 "chapters/07-saving/07-saving.md"
+#line 1211 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -924,7 +935,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1230 "chapters/07-saving/07-saving.md"
+#line 1241 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1085,9 +1096,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 1995 "chapters/07-saving/07-saving.md"
+#line 2006 "chapters/07-saving/07-saving.md"
 
-#line 1404 "chapters/07-saving/07-saving.md"
+#line 1415 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1151,9 +1162,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 1997 "chapters/07-saving/07-saving.md"
+#line 2008 "chapters/07-saving/07-saving.md"
 
-#line 1503 "chapters/07-saving/07-saving.md"
+#line 1514 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1213,9 +1224,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(file.p);
     return ok;
 }
-#line 1999 "chapters/07-saving/07-saving.md"
+#line 2010 "chapters/07-saving/07-saving.md"
 
-#line 1576 "chapters/07-saving/07-saving.md"
+#line 1587 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1292,7 +1303,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1655 "chapters/07-saving/07-saving.md"
+#line 1666 "chapters/07-saving/07-saving.md"
 tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const char *name) {
     if (!name) name = "<buffer>";
     if (!data || size < 8) return st_bad(name, "the file is shorter than its 8-byte header length");
@@ -1372,17 +1383,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2001 "chapters/07-saving/07-saving.md"
+#line 2012 "chapters/07-saving/07-saving.md"
 
-#line 1923 "chapters/07-saving/07-saving.md"
+#line 1934 "chapters/07-saving/07-saving.md"
 static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2003 "chapters/07-saving/07-saving.md"
+#line 2014 "chapters/07-saving/07-saving.md"
 
-#line 1768 "chapters/07-saving/07-saving.md"
+#line 1779 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1397,7 +1408,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1798 "chapters/07-saving/07-saving.md"
+#line 1809 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1441,7 +1452,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 1848 "chapters/07-saving/07-saving.md"
+#line 1859 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1511,7 +1522,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 1931 "chapters/07-saving/07-saving.md"
+#line 1942 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
