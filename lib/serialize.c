@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1965 "chapters/07-saving/07-saving.md"
+#line 2064 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -70,6 +70,31 @@ static int64_t sd_find(const tl_state_dict *sd, const char *name) {
     return -1;
 }
 
+// appends a name known not to be there yet (loaders, which checked): no search
+static bool sd_append(tl_state_dict *sd, const char *name, tl_tensor *t) {
+    char *copy = strdup(name);
+    if (!copy || !grow(&sd->items, &sd->cap, sd->len + 1, sizeof *sd->items)) {
+        free(copy);
+        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+        return false;
+    }
+    sd->items[sd->len++] = (sd_entry){ copy, tl_retain(t) };
+    return true;
+}
+
+static bool meta_append(tl_state_dict *sd, const char *key, const char *value) {
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v || !grow(&sd->meta, &sd->meta_cap, 2 * (sd->meta_len + 1), sizeof *sd->meta)) {
+        free(k); free(v);
+        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+        return false;
+    }
+    sd->meta[2 * sd->meta_len] = k;
+    sd->meta[2 * sd->meta_len + 1] = v;
+    sd->meta_len++;
+    return true;
+}
+
 bool tl_state_dict_set(tl_state_dict *sd, const char *name, tl_tensor *t) {
     if (!t) return false;                                  // an earlier failure passes through
     if (!sd || !name) {
@@ -83,14 +108,7 @@ bool tl_state_dict_set(tl_state_dict *sd, const char *name, tl_tensor *t) {
         sd->items[i].tensor = t;
         return true;
     }
-    char *copy = strdup(name);
-    if (!copy || !grow(&sd->items, &sd->cap, sd->len + 1, sizeof *sd->items)) {
-        free(copy);
-        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
-        return false;
-    }
-    sd->items[sd->len++] = (sd_entry){ copy, tl_retain(t) };
-    return true;
+    return sd_append(sd, name, t);
 }
 
 tl_tensor *tl_state_dict_get(const tl_state_dict *sd, const char *name) {
@@ -122,20 +140,15 @@ bool tl_state_dict_set_metadata(tl_state_dict *sd, const char *key, const char *
         tl_error_set(TL_VALUE_ERROR, "tl_state_dict_set_metadata: NULL argument");
         return false;
     }
-    char *v = strdup(value);
-    if (!v) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
-    for (int64_t i = 0; i < sd->meta_len; i++)
-        if (strcmp(sd->meta[2 * i], key) == 0) { free(sd->meta[2 * i + 1]); sd->meta[2 * i + 1] = v; return true; }
-    char *k = strdup(key);
-    if (!k || !grow(&sd->meta, &sd->meta_cap, 2 * (sd->meta_len + 1), sizeof *sd->meta)) {
-        free(k); free(v);
-        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
-        return false;
+    for (int64_t i = 0; i < sd->meta_len; i++) {
+        if (strcmp(sd->meta[2 * i], key) != 0) continue;
+        char *v = strdup(value);
+        if (!v) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
+        free(sd->meta[2 * i + 1]);
+        sd->meta[2 * i + 1] = v;
+        return true;
     }
-    sd->meta[2 * sd->meta_len] = k;
-    sd->meta[2 * sd->meta_len + 1] = v;
-    sd->meta_len++;
-    return true;
+    return meta_append(sd, key, value);
 }
 
 const char *tl_state_dict_metadata(const tl_state_dict *sd, const char *key) {
@@ -149,9 +162,9 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 1990 "chapters/07-saving/07-saving.md"
+#line 2089 "chapters/07-saving/07-saving.md"
 
-#line 294 "chapters/07-saving/07-saving.md"
+#line 307 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A growable byte buffer: the pickle, the zip archive
 typedef struct { unsigned char *p; size_t len, cap; bool failed; } bytes;
@@ -181,9 +194,9 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 1992 "chapters/07-saving/07-saving.md"
+#line 2091 "chapters/07-saving/07-saving.md"
 
-#line 326 "chapters/07-saving/07-saving.md"
+#line 339 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Pickle writing (protocol 2, no memo)
 static void pk_int(bytes *b, int64_t v) {
@@ -209,7 +222,7 @@ static void pk_int_tuple(bytes *b, int n, const int64_t *v) {
     for (int i = 0; i < n; i++) pk_int(b, v[i]);
     put_u8(b, 't');
 }
-#line 356 "chapters/07-saving/07-saving.md"
+#line 369 "chapters/07-saving/07-saving.md"
 static const char *storage_class(tl_dtype dtype) {
     switch (dtype) {
     case TL_FLOAT32: return "FloatStorage";
@@ -219,7 +232,7 @@ static const char *storage_class(tl_dtype dtype) {
     }
     return "?";
 }
-#line 372 "chapters/07-saving/07-saving.md"
+#line 385 "chapters/07-saving/07-saving.md"
 static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *keys, const int64_t *numel) {
     put_u8(b, 0x80); put_u8(b, 2);                                    // PROTO 2
     pk_global(b, "collections", "OrderedDict"); put_u8(b, ')'); put_u8(b, 'R');
@@ -250,9 +263,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 1994 "chapters/07-saving/07-saving.md"
+#line 2093 "chapters/07-saving/07-saving.md"
 
-#line 417 "chapters/07-saving/07-saving.md"
+#line 430 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { char *name; uint32_t crc, size, offset; } zw_entry;
@@ -278,7 +291,7 @@ static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
-#line 450 "chapters/07-saving/07-saving.md"
+#line 463 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->out.len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -355,9 +368,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 1996 "chapters/07-saving/07-saving.md"
+#line 2095 "chapters/07-saving/07-saving.md"
 
-#line 549 "chapters/07-saving/07-saving.md"
+#line 562 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -409,9 +422,9 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 1998 "chapters/07-saving/07-saving.md"
+#line 2097 "chapters/07-saving/07-saving.md"
 
-#line 623 "chapters/07-saving/07-saving.md"
+#line 636 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -473,9 +486,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2000 "chapters/07-saving/07-saving.md"
+#line 2099 "chapters/07-saving/07-saving.md"
 
-#line 696 "chapters/07-saving/07-saving.md"
+#line 709 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 static unsigned char *read_whole_file(const char *path, size_t *size) {
@@ -501,9 +514,9 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2002 "chapters/07-saving/07-saving.md"
+#line 2101 "chapters/07-saving/07-saving.md"
 
-#line 734 "chapters/07-saving/07-saving.md"
+#line 747 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -571,7 +584,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 810 "chapters/07-saving/07-saving.md"
+#line 823 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -652,9 +665,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2004 "chapters/07-saving/07-saving.md"
+#line 2103 "chapters/07-saving/07-saving.md"
 
-#line 901 "chapters/07-saving/07-saving.md"
+#line 914 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -670,7 +683,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 924 "chapters/07-saving/07-saving.md"
+#line 937 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -682,7 +695,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 941 "chapters/07-saving/07-saving.md"
+#line 954 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -697,8 +710,46 @@ typedef struct {
     int64_t              arena_len, arena_cap;
     loaded_storage      *storages;
     int64_t              n_storages, storages_cap;
+    int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
+    int64_t              n_slots;
 } unpickler;
-#line 963 "chapters/07-saving/07-saving.md"
+#line 980 "chapters/07-saving/07-saving.md"
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+// the index of the storage with this key, or -1; *slot: where it is or would go
+static int64_t storage_find(const unpickler *u, const char *key, int64_t *slot) {
+    if (u->n_slots == 0) { *slot = -1; return -1; }
+    int64_t h = (int64_t)(fnv1a(key) & (uint64_t)(u->n_slots - 1));
+    while (u->slots[h] >= 0 && strcmp(u->storages[u->slots[h]].key, key) != 0) h = (h + 1) & (u->n_slots - 1);
+    *slot = h;
+    return u->slots[h];
+}
+
+static bool storage_index_add(unpickler *u, int64_t i) {
+    if (2 * (i + 1) > u->n_slots) {                      // grow and rehash
+        int64_t n = u->n_slots ? 2 * u->n_slots : 64;
+        int64_t *slots = malloc((size_t)n * sizeof *slots);
+        if (!slots) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
+        for (int64_t k = 0; k < n; k++) slots[k] = -1;
+        free(u->slots);
+        u->slots = slots;
+        u->n_slots = n;
+        for (int64_t k = 0; k < i; k++) {
+            int64_t slot;
+            storage_find(u, u->storages[k].key, &slot);
+            u->slots[slot] = k;
+        }
+    }
+    int64_t slot;
+    storage_find(u, u->storages[i].key, &slot);
+    u->slots[slot] = i;
+    return true;
+}
+#line 1022 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -775,21 +826,17 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1045 "chapters/07-saving/07-saving.md"
+#line 1106 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
-    for (int64_t i = 0; i < d->n; i++) {
-        value *key = d->items[2 * i];
-        if (key->slen == k->slen && memcmp(key->s, k->s, k->slen) == 0) { d->items[2 * i + 1] = v; return true; }
-    }
     if (!grow(&d->items, &d->cap, 2 * (d->n + 1), sizeof *d->items)) return false;
     d->items[2 * d->n] = k;
     d->items[2 * d->n + 1] = v;
     d->n++;
     return true;
 }
-#line 1067 "chapters/07-saving/07-saving.md"
+#line 1124 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -802,9 +849,9 @@ static value *persistent_load(unpickler *u, value *pid) {
         return refused(u, "storage location must be cpu or cuda, not %s", loc->kind == V_STR ? loc->s : "that");
     if (numel->kind != V_INT || numel->i < 0) return corrupted(u, "bad storage size");
     tl_dtype dtype = (tl_dtype)allowed_globals[type->i].dtype;
-    for (int64_t i = 0; i < u->n_storages; i++) {
-        if (strcmp(u->storages[i].key, key->s) != 0) continue;
-        value *s = u->storages[i].storage;
+    int64_t slot, found = storage_find(u, key->s, &slot);
+    if (found >= 0) {
+        value *s = u->storages[found].storage;
         if (s->tensor->dtype != dtype || s->tensor->shape[0] != numel->i)
             return corrupted(u, "storage '%s' is used with two types or sizes", key->s);
         return s;
@@ -834,10 +881,10 @@ static value *persistent_load(unpickler *u, value *pid) {
         return NULL;
     }
     s->tensor = base;
-    u->storages[u->n_storages++] = (loaded_storage){ k, s };
-    return s;
+    u->storages[u->n_storages] = (loaded_storage){ k, s };
+    return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1127 "chapters/07-saving/07-saving.md"
+#line 1184 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -897,7 +944,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1192 "chapters/07-saving/07-saving.md"
+#line 1249 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -911,7 +958,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1211 "chapters/07-saving/07-saving.md"
+#line 1268 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -935,7 +982,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1241 "chapters/07-saving/07-saving.md"
+#line 1298 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1096,34 +1143,62 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2006 "chapters/07-saving/07-saving.md"
+#line 2105 "chapters/07-saving/07-saving.md"
 
-#line 1415 "chapters/07-saving/07-saving.md"
+#line 1472 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
     for (int64_t i = 0; i < u->arena_len; i++) { free(u->arena[i]->s); free(u->arena[i]->items); free(u->arena[i]); }
     for (int64_t i = 0; i < u->n_storages; i++) free(u->storages[i].key);
-    free(u->arena); free(u->stack); free(u->memo); free(u->storages);
+    free(u->arena); free(u->stack); free(u->memo); free(u->storages); free(u->slots);
+}
+
+// pairs sorted by key, then by position: equal keys end up side by side, in insertion order
+typedef struct { const value *key; int64_t pos; } key_pos;
+static int by_key(const value *x, const value *y) {
+    size_t n = x->slen < y->slen ? x->slen : y->slen;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->slen > y->slen) - (x->slen < y->slen);
+}
+static int by_key_then_pos(const void *a, const void *b) {
+    const key_pos *x = a, *y = b;
+    int c = by_key(x->key, y->key);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 static tl_state_dict *to_state_dict(unpickler *u, const value *d) {
     if (d->kind != V_DICT)
         return refused(u, "the file holds a %s, not a state dict (a dict of name -> tensor)", vkind_name[d->kind]);
-    tl_state_dict *sd = tl_state_dict_new();
-    for (int64_t i = 0; sd && i < d->n; i++) {
+    for (int64_t i = 0; i < d->n; i++) {
         const value *k = d->items[2 * i], *v = d->items[2 * i + 1];
-        if (strlen(k->s) != k->slen || v->kind != V_TENSOR) {
-            if (v->kind != V_TENSOR)
-                refused(u, "the value of '%.100s' is a %s, not a tensor: tl_load reads state dicts (name -> tensor)",
-                        k->s, vkind_name[v->kind]);
-            else
-                corrupted(u, "a key contains a NUL byte");
-            tl_state_dict_free(sd);
-            return NULL;
-        }
-        if (!tl_state_dict_set(sd, k->s, v->tensor)) { tl_state_dict_free(sd); return NULL; }
+        if (v->kind != V_TENSOR)
+            return refused(u, "the value of '%.100s' is a %s, not a tensor: tl_load reads state dicts (name -> tensor)",
+                           k->s, vkind_name[v->kind]);
+        if (strlen(k->s) != k->slen) return corrupted(u, "a key contains a NUL byte");
     }
+    // Python's dict semantics for repeated keys: the first place, the last value
+    key_pos *sorted = malloc((size_t)(d->n + 1) * sizeof *sorted);
+    const value **final = calloc((size_t)d->n + 1, sizeof *final);   // final[pos]: its value, or NULL
+    tl_state_dict *sd = sorted && final ? tl_state_dict_new() : NULL;
+    if (sd && !grow(&sd->items, &sd->cap, d->n, sizeof *sd->items)) { tl_state_dict_free(sd); sd = NULL; }
+    if (!sd) { free(sorted); free(final); tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
+    for (int64_t i = 0; i < d->n; i++) sorted[i] = (key_pos){ d->items[2 * i], i };
+    qsort(sorted, (size_t)d->n, sizeof *sorted, by_key_then_pos);
+    for (int64_t i = 0; i < d->n;) {
+        int64_t j = i;
+        while (j + 1 < d->n && by_key(sorted[j + 1].key, sorted[i].key) == 0) j++;
+        final[sorted[i].pos] = d->items[2 * sorted[j].pos + 1];
+        i = j + 1;
+    }
+    for (int64_t i = 0; i < d->n && sd; i++) {          // in the order of first insertion
+        if (!final[i]) continue;
+        char *name = strdup(d->items[2 * i]->s);
+        if (!name) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); tl_state_dict_free(sd); sd = NULL; break; }
+        sd->items[sd->len++] = (sd_entry){ name, tl_retain(final[i]->tensor) };   // unique: no search
+    }
+    free(sorted);
+    free(final);
     return sd;
 }
 
@@ -1162,9 +1237,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2008 "chapters/07-saving/07-saving.md"
+#line 2107 "chapters/07-saving/07-saving.md"
 
-#line 1514 "chapters/07-saving/07-saving.md"
+#line 1599 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1224,9 +1299,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(file.p);
     return ok;
 }
-#line 2010 "chapters/07-saving/07-saving.md"
+#line 2109 "chapters/07-saving/07-saving.md"
 
-#line 1587 "chapters/07-saving/07-saving.md"
+#line 1672 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1303,7 +1378,22 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1666 "chapters/07-saving/07-saving.md"
+#line 1751 "chapters/07-saving/07-saving.md"
+// every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
+static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static bool json_unique_names(const char *file, const cJSON *obj) {
+    int n = cJSON_GetArraySize(obj), i = 0;
+    const char **names = malloc(((size_t)n + 1) * sizeof *names);
+    if (!names) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
+    for (const cJSON *c = obj->child; c; c = c->next) names[i++] = c->string;
+    qsort(names, (size_t)n, sizeof *names, by_string);
+    bool ok = true;
+    for (i = 1; ok && i < n; i++)
+        if (strcmp(names[i - 1], names[i]) == 0) ok = st_bad(file, "'%.100s' appears twice", names[i]) != NULL;
+    free(names);
+    return ok;
+}
+
 tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const char *name) {
     if (!name) name = "<buffer>";
     if (!data || size < 8) return st_bad(name, "the file is shorter than its 8-byte header length");
@@ -1322,17 +1412,16 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
     bool ok = sd != NULL;
     if (!ok && (!entries || !order)) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
     const cJSON *e;
+    ok = ok && json_unique_names(name, header);
     cJSON_ArrayForEach(e, header) {
-        if (!ok) break;
-        for (const cJSON *f = header->child; ok && f != e; f = f->next)   // names are unique
-            if (strcmp(f->string, e->string) == 0) ok = st_bad(name, "'%.100s' appears twice", e->string) != NULL;
         if (!ok) break;
         if (strcmp(e->string, "__metadata__") == 0) {
             const cJSON *m;
             if (!cJSON_IsObject(e)) { ok = st_bad(name, "__metadata__ is not an object"); break; }
+            if (!json_unique_names(name, e)) { ok = false; break; }
             cJSON_ArrayForEach(m, e) {
                 if (!cJSON_IsString(m)) { ok = st_bad(name, "__metadata__ values must be strings"); break; }
-                if (!tl_state_dict_set_metadata(sd, m->string, m->valuestring)) { ok = false; break; }
+                if (!meta_append(sd, m->string, m->valuestring)) { ok = false; break; }
             }
             continue;
         }
@@ -1364,7 +1453,7 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
                 for (uint64_t k = 0; k < s->end - s->begin; k++) TL_DATA(t, bool)[k] = base[s->begin + k] != 0;
             else if (t && s->end > s->begin)
                 memcpy(t->storage->data, base + s->begin, (size_t)(s->end - s->begin));
-            ok = t && tl_state_dict_set(sd, s->name, t);
+            ok = t && sd_append(sd, s->name, t);               // names are unique: no search
         }
     }
     free(entries);
@@ -1383,17 +1472,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2012 "chapters/07-saving/07-saving.md"
+#line 2111 "chapters/07-saving/07-saving.md"
 
-#line 1934 "chapters/07-saving/07-saving.md"
+#line 2033 "chapters/07-saving/07-saving.md"
 static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2014 "chapters/07-saving/07-saving.md"
+#line 2113 "chapters/07-saving/07-saving.md"
 
-#line 1779 "chapters/07-saving/07-saving.md"
+#line 1878 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1408,7 +1497,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1809 "chapters/07-saving/07-saving.md"
+#line 1908 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1452,7 +1541,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 1859 "chapters/07-saving/07-saving.md"
+#line 1958 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1522,7 +1611,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 1942 "chapters/07-saving/07-saving.md"
+#line 2041 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -305,7 +306,7 @@ static void test_load_refusals(void **state) {
 // ----------------------------------------------------------------------------
 // hostile and broken .pth files, built record by record
 
-typedef struct { unsigned char b[2048]; size_t n; } pbuf;
+typedef struct { unsigned char b[4096]; size_t n; } pbuf;
 static void raw(pbuf *p, const char *s) { size_t k = strlen(s); memcpy(p->b + p->n, s, k); p->n += k; }
 static void byte(pbuf *p, int c) { p->b[p->n++] = (unsigned char)c; }
 static void str(pbuf *p, const char *s) {
@@ -378,6 +379,68 @@ static void test_crafted_valid(void **state) {
     assert_non_null(sd);
     check_values(tl_state_dict_get(sd, "w"), (double[]){ 5, 6 }, 2);
     tl_state_dict_free(sd);
+}
+
+// a repeated key keeps its first place and takes its last value, as in a Python dict
+static void test_crafted_repeated_key(void **state) {
+    (void)state;
+    tensor_spec tail = good;
+    tail.offset = 4; tail.ndim = 1; tail.size[0] = 2; tail.stride[0] = 1;
+    pbuf p = { .n = 0 };
+    raw(&p, "\x80\x02" "ccollections\nOrderedDict\n)R(");
+    str(&p, "a");
+    tensor_call(&p, &good);
+    raw(&p, "q");
+    byte(&p, 0);                                                    // memo[0] = that tensor
+    str(&p, "b");
+    raw(&p, "h");
+    byte(&p, 0);                                                    // the same tensor again
+    str(&p, "a");
+    tensor_call(&p, &tail);
+    raw(&p, "u.");
+    tl_state_dict *sd = load_pickle(&p, 24);
+    assert_non_null(sd);
+    assert_int_equal(tl_state_dict_len(sd), 2);
+    assert_string_equal(tl_state_dict_key(sd, 0), "a");
+    assert_string_equal(tl_state_dict_key(sd, 1), "b");
+    check_values(tl_state_dict_get(sd, "a"), (double[]){ 5, 6 }, 2);
+    check_values(tl_state_dict_get(sd, "b"), (double[]){ 1, 2, 3, 4, 5, 6 }, 6);
+    assert_ptr_equal(tl_state_dict_get(sd, "a")->storage, tl_state_dict_get(sd, "b")->storage);
+    tl_state_dict_free(sd);
+}
+
+// a pickle naming 200000 keys loads in linear time (no search per key)
+static void test_crafted_many_keys(void **state) {
+    (void)state;
+    enum { N = 200000 };
+    pbuf head = { .n = 0 };
+    raw(&head, "\x80\x02" "ccollections\nOrderedDict\n)R(");
+    str(&head, "k0");
+    tensor_call(&head, &good);
+    raw(&head, "q");
+    byte(&head, 0);
+    size_t cap = head.n + (size_t)N * 16 + 16, n = head.n;
+    unsigned char *pkl = malloc(cap);
+    memcpy(pkl, head.b, head.n);
+    for (int i = 1; i < N; i++) {
+        char key[16];
+        int len = snprintf(key, sizeof key, "k%d", i);
+        pkl[n++] = 'X'; pkl[n++] = (unsigned char)len; pkl[n++] = 0; pkl[n++] = 0; pkl[n++] = 0;
+        memcpy(pkl + n, key, (size_t)len); n += (size_t)len;
+        pkl[n++] = 'h'; pkl[n++] = 0;
+    }
+    pkl[n++] = 'u'; pkl[n++] = '.';
+    pth_record r[] = { { "archive/data.pkl", pkl, n }, { "archive/version", "3\n", 2 },
+                       { "archive/data/0", storage0, 24 } };
+    clock_t start = clock();
+    tl_state_dict *sd = load_records(r, 3);
+    double seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    assert_non_null(sd);
+    assert_int_equal(tl_state_dict_len(sd), N);
+    assert_string_equal(tl_state_dict_key(sd, N - 1), "k199999");
+    if (seconds > 5) fail_msg("loading %d keys took %.1f s: quadratic somewhere?", N, seconds);
+    tl_state_dict_free(sd);
+    free(pkl);
 }
 
 static void test_crafted_refused(void **state) {
@@ -692,6 +755,7 @@ static void test_safetensors_strict(void **state) {
         { "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
           "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, "'a' appears twice" },
         { "{\"__metadata__\":{\"k\":1}}", 0, "__metadata__ values must be strings" },
+        { "{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0, "'k' appears twice" },
         { "{\"a\":[1,2]}", 0, "'a' is not an object" },
         { "[1, 2]", 0, "the header is not a JSON object" },
         { "{\"a\":", 0, "the header is not valid JSON" },
@@ -789,6 +853,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_load_torch113_module, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crafted_repeated_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crafted_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_corrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_archive, setup, teardown),
