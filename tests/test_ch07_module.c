@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -225,6 +226,49 @@ static void test_load_pytorch_batchnorm(void **state) {
     tl_module_free(m);
 }
 
+// the tutorial's flow across languages: Torchlet saves NeuralNetwork(2, 2) after manual_seed(123);
+// PyTorch 1.13.1 builds the same network from the same seed, finds the very same numbers in the
+// file, and loads it with weights_only=True
+static void test_pytorch_loads_our_model(void **state) {
+    (void)state;
+    if (system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+        printf("skipped: /usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)\n");
+        skip();
+    }
+    char path[] = "/tmp/tl-ch07-model-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tl_manual_seed(123);
+    tl_module *model = neural_network(2, 2);
+    tl_state_dict *sd = tl_module_state_dict(model);
+    assert_true(tl_save(sd, path));
+    tl_state_dict_free(sd);
+    tl_module_free(model);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+        "/usr/bin/python3 - <<'EOF'\n"
+        "import torch\n"
+        "class NeuralNetwork(torch.nn.Module):\n"
+        "    def __init__(self, num_inputs, num_outputs):\n"
+        "        super().__init__()\n"
+        "        self.layers = torch.nn.Sequential(torch.nn.Linear(num_inputs, 30), torch.nn.ReLU(),\n"
+        "            torch.nn.Linear(30, 20), torch.nn.ReLU(), torch.nn.Linear(20, num_outputs))\n"
+        "    def forward(self, x):\n"
+        "        return self.layers(x)\n"
+        "torch.manual_seed(123)\n"
+        "model = NeuralNetwork(2, 2)\n"
+        "sd = torch.load('%s', weights_only=True)\n"
+        "assert list(sd) == list(model.state_dict()), list(sd)\n"
+        "assert all(torch.equal(sd[k], v) for k, v in model.state_dict().items())\n"
+        "model = NeuralNetwork(2, 2)\n"
+        "assert str(model.load_state_dict(sd)) == '<All keys matched successfully>'\n"
+        "EOF\n", path);
+    int status = system(cmd);
+    unlink(path);
+    assert_int_equal(status, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_state_dict_of_module, setup, teardown),
@@ -233,6 +277,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_load_missing_unexpected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_converts_dtype, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_pytorch_batchnorm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pytorch_loads_our_model, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
