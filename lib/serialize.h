@@ -2,17 +2,20 @@
 #line 39 "chapters/07-saving/07-saving.md"
 // serialize.h — state dicts, and files PyTorch reads and writes (chapter 07).
 //
-//     tl_state_dict *sd = tl_state_dict_new();
-//     tl_state_dict_set(sd, "weight", w);             // sd["weight"] = w (w is retained)
-//     tl_save(sd, "model.pth");                       // torch.save(sd, "model.pth"): zip + pickle
+// The tutorial's section 8 in C:
+//     tl_state_dict *sd = tl_module_state_dict(model);      // model.state_dict()
+//     tl_save(sd, "model.pth");                              // torch.save(model.state_dict(), "model.pth")
 //     tl_state_dict_free(sd);
-//     tl_state_dict *back = tl_load("model.pth");     // torch.load("model.pth", weights_only=True)
-//     tl_print(tl_state_dict_get(back, "weight"));
-//     tl_state_dict_free(back);                       // releases its tensors
+//     tl_module *model2 = neural_network_new(2, 2);          // needs to match the original exactly
+//     sd = tl_load("model.pth");                             // torch.load("model.pth", weights_only=True)
+//     puts(tl_incompatible_keys_repr(TL_CHECK(tl_module_load_state_dict(model2, sd, true))));
+//     tl_state_dict_free(sd);                                // "<All keys matched successfully>"
 //
+// A state dict by hand: tl_state_dict_set(sd, "weight", w) retains w; tl_state_dict_get borrows.
 // Files: .pth as torch.save writes it (PyTorch 1.13 and 2.x load ours, we load theirs) and
 // .safetensors. Saving is atomic: a temporary file next to the target, fsync, rename. Loading
 // checks every byte: a truncated, corrupted or hostile file gives an error, never a crash.
+// A state dict is not locked: share one between threads only with your own lock.
 #ifndef TL_SERIALIZE_H
 #define TL_SERIALIZE_H
 #include <stdbool.h>
@@ -21,7 +24,7 @@
 #include "nn.h"
 #include "tensor.h"
 
-#line 78 "chapters/07-saving/07-saving.md"
+#line 81 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // A state dict: names -> tensors, in insertion order (collections.OrderedDict).
 // The tensors are retained by the dict (not owned by a pool) until tl_state_dict_free.
@@ -38,9 +41,9 @@ bool           tl_state_dict_set_metadata(tl_state_dict *sd, const char *key, co
 const char    *tl_state_dict_metadata(const tl_state_dict *sd, const char *key);  // NULL if absent
 int64_t        tl_state_dict_metadata_len(const tl_state_dict *sd);
 const char    *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i);
-#line 61 "chapters/07-saving/07-saving.md"
+#line 64 "chapters/07-saving/07-saving.md"
 
-#line 610 "chapters/07-saving/07-saving.md"
+#line 627 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // .pth files: torch.save / torch.load (weights_only=True) of a state dict.
 // tl_save writes PyTorch's zip format (archive/data.pkl, archive/data/N, archive/version,
@@ -51,7 +54,7 @@ bool           tl_save(const tl_state_dict *sd, const char *path);
 // unpickler: only the opcodes and globals a state dict needs. Legacy (pre-zip) files are refused.
 tl_state_dict *tl_load(const char *path);                  // NULL + error on any problem
 tl_state_dict *tl_load_buffer(const void *data, size_t size, const char *name);  // name: for messages
-#line 1487 "chapters/07-saving/07-saving.md"
+#line 1588 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // safetensors: 8-byte little-endian header length, a JSON header (dtype "F32"/"F64"/"I64"/"BOOL",
 // shape, data_offsets; optional "__metadata__" from the state dict's metadata), the data.
@@ -62,9 +65,9 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
 
 // For tests: the next atomic write fails after `after_bytes` bytes, as a full disk would.
 void           tl_serialize_inject_write_failure_(int64_t after_bytes);
-#line 63 "chapters/07-saving/07-saving.md"
+#line 66 "chapters/07-saving/07-saving.md"
 
-#line 1745 "chapters/07-saving/07-saving.md"
+#line 1860 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // Modules (chapter 04's nn): model.state_dict() and model.load_state_dict(sd, strict).
 // tl_module_state_dict: the module's parameters and buffers under their dotted names, detached
@@ -85,6 +88,6 @@ typedef struct {
 tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dict *sd, bool strict);
 // repr(result): "<All keys matched successfully>" or "_IncompatibleKeys(missing_keys=[...], ...)"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r);   // pool-owned
-#line 65 "chapters/07-saving/07-saving.md"
+#line 68 "chapters/07-saving/07-saving.md"
 
 #endif
