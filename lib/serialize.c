@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2098 "chapters/07-saving/07-saving.md"
+#line 2100 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -162,7 +162,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2123 "chapters/07-saving/07-saving.md"
+#line 2125 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2125 "chapters/07-saving/07-saving.md"
+#line 2127 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -232,7 +232,7 @@ static const char *storage_class(tl_dtype dtype) {
     }
     return "?";
 }
-#line 389 "chapters/07-saving/07-saving.md"
+#line 391 "chapters/07-saving/07-saving.md"
 static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *keys, const int64_t *numel) {
     put_u8(b, 0x80); put_u8(b, 2);                                    // PROTO 2
     pk_global(b, "collections", "OrderedDict"); put_u8(b, ')'); put_u8(b, 'R');
@@ -263,9 +263,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2127 "chapters/07-saving/07-saving.md"
+#line 2129 "chapters/07-saving/07-saving.md"
 
-#line 434 "chapters/07-saving/07-saving.md"
+#line 436 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { char *name; uint32_t crc, size, offset; } zw_entry;
@@ -291,7 +291,7 @@ static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
-#line 467 "chapters/07-saving/07-saving.md"
+#line 469 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->out.len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -368,9 +368,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2129 "chapters/07-saving/07-saving.md"
+#line 2131 "chapters/07-saving/07-saving.md"
 
-#line 566 "chapters/07-saving/07-saving.md"
+#line 568 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -422,9 +422,9 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 2131 "chapters/07-saving/07-saving.md"
+#line 2133 "chapters/07-saving/07-saving.md"
 
-#line 640 "chapters/07-saving/07-saving.md"
+#line 642 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -486,9 +486,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2133 "chapters/07-saving/07-saving.md"
+#line 2135 "chapters/07-saving/07-saving.md"
 
-#line 714 "chapters/07-saving/07-saving.md"
+#line 716 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 static unsigned char *read_whole_file(const char *path, size_t *size) {
@@ -514,9 +514,9 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2135 "chapters/07-saving/07-saving.md"
+#line 2137 "chapters/07-saving/07-saving.md"
 
-#line 752 "chapters/07-saving/07-saving.md"
+#line 754 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -584,7 +584,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 828 "chapters/07-saving/07-saving.md"
+#line 830 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -665,9 +665,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2137 "chapters/07-saving/07-saving.md"
+#line 2139 "chapters/07-saving/07-saving.md"
 
-#line 919 "chapters/07-saving/07-saving.md"
+#line 921 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -683,7 +683,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 942 "chapters/07-saving/07-saving.md"
+#line 944 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -695,7 +695,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 959 "chapters/07-saving/07-saving.md"
+#line 961 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -713,7 +713,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 985 "chapters/07-saving/07-saving.md"
+#line 987 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -749,7 +749,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1027 "chapters/07-saving/07-saving.md"
+#line 1029 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -826,7 +826,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1111 "chapters/07-saving/07-saving.md"
+#line 1113 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -836,7 +836,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1129 "chapters/07-saving/07-saving.md"
+#line 1131 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -884,7 +884,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1189 "chapters/07-saving/07-saving.md"
+#line 1191 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -944,7 +944,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1254 "chapters/07-saving/07-saving.md"
+#line 1256 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -958,7 +958,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1273 "chapters/07-saving/07-saving.md"
+#line 1275 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -982,7 +982,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1303 "chapters/07-saving/07-saving.md"
+#line 1305 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1143,9 +1143,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2139 "chapters/07-saving/07-saving.md"
+#line 2141 "chapters/07-saving/07-saving.md"
 
-#line 1477 "chapters/07-saving/07-saving.md"
+#line 1479 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1237,9 +1237,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2141 "chapters/07-saving/07-saving.md"
+#line 2143 "chapters/07-saving/07-saving.md"
 
-#line 1604 "chapters/07-saving/07-saving.md"
+#line 1606 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1299,9 +1299,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(file.p);
     return ok;
 }
-#line 2143 "chapters/07-saving/07-saving.md"
+#line 2145 "chapters/07-saving/07-saving.md"
 
-#line 1677 "chapters/07-saving/07-saving.md"
+#line 1679 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1378,7 +1378,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1756 "chapters/07-saving/07-saving.md"
+#line 1758 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1472,17 +1472,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2145 "chapters/07-saving/07-saving.md"
+#line 2147 "chapters/07-saving/07-saving.md"
 
-#line 2038 "chapters/07-saving/07-saving.md"
+#line 2040 "chapters/07-saving/07-saving.md"
 static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2147 "chapters/07-saving/07-saving.md"
+#line 2149 "chapters/07-saving/07-saving.md"
 
-#line 1883 "chapters/07-saving/07-saving.md"
+#line 1885 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1497,7 +1497,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1913 "chapters/07-saving/07-saving.md"
+#line 1915 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1541,7 +1541,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 1963 "chapters/07-saving/07-saving.md"
+#line 1965 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1611,7 +1611,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2046 "chapters/07-saving/07-saving.md"
+#line 2048 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
