@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2100 "chapters/07-saving/07-saving.md"
+#line 2150 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -162,7 +162,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2125 "chapters/07-saving/07-saving.md"
+#line 2175 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2127 "chapters/07-saving/07-saving.md"
+#line 2177 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -263,18 +263,28 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2129 "chapters/07-saving/07-saving.md"
+#line 2179 "chapters/07-saving/07-saving.md"
 
-#line 436 "chapters/07-saving/07-saving.md"
+#line 441 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
-typedef struct { char *name; uint32_t crc, size, offset; } zw_entry;
+typedef struct { const void *p; size_t n; } span;             // n bytes at p, written in order
+
 typedef struct {
-    bytes           out;
+    char       *name;
+    uint32_t    crc, size, offset;      // offset: of the local header in the file
+    size_t      header_at, header_len;  // the local header, in out
+    const void *data;                   // the entry's bytes: the caller's memory, not copied
+} zw_entry;
+
+typedef struct {
+    bytes     out;                      // headers and central directory
     zw_entry *entries;
-    int64_t         n, cap;
-    uint32_t        crc_table[256];
-    bool            too_big;
+    int64_t   n, cap;
+    size_t    file_len;                 // bytes of the file so far
+    size_t    cd_at, cd_len;            // the central directory and its end record, in out
+    uint32_t  crc_table[256];
+    bool      too_big;
 } zw_writer;
 
 static void zw_init(zw_writer *z) {
@@ -291,9 +301,9 @@ static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
-#line 469 "chapters/07-saving/07-saving.md"
+#line 484 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
-    size_t offset = z->out.len, name_len = strlen(name);
+    size_t offset = z->file_len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
     if (pad > 0 && pad < 4) pad += 64;
     if (offset >= 0xFFFFFFFFu || size >= 0xFFFFFFFFu) { z->too_big = true; return; }   // no zip64 here
@@ -304,8 +314,9 @@ static void zw_add(zw_writer *z, const char *name, const void *data, size_t size
         return;
     }
     uint32_t crc = zw_crc32(z, data, size);
-    z->entries[z->n++] = (zw_entry){ copy, crc, (uint32_t)size, (uint32_t)offset };
     bytes *b = &z->out;
+    z->entries[z->n++] = (zw_entry){ copy, crc, (uint32_t)size, (uint32_t)offset, b->len, 30 + name_len + pad, data };
+    z->file_len += 30 + name_len + pad + size;
     put_le(b, 0x04034b50, 4);               // local file header signature
     put_le(b, 20, 2);                       // version needed to extract (2.0)
     put_le(b, 0, 2);                        // flags
@@ -323,12 +334,12 @@ static void zw_add(zw_writer *z, const char *name, const void *data, size_t size
         put_le(b, pad - 4, 2);
         for (size_t i = 0; i < pad - 4; i++) put_u8(b, 'Z');
     }
-    put(b, data, size);
 }
 
 static void zw_finish(zw_writer *z) {
     bytes *b = &z->out;
-    size_t cd_offset = b->len;
+    size_t cd_offset = z->file_len;
+    z->cd_at = b->len;
     for (int64_t i = 0; i < z->n; i++) {
         const zw_entry *e = &z->entries[i];
         size_t name_len = strlen(e->name);
@@ -351,7 +362,7 @@ static void zw_finish(zw_writer *z) {
         put_le(b, e->offset, 4);            // where its local header is
         put(b, e->name, name_len);
     }
-    size_t cd_size = b->len - cd_offset;
+    size_t cd_size = b->len - z->cd_at;
     if (z->n > 0xFFFF || cd_offset >= 0xFFFFFFFFu || cd_size >= 0xFFFFFFFFu) z->too_big = true;
     put_le(b, 0x06054b50, 4);               // end of central directory
     put_le(b, 0, 2);                        // this disk
@@ -361,6 +372,21 @@ static void zw_finish(zw_writer *z) {
     put_le(b, cd_size, 4);
     put_le(b, cd_offset, 4);
     put_le(b, 0, 2);                        // comment length
+    z->cd_len = b->len - z->cd_at;
+}
+
+// the whole file as spans: each header, then its data; then the central directory (malloc'd)
+static span *zw_spans(const zw_writer *z, int *count) {
+    span *s = malloc(((size_t)z->n * 2 + 1) * sizeof *s);
+    if (!s) return NULL;
+    int k = 0;
+    for (int64_t i = 0; i < z->n; i++) {
+        s[k++] = (span){ z->out.p + z->entries[i].header_at, z->entries[i].header_len };
+        s[k++] = (span){ z->entries[i].data, z->entries[i].size };
+    }
+    s[k++] = (span){ z->out.p + z->cd_at, z->cd_len };
+    *count = k;
+    return s;
 }
 
 static void zw_free(zw_writer *z) {
@@ -368,16 +394,36 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2131 "chapters/07-saving/07-saving.md"
+#line 2181 "chapters/07-saving/07-saving.md"
 
-#line 568 "chapters/07-saving/07-saving.md"
+#line 599 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
 
 void tl_serialize_inject_write_failure_(int64_t after_bytes) { inject_failure_after = after_bytes; }
 
-static bool write_file_atomic(const char *path, const unsigned char *data, size_t n, const char *fn) {
+// writes spans[0..count) one after the other into fd; 0 or an errno (ENOSPC when the test hook fires)
+static int write_spans(int fd, const span *spans, int count, int64_t fail_at) {
+    size_t total = 0;
+    for (int i = 0; i < count; i++) {
+        const unsigned char *data = spans[i].p;
+        size_t n = spans[i].n, done = 0;
+        while (done < n) {
+            size_t chunk = n - done;
+            if (fail_at >= 0 && (int64_t)(total + chunk) > fail_at) chunk = (size_t)fail_at - total;
+            ssize_t w = chunk ? write(fd, data + done, chunk) : 0;
+            if (fail_at >= 0 && total + (size_t)(w > 0 ? w : 0) >= (size_t)fail_at) return ENOSPC;
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return w < 0 ? errno : EIO;
+            done += (size_t)w;
+            total += (size_t)w;
+        }
+    }
+    return 0;
+}
+
+static bool write_file_atomic(const char *path, const span *spans, int count, const char *fn) {
     size_t len = strlen(path);
     char *tmp = malloc(len + 16);
     if (!tmp) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
@@ -391,18 +437,7 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     mode_t mask = umask(0);
     umask(mask);
     fchmod(fd, 0666 & ~mask);
-    int64_t fail_at = atomic_exchange(&inject_failure_after, -1);
-    size_t done = 0;
-    int err = 0;
-    while (done < n && !err) {
-        size_t chunk = n - done;
-        if (fail_at >= 0 && (int64_t)(done + chunk) > fail_at) chunk = (size_t)fail_at - done;
-        ssize_t w = chunk ? write(fd, data + done, chunk) : 0;
-        if (fail_at >= 0 && done + (size_t)(w > 0 ? w : 0) >= (size_t)fail_at) { err = ENOSPC; break; }
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) err = w < 0 ? errno : EIO;
-        else done += (size_t)w;
-    }
+    int err = write_spans(fd, spans, count, atomic_exchange(&inject_failure_after, -1));
     if (!err && fsync(fd) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
     if (!err && rename(tmp, path) != 0) err = errno;
@@ -422,9 +457,9 @@ static bool write_file_atomic(const char *path, const unsigned char *data, size_
     free(dir);
     return true;
 }
-#line 2133 "chapters/07-saving/07-saving.md"
+#line 2183 "chapters/07-saving/07-saving.md"
 
-#line 642 "chapters/07-saving/07-saving.md"
+#line 682 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -481,14 +516,18 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
             ok = false;
         }
     }
-    if (ok) ok = write_file_atomic(path, z.out.p, z.out.len, "tl_save");
+    int n_spans = 0;
+    span *spans = ok ? zw_spans(&z, &n_spans) : NULL;
+    if (ok && !spans) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); ok = false; }
+    if (ok) ok = write_file_atomic(path, spans, n_spans, "tl_save");
+    free(spans);
     free(keys); free(numel); free(first); free(pkl.p);
     zw_free(&z);
     return ok;
 }
-#line 2135 "chapters/07-saving/07-saving.md"
+#line 2185 "chapters/07-saving/07-saving.md"
 
-#line 716 "chapters/07-saving/07-saving.md"
+#line 760 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 static unsigned char *read_whole_file(const char *path, size_t *size) {
@@ -514,9 +553,9 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2137 "chapters/07-saving/07-saving.md"
+#line 2187 "chapters/07-saving/07-saving.md"
 
-#line 754 "chapters/07-saving/07-saving.md"
+#line 798 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -584,7 +623,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 830 "chapters/07-saving/07-saving.md"
+#line 874 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -665,9 +704,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2139 "chapters/07-saving/07-saving.md"
+#line 2189 "chapters/07-saving/07-saving.md"
 
-#line 921 "chapters/07-saving/07-saving.md"
+#line 965 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -683,7 +722,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 944 "chapters/07-saving/07-saving.md"
+#line 988 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -695,7 +734,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 961 "chapters/07-saving/07-saving.md"
+#line 1005 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -713,7 +752,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 987 "chapters/07-saving/07-saving.md"
+#line 1031 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -749,7 +788,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1029 "chapters/07-saving/07-saving.md"
+#line 1073 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -826,7 +865,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1113 "chapters/07-saving/07-saving.md"
+#line 1157 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -836,7 +875,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1131 "chapters/07-saving/07-saving.md"
+#line 1175 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -884,7 +923,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1191 "chapters/07-saving/07-saving.md"
+#line 1235 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -944,7 +983,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1256 "chapters/07-saving/07-saving.md"
+#line 1300 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -958,7 +997,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1275 "chapters/07-saving/07-saving.md"
+#line 1319 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -982,7 +1021,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1305 "chapters/07-saving/07-saving.md"
+#line 1349 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1143,9 +1182,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2141 "chapters/07-saving/07-saving.md"
+#line 2191 "chapters/07-saving/07-saving.md"
 
-#line 1479 "chapters/07-saving/07-saving.md"
+#line 1523 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1237,9 +1276,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2143 "chapters/07-saving/07-saving.md"
+#line 2193 "chapters/07-saving/07-saving.md"
 
-#line 1606 "chapters/07-saving/07-saving.md"
+#line 1650 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1248,60 +1287,66 @@ static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "
 bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     if (!sd || !path) { tl_error_set(TL_VALUE_ERROR, "tl_save_safetensors: NULL state dict or path"); return false; }
     cJSON *header = cJSON_CreateObject();
-    bytes data = { 0 }, file = { 0 };
-    bool ok = header != NULL;
+    span *spans = calloc((size_t)sd->len + 1, sizeof *spans);     // spans[0]: the header; then each tensor
+    bytes head = { 0 };
+    char *json = NULL;
+    bool ok = header && spans;
+    if (!ok) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
     if (ok && sd->meta_len > 0) {
         cJSON *meta = cJSON_AddObjectToObject(header, "__metadata__");
         for (int64_t i = 0; ok && i < sd->meta_len; i++)
             ok = meta && cJSON_AddStringToObject(meta, sd->meta[2 * i], sd->meta[2 * i + 1]);
+        if (!ok) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
     }
-    for (int64_t i = 0; ok && i < sd->len; i++) {
-        TL_SCOPE {
+    TL_SCOPE {                                    // the contiguous copies live until the file is written
+        size_t at = 0;
+        for (int64_t i = 0; ok && i < sd->len; i++) {
             const tl_tensor *t = sd->items[i].tensor;
-            tl_tensor *c = t->storage->device.type == TL_CPU ? tl_contiguous(t) : NULL;
+            tl_tensor *c = t->storage->device.type == TL_CPU ? tl_contiguous(t) : NULL;   // t itself if it can
             if (!c) {
                 tl_error_set(TL_RUNTIME_ERROR, "tl_save_safetensors: '%s' is not on the CPU; copy it there first",
                              sd->items[i].name);
                 ok = false;
-            } else {
-                size_t nbytes = (size_t)tl_numel(c) * tl_dtype_size(c->dtype);
-                double begin = (double)data.len;
-                put(&data, TL_DATA(c, char), nbytes);
-                cJSON *e = cJSON_AddObjectToObject(header, sd->items[i].name);
-                cJSON *shape = e ? cJSON_AddArrayToObject(e, "shape") : NULL;
-                cJSON *offs = e ? cJSON_AddArrayToObject(e, "data_offsets") : NULL;
-                ok = e && shape && offs && cJSON_AddStringToObject(e, "dtype", st_dtype_names[c->dtype]);
-                for (int d = 0; ok && d < c->ndim; d++)
-                    ok = cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)c->shape[d]));
-                ok = ok && cJSON_AddItemToArray(offs, cJSON_CreateNumber(begin)) &&
-                     cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)data.len));
-                if (!ok) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+                break;
             }
+            size_t nbytes = (size_t)tl_numel(c) * tl_dtype_size(c->dtype);
+            spans[i + 1] = (span){ TL_DATA(c, char), nbytes };
+            cJSON *e = cJSON_AddObjectToObject(header, sd->items[i].name);
+            cJSON *shape = e ? cJSON_AddArrayToObject(e, "shape") : NULL;
+            cJSON *offs = e ? cJSON_AddArrayToObject(e, "data_offsets") : NULL;
+            ok = e && shape && offs && cJSON_AddStringToObject(e, "dtype", st_dtype_names[c->dtype]);
+            for (int d = 0; ok && d < c->ndim; d++)
+                ok = cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)c->shape[d]));
+            ok = ok && cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)at)) &&
+                 cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(at + nbytes)));
+            at += nbytes;
+            if (!ok) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
         }
-    }
-    char *json = ok ? cJSON_PrintUnformatted(header) : NULL;
-    if (ok && json && !data.failed) {
-        size_t n = strlen(json), padded = (n + 7) / 8 * 8;
-        put_le(&file, padded, 8);
-        put(&file, json, n);
-        for (size_t i = n; i < padded; i++) put_u8(&file, ' ');
-        put(&file, data.p, data.len);
-        ok = !file.failed;
-        if (!ok) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
-        if (ok) ok = write_file_atomic(path, file.p, file.len, "tl_save_safetensors");
-    } else if (ok) {
-        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
-        ok = false;
+        json = ok ? cJSON_PrintUnformatted(header) : NULL;
+        if (ok && json) {
+            size_t n = strlen(json), padded = (n + 7) / 8 * 8;
+            put_le(&head, padded, 8);
+            put(&head, json, n);
+            for (size_t i = n; i < padded; i++) put_u8(&head, ' ');
+            ok = !head.failed;
+        } else {
+            ok = false;
+        }
+        if (!ok && !tl_error()) tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+        if (ok) {
+            spans[0] = (span){ head.p, head.len };
+            ok = write_file_atomic(path, spans, (int)sd->len + 1, "tl_save_safetensors");
+        }
     }
     cJSON_free(json);
     cJSON_Delete(header);
-    free(data.p);
-    free(file.p);
+    free(head.p);
+    free(spans);
     return ok;
 }
-#line 2145 "chapters/07-saving/07-saving.md"
+#line 2195 "chapters/07-saving/07-saving.md"
 
-#line 1679 "chapters/07-saving/07-saving.md"
+#line 1729 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
@@ -1378,7 +1423,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1758 "chapters/07-saving/07-saving.md"
+#line 1808 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1472,17 +1517,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2147 "chapters/07-saving/07-saving.md"
+#line 2197 "chapters/07-saving/07-saving.md"
 
-#line 2040 "chapters/07-saving/07-saving.md"
+#line 2090 "chapters/07-saving/07-saving.md"
 static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2149 "chapters/07-saving/07-saving.md"
+#line 2199 "chapters/07-saving/07-saving.md"
 
-#line 1885 "chapters/07-saving/07-saving.md"
+#line 1935 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1497,7 +1542,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1915 "chapters/07-saving/07-saving.md"
+#line 1965 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1541,7 +1586,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 1965 "chapters/07-saving/07-saving.md"
+#line 2015 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1611,7 +1656,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2048 "chapters/07-saving/07-saving.md"
+#line 2098 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
