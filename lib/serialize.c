@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2150 "chapters/07-saving/07-saving.md"
+#line 2195 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -162,7 +162,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2175 "chapters/07-saving/07-saving.md"
+#line 2220 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2177 "chapters/07-saving/07-saving.md"
+#line 2222 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -232,7 +232,7 @@ static const char *storage_class(tl_dtype dtype) {
     }
     return "?";
 }
-#line 391 "chapters/07-saving/07-saving.md"
+#line 392 "chapters/07-saving/07-saving.md"
 static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *keys, const int64_t *numel) {
     put_u8(b, 0x80); put_u8(b, 2);                                    // PROTO 2
     pk_global(b, "collections", "OrderedDict"); put_u8(b, ')'); put_u8(b, 'R');
@@ -263,9 +263,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2179 "chapters/07-saving/07-saving.md"
+#line 2224 "chapters/07-saving/07-saving.md"
 
-#line 441 "chapters/07-saving/07-saving.md"
+#line 442 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { const void *p; size_t n; } span;             // n bytes at p, written in order
@@ -301,7 +301,7 @@ static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
-#line 484 "chapters/07-saving/07-saving.md"
+#line 485 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->file_len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -394,9 +394,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2181 "chapters/07-saving/07-saving.md"
+#line 2226 "chapters/07-saving/07-saving.md"
 
-#line 599 "chapters/07-saving/07-saving.md"
+#line 600 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -457,9 +457,9 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2183 "chapters/07-saving/07-saving.md"
+#line 2228 "chapters/07-saving/07-saving.md"
 
-#line 682 "chapters/07-saving/07-saving.md"
+#line 683 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -492,7 +492,8 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
             numel[k] = (int64_t)(t->storage->nbytes / tl_dtype_size(t->dtype));
             nstorages++;
         } else if (first[k]->dtype != t->dtype) {
-            tl_error_set(TL_RUNTIME_ERROR, "tl_save: '%s' (%s) shares its storage with a %s tensor; a storage has one dtype",
+            tl_error_set(TL_RUNTIME_ERROR, "tl_save: '%s' (%s) shares its storage with a %s tensor; a storage "
+                         "has one dtype",
                          sd->items[i].name, tl_dtype_name(t->dtype), tl_dtype_name(first[k]->dtype));
             ok = false;
         }
@@ -525,9 +526,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2185 "chapters/07-saving/07-saving.md"
+#line 2230 "chapters/07-saving/07-saving.md"
 
-#line 760 "chapters/07-saving/07-saving.md"
+#line 762 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 static unsigned char *read_whole_file(const char *path, size_t *size) {
@@ -553,9 +554,9 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2187 "chapters/07-saving/07-saving.md"
+#line 2232 "chapters/07-saving/07-saving.md"
 
-#line 798 "chapters/07-saving/07-saving.md"
+#line 801 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -567,7 +568,8 @@ typedef struct {
 
 // Finds PREFIX + record: its index and size. False with *missing when it is not in the archive
 // (no error set), false with an error when its entry is broken or compressed.
-static bool record_find(const pth_archive *a, const char *record, zip_uint64_t *index, size_t *size, bool *missing) {
+static bool record_find(const pth_archive *a, const char *record, zip_uint64_t *index, size_t *size,
+                        bool *missing) {
     *missing = false;
     size_t need = strlen(a->prefix) + strlen(record) + 1;
     char *full = malloc(need);
@@ -598,7 +600,8 @@ static bool record_find(const pth_archive *a, const char *record, zip_uint64_t *
 }
 
 // Reads the record's `size` bytes into dst, checking its CRC-32 (by reading one byte past the end).
-static bool record_read(const pth_archive *a, zip_uint64_t index, const char *record, void *dst, size_t size) {
+static bool record_read(const pth_archive *a, zip_uint64_t index, const char *record, void *dst,
+                        size_t size) {
     zip_file_t *f = zip_fopen_index(a->za, index, 0);
     if (!f) {
         tl_error_set(TL_RUNTIME_ERROR, "'%s' is corrupted: cannot open record '%s': %s", a->name, record,
@@ -623,7 +626,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 874 "chapters/07-saving/07-saving.md"
+#line 879 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -679,7 +682,8 @@ static bool archive_check(const pth_archive *a) {
     rec = read_record(a, ".data/version", &len, &missing);      // PyTorch 2.x; preferred, as PyTorch does
     if (missing) rec = read_record(a, "version", &len, &missing);
     if (!rec) {
-        if (missing) tl_error_set(TL_RUNTIME_ERROR, "'%s': PytorchStreamReader failed finding the record 'version'", a->name);
+        if (missing)
+            tl_error_set(TL_RUNTIME_ERROR, "'%s': PytorchStreamReader failed finding the record 'version'", a->name);
         return false;
     }
     long long version = 0;
@@ -704,9 +708,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2189 "chapters/07-saving/07-saving.md"
+#line 2234 "chapters/07-saving/07-saving.md"
 
-#line 965 "chapters/07-saving/07-saving.md"
+#line 971 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -722,7 +726,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 988 "chapters/07-saving/07-saving.md"
+#line 994 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -734,7 +738,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1005 "chapters/07-saving/07-saving.md"
+#line 1011 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -752,7 +756,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1031 "chapters/07-saving/07-saving.md"
+#line 1037 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -788,7 +792,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1073 "chapters/07-saving/07-saving.md"
+#line 1079 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -865,7 +869,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1157 "chapters/07-saving/07-saving.md"
+#line 1163 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -875,7 +879,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1175 "chapters/07-saving/07-saving.md"
+#line 1181 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -923,7 +927,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1235 "chapters/07-saving/07-saving.md"
+#line 1241 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -974,7 +978,8 @@ static value *rebuild_tensor(unpickler *u, value *args) {
     return v;
 }
 
-static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_parameter(data, requires_grad, hooks)
+// _rebuild_parameter(data, requires_grad, hooks)
+static value *rebuild_parameter(unpickler *u, value *args) {
     if (args->kind != V_TUPLE || args->n != 3 || args->items[0]->kind != V_TENSOR ||
         args->items[1]->kind != V_BOOL || args->items[2]->kind != V_DICT)
         return refused(u, "_rebuild_parameter takes (tensor, requires_grad, hooks)");
@@ -983,7 +988,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {   // _rebuild_param
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1300 "chapters/07-saving/07-saving.md"
+#line 1307 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -997,7 +1002,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1319 "chapters/07-saving/07-saving.md"
+#line 1326 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1021,7 +1026,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1349 "chapters/07-saving/07-saving.md"
+#line 1356 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1182,9 +1187,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2191 "chapters/07-saving/07-saving.md"
+#line 2236 "chapters/07-saving/07-saving.md"
 
-#line 1523 "chapters/07-saving/07-saving.md"
+#line 1530 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1276,9 +1281,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2193 "chapters/07-saving/07-saving.md"
+#line 2238 "chapters/07-saving/07-saving.md"
 
-#line 1650 "chapters/07-saving/07-saving.md"
+#line 1657 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1344,12 +1349,18 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2195 "chapters/07-saving/07-saving.md"
+#line 2240 "chapters/07-saving/07-saving.md"
 
-#line 1729 "chapters/07-saving/07-saving.md"
+#line 1736 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
-typedef struct { const char *name; tl_dtype dtype; int ndim; int64_t shape[TL_MAX_DIMS]; uint64_t begin, end; } st_entry;
+typedef struct {
+    const char *name;
+    tl_dtype    dtype;
+    int         ndim;
+    int64_t     shape[TL_MAX_DIMS];
+    uint64_t    begin, end;                 // data_offsets
+} st_entry;
 
 static void *st_bad(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *st_bad(const char *file, const char *fmt, ...) {
@@ -1384,9 +1395,15 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
         if (strcmp(f->string, "dtype") == 0 && !dtype) dtype = f;
         else if (strcmp(f->string, "shape") == 0 && !shape) shape = f;
         else if (strcmp(f->string, "data_offsets") == 0 && !offs) offs = f;
-        else { st_bad(file, "'%.100s' has an unexpected or repeated field '%.100s'", e->string, f->string); return false; }
+        else {
+            st_bad(file, "'%.100s' has an unexpected or repeated field '%.100s'", e->string, f->string);
+            return false;
+        }
     }
-    if (!dtype || !shape || !offs) { st_bad(file, "'%.100s' needs dtype, shape and data_offsets", e->string); return false; }
+    if (!dtype || !shape || !offs) {
+        st_bad(file, "'%.100s' needs dtype, shape and data_offsets", e->string);
+        return false;
+    }
     int dt = -1;
     for (int k = 0; k < 4 && cJSON_IsString(dtype); k++)
         if (strcmp(dtype->valuestring, st_dtype_names[k]) == 0) dt = k;
@@ -1406,7 +1423,10 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     bool overflow = false;
     for (int d = 0; d < n; d++) {
         uint64_t s;
-        if (!json_uint(cJSON_GetArrayItem(shape, d), &s)) { st_bad(file, "a size of '%.100s' is not a non-negative integer", e->string); return false; }
+        if (!json_uint(cJSON_GetArrayItem(shape, d), &s)) {
+            st_bad(file, "a size of '%.100s' is not a non-negative integer", e->string);
+            return false;
+        }
         out->shape[d] = (int64_t)s;
         overflow |= __builtin_mul_overflow(numel, s, &numel);
     }
@@ -1423,7 +1443,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1808 "chapters/07-saving/07-saving.md"
+#line 1830 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1444,11 +1464,15 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
     if (!data || size < 8) return st_bad(name, "the file is shorter than its 8-byte header length");
     const unsigned char *p = data;
     uint64_t n = get_le(p, 8);
-    if (n > size - 8) return st_bad(name, "the header length %llu runs past the end of the file", (unsigned long long)n);
+    if (n > size - 8)
+        return st_bad(name, "the header length %llu runs past the end of the file", (unsigned long long)n);
     if (n > 100000000) return st_bad(name, "the header length %llu is over the 100 MB limit", (unsigned long long)n);
     if (n < 2 || p[8] != '{') return st_bad(name, "the header is not a JSON object");
     cJSON *header = cJSON_ParseWithLength((const char *)p + 8, (size_t)n);
-    if (!header || !cJSON_IsObject(header)) { cJSON_Delete(header); return st_bad(name, "the header is not valid JSON"); }
+    if (!header || !cJSON_IsObject(header)) {
+        cJSON_Delete(header);
+        return st_bad(name, "the header is not valid JSON");
+    }
     int count = cJSON_GetArraySize(header);
     st_entry *entries = calloc((size_t)count + 1, sizeof *entries);
     st_entry **order = calloc((size_t)count + 1, sizeof *order);
@@ -1517,17 +1541,23 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2197 "chapters/07-saving/07-saving.md"
+#line 2242 "chapters/07-saving/07-saving.md"
 
-#line 2090 "chapters/07-saving/07-saving.md"
+#line 2129 "chapters/07-saving/07-saving.md"
+typedef struct { int rank; int64_t k; } key_rank;
+static int by_rank(const void *a, const void *b) {
+    const key_rank *x = a, *y = b;
+    return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
+}
+
 static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2199 "chapters/07-saving/07-saving.md"
+#line 2244 "chapters/07-saving/07-saving.md"
 
-#line 1935 "chapters/07-saving/07-saving.md"
+#line 1961 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1538,11 +1568,14 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
         int n = tl_module_state(m, &entries);
         if (n < 0) { tl_state_dict_free(sd); sd = NULL; }
         for (int i = 0; sd && i < n; i++)
-            if (!tl_state_dict_set(sd, entries[i].name, tl_detach(entries[i].tensor))) { tl_state_dict_free(sd); sd = NULL; }
+            if (!tl_state_dict_set(sd, entries[i].name, tl_detach(entries[i].tensor))) {
+                tl_state_dict_free(sd);
+                sd = NULL;
+            }
     }
     return sd;
 }
-#line 1965 "chapters/07-saving/07-saving.md"
+#line 1994 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1586,7 +1619,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2015 "chapters/07-saving/07-saving.md"
+#line 2044 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1604,7 +1637,10 @@ static void msg_key_list(bytes *b, const char *title, const char **keys, int64_t
 }
 
 tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dict *sd, bool strict) {
-    if (!m || !sd) { tl_error_set(TL_VALUE_ERROR, "tl_module_load_state_dict: NULL module or state dict"); return NULL; }
+    if (!m || !sd) {
+        tl_error_set(TL_VALUE_ERROR, "tl_module_load_state_dict: NULL module or state dict");
+        return NULL;
+    }
     tl_named_tensor *own;
     int n_own = tl_module_state(m, &own);
     if (n_own < 0) return NULL;
@@ -1628,12 +1664,17 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
         else
             source[i] = have;
     }
-    module_path *mods = NULL;                                 // unexpected keys, in PyTorch's order
-    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap);
-    for (int rank = 0; rank < n_mods; rank++)
-        for (int64_t k = 0; k < sd->len; k++)
-            if (sd_find_named(own, n_own, sd->items[k].name) < 0 && unexpected_rank(sd->items[k].name, mods, n_mods) == rank)
-                r->unexpected_keys[r->n_unexpected++] = tl_pool_adopt(strdup(sd->items[k].name));
+    module_path *mods = NULL;                                 // unexpected keys, in PyTorch's order:
+    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap); // by the rank of the module that
+    key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));   // reports them,
+    for (int64_t k = 0; k < sd->len; k++) {                   // then in the state dict's order
+        bool is_own = sd_find_named(own, n_own, sd->items[k].name) >= 0;
+        int rank = is_own ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
+        if (rank >= 0) found[r->n_unexpected++] = (key_rank){ rank, k };
+    }
+    qsort(found, (size_t)r->n_unexpected, sizeof *found, by_rank);
+    for (int64_t i = 0; i < r->n_unexpected; i++)
+        r->unexpected_keys[i] = tl_pool_adopt(strdup(sd->items[found[i].k].name));
     bool failed = mismatches.len > 0 || (strict && (r->n_missing > 0 || r->n_unexpected > 0));
     if (failed) {
         bytes msg = { 0 };
@@ -1643,7 +1684,8 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
             msg_key_list(&msg, "Unexpected key(s) in state_dict", r->unexpected_keys, r->n_unexpected);
         put(&msg, mismatches.p, mismatches.len);
         put_u8(&msg, '\0');
-        tl_error_set(TL_RUNTIME_ERROR, "%s", msg.failed ? "Error(s) in loading state_dict (out of memory)" : (char *)msg.p);
+        tl_error_set(TL_RUNTIME_ERROR, "%s",
+                     msg.failed ? "Error(s) in loading state_dict (out of memory)" : (char *)msg.p);
         free(msg.p);
         free(mismatches.p);
         return NULL;
@@ -1656,7 +1698,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2098 "chapters/07-saving/07-saving.md"
+#line 2143 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
