@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2195 "chapters/07-saving/07-saving.md"
+#line 2201 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -162,7 +162,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2220 "chapters/07-saving/07-saving.md"
+#line 2226 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2222 "chapters/07-saving/07-saving.md"
+#line 2228 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2224 "chapters/07-saving/07-saving.md"
+#line 2230 "chapters/07-saving/07-saving.md"
 
 #line 442 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -394,7 +394,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2226 "chapters/07-saving/07-saving.md"
+#line 2232 "chapters/07-saving/07-saving.md"
 
 #line 600 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -457,7 +457,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2228 "chapters/07-saving/07-saving.md"
+#line 2234 "chapters/07-saving/07-saving.md"
 
 #line 683 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -526,7 +526,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2230 "chapters/07-saving/07-saving.md"
+#line 2236 "chapters/07-saving/07-saving.md"
 
 #line 762 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -554,7 +554,7 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2232 "chapters/07-saving/07-saving.md"
+#line 2238 "chapters/07-saving/07-saving.md"
 
 #line 801 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -708,7 +708,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2234 "chapters/07-saving/07-saving.md"
+#line 2240 "chapters/07-saving/07-saving.md"
 
 #line 971 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1187,7 +1187,7 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2236 "chapters/07-saving/07-saving.md"
+#line 2242 "chapters/07-saving/07-saving.md"
 
 #line 1530 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1281,7 +1281,7 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2238 "chapters/07-saving/07-saving.md"
+#line 2244 "chapters/07-saving/07-saving.md"
 
 #line 1657 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1349,7 +1349,7 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2240 "chapters/07-saving/07-saving.md"
+#line 2246 "chapters/07-saving/07-saving.md"
 
 #line 1736 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1468,11 +1468,17 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
         return st_bad(name, "the header length %llu runs past the end of the file", (unsigned long long)n);
     if (n > 100000000) return st_bad(name, "the header length %llu is over the 100 MB limit", (unsigned long long)n);
     if (n < 2 || p[8] != '{') return st_bad(name, "the header is not a JSON object");
-    cJSON *header = cJSON_ParseWithLength((const char *)p + 8, (size_t)n);
+    const char *json = (const char *)p + 8, *json_end = NULL;
+    cJSON *header = cJSON_ParseWithLengthOpts(json, (size_t)n, &json_end, 0);
     if (!header || !cJSON_IsObject(header)) {
         cJSON_Delete(header);
         return st_bad(name, "the header is not valid JSON");
     }
+    for (const char *c = json_end; c < json + n; c++)           // after the object: padding only
+        if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
+            cJSON_Delete(header);
+            return st_bad(name, "the header has bytes after its JSON object");
+        }
     int count = cJSON_GetArraySize(header);
     st_entry *entries = calloc((size_t)count + 1, sizeof *entries);
     st_entry **order = calloc((size_t)count + 1, sizeof *order);
@@ -1541,9 +1547,9 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2242 "chapters/07-saving/07-saving.md"
+#line 2248 "chapters/07-saving/07-saving.md"
 
-#line 2129 "chapters/07-saving/07-saving.md"
+#line 2135 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
@@ -1555,9 +1561,9 @@ static int sd_find_named(const tl_named_tensor *entries, int n, const char *name
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2244 "chapters/07-saving/07-saving.md"
+#line 2250 "chapters/07-saving/07-saving.md"
 
-#line 1961 "chapters/07-saving/07-saving.md"
+#line 1967 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1575,7 +1581,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1994 "chapters/07-saving/07-saving.md"
+#line 2000 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1619,7 +1625,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2044 "chapters/07-saving/07-saving.md"
+#line 2050 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1698,7 +1704,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2143 "chapters/07-saving/07-saving.md"
+#line 2149 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

@@ -759,6 +759,7 @@ static void test_safetensors_strict(void **state) {
         { "{\"a\":[1,2]}", 0, "'a' is not an object" },
         { "[1, 2]", 0, "the header is not a JSON object" },
         { "{\"a\":", 0, "the header is not valid JSON" },
+        { "{}  x", 0, "bytes after its JSON object" },
         { "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}", 8,
           "need more than" },
     };
