@@ -6,6 +6,7 @@
 #   make BUILD=build/san SANITIZE=1 all      the same with AddressSanitizer + UBSan
 #   make TL_CUDA=0 all     leave CUDA out even when nvcc is installed
 #   make TL_MPI=0 all      leave MPI out even when mpicc is installed (chapter 09: a world of one)
+#   make fuzz              the fuzz targets (clang + libFuzzer) in build/fuzz/, one per file loader
 #
 # The library is every lib/*.c (+ lib/*.cu when CUDA is on); each labs/NN-name.c is one lab.
 
@@ -17,7 +18,7 @@ CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 
 CC       := gcc
 CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
-LDLIBS   := -lopenblas -lm -lpthread
+LDLIBS   := -lopenblas -lzip -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -67,7 +68,7 @@ FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
         echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
 
-.PHONY: all lib labs tests outs benches tangle book clean
+.PHONY: all lib labs tests outs benches tangle book clean fuzz
 all: lib labs tests benches outs
 lib: $(LIB)
 labs: $(LABS)
@@ -120,6 +121,24 @@ $(BUILD)/book/index.html: $(OUTS) $(CHAPTERS) $(wildcard book/* chapters/*/*.svg
 	@tools/weave.sh $(BUILD)
 
 $(BUILD)/obj $(BUILD)/labs $(BUILD)/tests $(BUILD)/out $(BUILD)/bench:
+	@mkdir -p $@
+
+# The fuzz targets: fuzz/fuzz_NAME.c, each linked with the library's sources compiled by clang with
+# libFuzzer's instrumentation, AddressSanitizer and UBSan (always in build/fuzz: their own build).
+# Run one: build/fuzz/fuzz_pth -max_total_time=60 NEW_CORPUS_DIR fuzz/corpus/pth
+CLANG       ?= clang
+FUZZ_DIR    := build/fuzz
+FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZERS     := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ    := $(LIB_SRC:lib/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -O1 -g -Ilib -Itests -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz: $(FUZZERS)
+$(FUZZ_DIR)/obj/%.o: lib/%.c $(HEADERS) | $(FUZZ_DIR)/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_DIR)/%: fuzz/%.c $(FUZZ_OBJ) $(HEADERS) tests/pth_builder.h
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+$(FUZZ_DIR)/obj:
 	@mkdir -p $@
 
 clean:

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc make pandoc libopenblas-dev libcmocka-dev graphviz)
+PACKAGES=(gcc make pandoc libopenblas-dev libcmocka-dev graphviz libzip-dev libcjson-dev)
+FUZZ_SECONDS=${TL_FUZZ_SECONDS:-5}   # per fuzz target, inside ./build.sh test
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 say()  { printf '%s\n' "$*"; }
@@ -18,7 +19,8 @@ usage: ./build.sh [command] [options]
   tangle            cut the chapters' code into lib/ and labs/ (writes only files that changed)
   build             compile build/libtorchlet.so, every lab and every test
   test [--sanitize] [--valgrind]
-                    run the whole suite (unit tests, doc tests, tangler tests, drift check);
+                    run the whole suite (unit tests, doc tests, tangler tests, drift check,
+                    each fuzz target for TL_FUZZ_SECONDS (5) seconds when clang has libFuzzer);
                     --sanitize builds everything with AddressSanitizer + UBSan into build/san;
                     --valgrind also runs every lab under valgrind. Ends with "N passed, N failed".
   lab NN [args]     build and run chapter NN's lab, e.g. ./build.sh lab 01 --step
@@ -231,6 +233,49 @@ check_drift() {
     return "$bad"
 }
 
+# ----------------------------------------------------------------------------
+# fuzzing: every fuzz/fuzz_NAME.c runs FUZZ_SECONDS from its seed corpus fuzz/corpus/NAME/; a crash,
+# a sanitizer report or a leak fails it, and the input that did it is kept in build/fuzz/crashes/
+have_libfuzzer() {
+    command -v clang >/dev/null || return 1
+    local t; t=$(mktemp -d)
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' > "$t/f.c"
+    clang -fsanitize=fuzzer,address "$t/f.c" -o "$t/f" >/dev/null 2>&1; local ok=$?
+    rm -rf "$t"
+    return $ok
+}
+
+run_fuzzer() {   # run_fuzzer BINARY
+    local bin=$1 name corpus log status
+    name=$(basename "$bin"); name=${name#fuzz_}
+    corpus=$(mktemp -d); log=$(mktemp)
+    mkdir -p build/fuzz/crashes
+    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix=build/fuzz/crashes/ "$corpus" "fuzz/corpus/$name" >"$log" 2>&1
+    status=$?
+    if [ "$status" -eq 0 ]; then
+        say "$(grep -aE 'stat::number_of_executed_units' "$log" | awk '{print $2}') inputs in ${FUZZ_SECONDS} s, no crash"
+    else
+        tail -n 40 "$log"; say "the input is in build/fuzz/crashes/ (replay: $bin FILE)"
+    fi
+    rm -rf "$corpus" "$log"
+    return "$status"
+}
+
+run_fuzzers() {
+    if ! have_libfuzzer; then
+        say ""; say "=== fuzz"; say "skipped: clang/libFuzzer missing (Debian: apt-get install clang libclang-rt-14-dev)"
+        skipped=$((skipped + 1)); return
+    fi
+    if ! make -s -j"$JOBS" fuzz; then
+        failed=$((failed + 1)); failures+=("fuzz build"); return
+    fi
+    local f
+    for f in build/fuzz/fuzz_*; do
+        [ -x "$f" ] && run_check "fuzz $(basename "$f") (${FUZZ_SECONDS} s)" run_fuzzer "$f"
+    done
+}
+
 run_labs_under_valgrind() {
     local dir=$1 lab ok=0 log
     command -v valgrind >/dev/null || { say "valgrind is not installed"; return 1; }
@@ -288,6 +333,7 @@ cmd_test() {
         run_suite "doctest $name" "$dir/tests/doctest" "$lab" "build/expected/$name.expected"
     done
     [ "$valgrind" -eq 0 ] || run_check "labs under valgrind" run_labs_under_valgrind "$dir"
+    run_fuzzers
 
     say ""
     [ "${#failures[@]}" -eq 0 ] || say "Failed: ${failures[*]}"

@@ -39,6 +39,8 @@
 #line 12 "chapters/06-training/06-training.md"
 #include "loss.h"       // chapter 06: cross_entropy and nll_loss for class labels
 #include "optim.h"      // chapter 06: SGD with momentum, weight decay, Nesterov; a progress line
+#line 35 "chapters/07-saving/07-saving.md"
+#include "serialize.h"  // chapter 07: state dicts, torch.save/torch.load's .pth files, safetensors
 #line 15 "chapters/09-ddp/09-ddp.md"
 #include "dist.h"       // chapter 09: process groups over MPI, collectives, NCCL, the DDP wrapper
 #line 107 "chapters/00-setup/00-setup.md"
