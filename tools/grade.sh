@@ -48,7 +48,7 @@ done
 
 # the library's own flags: a sanitizer build needs the student's code built with the sanitizers too
 CFLAGS=(-std=c11 -g -Wall -Wextra -Wno-unused-parameter -Ilib -Iexercises -Iexercises/tests -Itests)
-LIBS=(-L"$BUILD" -ltorchlet -Wl,-rpath,"$(cd "$BUILD" && pwd)" -lcmocka -lopenblas -lm -lpthread)
+LIBS=(-L"$BUILD" -ltorchlet -Wl,-rpath,"$(cd "$BUILD" && pwd)" -lcmocka -lopenblas -lcjson -lm -lpthread)
 # a library built with MPI (chapter 09): the exercises and their tests may call MPI themselves
 if grep -q -- -DTL_WITH_MPI "$BUILD/.flags" 2>/dev/null && command -v mpicc >/dev/null 2>&1; then
     read -r -a mpi_cflags <<<"$(mpicc --showme:compile 2>/dev/null || mpicc -compile_info | cut -d' ' -f2-)"
