@@ -6,10 +6,11 @@
 // grade it with ./build.sh grade 09 (the chapter) or ./build.sh grade 09.2 (one exercise). The
 // grader runs your functions on every rank of `mpirun -np 2` and `mpirun -np 3` (09.4: 3 and 5;
 // after tl_dist_init(), so MPI is initialised) and compares with MPI_Allreduce or MPI_Bcast;
-// without mpirun, or with a Torchlet built without MPI, the exercises are reported "skipped". Use MPI's point-to-point
-// messages on MPI_COMM_WORLD (MPI_Sendrecv is the easiest: it sends and receives at once, so two
-// neighbours never wait for each other); the collectives (MPI_Allreduce, MPI_Reduce_scatter,
-// MPI_Allgather, MPI_Bcast, ...) are what you are rebuilding, and the grader counts them.
+// without mpirun, or with a Torchlet built without MPI, the exercises are reported "skipped".
+// Use MPI's point-to-point messages on MPI_COMM_WORLD (MPI_Sendrecv is the easiest: it sends and
+// receives at once, so two neighbours never wait for each other); the collectives (MPI_Allreduce,
+// MPI_Reduce_scatter, MPI_Allgather, MPI_Bcast, ...) are what you are rebuilding, and the grader
+// counts them.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
