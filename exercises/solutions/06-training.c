@@ -312,3 +312,57 @@ void ex06_adam_free(ex06_adam *opt) {
     // END SOLUTION
     // STUB: (void)opt;
 }
+
+// ----------------------------------------------------------------------------
+// Exercise 06.5 (easy, 2 points): early stopping.
+//
+// Task: decide, from the validation loss after each epoch, when training stops, as PyTorch
+// Lightning's EarlyStopping(monitor="val_loss", mode="min", patience, min_delta,
+// check_finite=True) does. Keep the best loss so far (start at +infinity) and a count of epochs
+// without improvement. After epoch e (0-based, loss val_losses[e]):
+//   - a loss that is NaN or infinite stops training at once, after epoch e;
+//   - if val_losses[e] < best - min_delta, it is an improvement: best = val_losses[e], the count
+//     goes back to 0, and *best_epoch = e;
+//   - otherwise the count goes up by one, and when it reaches `patience`, training stops after e.
+// Return the number of epochs trained: e + 1 for a stop after epoch e, n if it never stops. When
+// no epoch improved, *best_epoch is -1. Errors (-1 returned): patience < 1:
+// "early stopping: patience must be at least 1, got 0"; min_delta < 0:
+// "early stopping: min_delta must be >= 0, got -0.1" (numbers as tl_float_repr writes them).
+//
+// Approach: one loop over the epochs with the two variables; return from inside it.
+//
+// Example: losses 1.0, 0.8, 0.79, 0.81, 0.9, 0.7, patience 2, min_delta 0.05: epoch 1 improves
+// (0.8 < 0.95), epochs 2 and 3 do not (0.79 is not below 0.75): training stops after epoch 3, so
+// 4 epochs, with *best_epoch = 1.
+//
+// Hints: the comparison is strict, and with the best value, not with the previous epoch's.
+int ex06_early_stopping(const double *val_losses, int n, int patience, double min_delta, int *best_epoch) {
+    // BEGIN SOLUTION
+    if (best_epoch) *best_epoch = -1;
+    if (patience < 1) {
+        tl_error_set(TL_VALUE_ERROR, "early stopping: patience must be at least 1, got %d", patience);
+        return -1;
+    }
+    if (!(min_delta >= 0)) {
+        tl_error_set(TL_VALUE_ERROR, "early stopping: min_delta must be >= 0, got %s", tl_float_repr(min_delta));
+        return -1;
+    }
+    double best = INFINITY;
+    int wait = 0;
+    for (int e = 0; e < n; e++) {
+        double loss = val_losses[e];
+        if (!isfinite(loss)) return e + 1;
+        if (loss < best - min_delta) {
+            best = loss;
+            wait = 0;
+            if (best_epoch) *best_epoch = e;
+        } else if (++wait >= patience) {
+            return e + 1;
+        }
+    }
+    return n;
+    // END SOLUTION
+    // STUB: if (best_epoch) *best_epoch = -1;
+    // STUB: TL_TODO("06.5");
+    // STUB: return -1;
+}

@@ -1,8 +1,9 @@
 // exercises/tests/grade_06.c — the graded tests of chapter 06's exercises (exercises/06-training.c).
 // Expected values: PyTorch's own recursive CosineAnnealingLR replayed step by step (and the
 // tutorial's printed column), gradient norms and scaled gradients summed element by element,
-// label-smoothed losses and their gradients from log-sum-exp loops in double, and Adam's update
-// rule written out per element; fixed cases from PyTorch 1.13.1 are written in the test.
+// label-smoothed losses and their gradients from log-sum-exp loops in double, Adam's update rule
+// written out per element, and Lightning's early-stopping rule as a flag per epoch; fixed cases
+// from PyTorch 1.13.1 are written in the test.
 #define _POSIX_C_SOURCE 200809L
 #include "grade.h"
 
@@ -20,6 +21,7 @@ tl_tensor  *ex06_cross_entropy_smooth(const tl_tensor *input, const tl_tensor *t
 ex06_adam  *ex06_adam_new(tl_tensor *const *params, int n, ex06_adam_options options);
 bool        ex06_adam_step(ex06_adam *opt);
 void        ex06_adam_free(ex06_adam *opt);
+int         ex06_early_stopping(const double *val_losses, int n, int patience, double min_delta, int *best_epoch);
 
 // ----------------------------------------------------------------------------
 // torch.optim.lr_scheduler.CosineAnnealingLR.get_lr (1.13), stepped from epoch 0 to `epochs`
@@ -304,10 +306,55 @@ static void test_adam(void) {
     }
 }
 
+// ----------------------------------------------------------------------------
+// the rule, written as Lightning's EarlyStopping keeps it: a "should stop" flag per epoch
+static int stopping_expected(const double *loss, int n, int patience, double min_delta, int *best_epoch) {
+    double best = INFINITY;
+    int wait = 0, stopped = n;
+    *best_epoch = -1;
+    for (int e = 0; e < n && stopped == n; e++) {
+        bool should_stop = false;
+        if (isnan(loss[e]) || isinf(loss[e])) should_stop = true;
+        else if (best - min_delta > loss[e]) { best = loss[e]; wait = 0; *best_epoch = e; }
+        else should_stop = ++wait >= patience;
+        if (should_stop) stopped = e + 1;
+    }
+    return stopped;
+}
+
+static void test_early_stopping(void) {
+    const double ex[6] = { 1.0, 0.8, 0.79, 0.81, 0.9, 0.7 };
+    int best = 99;
+    grade_int_eq("ex06_early_stopping(the example, 6, patience 2, min_delta 0.05)", ex06_early_stopping(ex, 6, 2, 0.05, &best), 4);
+    grade_int_eq("ex06_early_stopping(the example, ...): *best_epoch", best, 1);
+    for (int round = 0; round < 40; round++) {
+        double loss[60];
+        int n = (int)grade_int(1, 60), patience = (int)grade_int(1, 6);
+        double min_delta = round % 3 == 0 ? 0 : (double)grade_int(0, 20) / 100, level = 2;
+        for (int e = 0; e < n; e++) {
+            level *= 1 - (double)grade_int(-10, 25) / 100;            // a noisy decline
+            loss[e] = grade_int(0, 4) == 0 && e > 0 ? loss[e - 1] : level;   // now and then a tie
+            if (round % 10 == 9 && e == n / 2) loss[e] = grade_int(0, 2) ? NAN : INFINITY;
+        }
+        int want_best, got_best = 99;
+        int want = stopping_expected(loss, n, patience, min_delta, &want_best);
+        int got = ex06_early_stopping(loss, n, patience, min_delta, &got_best);
+        char w[160];
+        snprintf(w, sizeof w, "ex06_early_stopping(%d random losses, patience %d, min_delta %g)", n, patience, min_delta);
+        grade_int_eq(w, got, want);
+        snprintf(w, sizeof w, "ex06_early_stopping(%d random losses, patience %d, min_delta %g): *best_epoch", n, patience,
+                 min_delta);
+        grade_int_eq(w, got_best, want_best);
+    }
+    grade_fails("ex06_early_stopping(losses, 6, patience 0, 0.0, &best)", ex06_early_stopping(ex, 6, 0, 0.0, &best) < 0);
+    grade_fails("ex06_early_stopping(losses, 6, 2, min_delta -0.1, &best)", ex06_early_stopping(ex, 6, 2, -0.1, &best) < 0);
+}
+
 static const grade_exercise exercises[] = {
     { "06.1", 2, "a learning-rate schedule: CosineAnnealingLR", test_cosine },
     { "06.2", 3, "gradient clipping by norm: clip_grad_norm_", test_clip_grad_norm },
     { "06.3", 3, "cross entropy with label smoothing, and its gradient", test_label_smoothing },
     { "06.4", 5, "the Adam optimiser from its update rule", test_adam },
+    { "06.5", 2, "early stopping on the validation loss", test_early_stopping },
 };
 GRADE_MAIN(exercises)

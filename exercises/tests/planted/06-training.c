@@ -2,7 +2,7 @@
 // the chapter's own mistakes (tests/test_grader.c grades it with --dir exercises/tests/planted 06):
 //   06.1 right by another road (cos^2 of half the angle): must pass;
 //   06.2 forgets PyTorch's min(clip_coef, 1), so small gradients are scaled up: must FAIL on them;
-//   06.3 left as the stub: must FAIL saying "not implemented yet";
+//   06.3 and 06.5 left as the stubs: must FAIL saying "not implemented yet";
 //   06.4 Adam without the bias correction: must FAIL with the expected and the actual parameter.
 #include <math.h>
 #include <stdint.h>
@@ -92,4 +92,10 @@ void ex06_adam_free(ex06_adam *a) {
         tl_release(a->v[i]);
     }
     free(a);
+}
+
+int ex06_early_stopping(const double *val_losses, int n, int patience, double min_delta, int *best_epoch) {
+    if (best_epoch) *best_epoch = -1;
+    TL_TODO("06.5");
+    return -1;
 }
