@@ -90,7 +90,7 @@ $(LIB): $(OBJ)
 
 $(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/labs
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
-$(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h labs/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) -lcmocka $(LDLIBS)
 # benchmarks: built with everything (so they never rot), run only by ./build.sh bench
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/bench

@@ -3,9 +3,10 @@
 // 06-training — tutorial §7: the training loop, predictions and accuracy.
 #include "torchlet.h"
 #include "neural_network.h"
+#include "training_loop.h"
 #include <stdio.h>
 
-#line 660 "chapters/06-training/06-training.md"
+#line 689 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader
 static double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     tl_module_eval(model);
@@ -28,11 +29,11 @@ static double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     tl_dataloader_iter_free(it);
     return total_examples ? (double)correct / (double)total_examples : 0.0;
 }
-#line 464 "chapters/06-training/06-training.md"
+#line 465 "chapters/06-training/06-training.md"
 
 int main(int argc, char **argv) {
     tl_lab_begin(argc, argv);
-#line 473 "chapters/06-training/06-training.md"
+#line 474 "chapters/06-training/06-training.md"
     TL_CELL("the data and the loaders");
     tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
     tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
@@ -45,41 +46,15 @@ int main(int argc, char **argv) {
     tl_dataloader *test_loader = tl_dataloader_new(test_ds, (tl_dataloader_options){ .batch_size = 2 });
     printf("%lld training batches, %lld test batch\n", (long long)tl_dataloader_len(train_loader),
            (long long)tl_dataloader_len(test_loader));
-#line 500 "chapters/06-training/06-training.md"
+#line 555 "chapters/06-training/06-training.md"
     TL_CELL("training: 3 epochs");
     tl_manual_seed(123);
     tl_module *model = neural_network_new(2, 2);
     tl_sgd *optimizer = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
     int num_epochs = 3;
     double losses[16];
-    int nlosses = 0;
-    for (int epoch = 0; epoch < num_epochs; epoch++) {
-        tl_module_train(model, true);
-        tl_dataloader_iterator *it = tl_dataloader_iter(train_loader);
-        tl_tensor *features, *labels;
-        for (int batch_idx = 0; ; batch_idx++) {
-            bool more = false;
-            TL_SCOPE {
-                if ((more = tl_dataloader_next(it, &features, &labels))) {
-                    tl_tensor *logits = tl_module_forward(model, features);
-                    tl_tensor *loss = tl_cross_entropy(logits, labels);      // loss function
-
-                    tl_sgd_zero_grad(optimizer);
-                    tl_backward(loss);
-                    tl_sgd_step(optimizer);
-
-                    // LOGGING
-                    printf("Epoch: %03d/%03d | Batch %03d/%03lld | Train/Val Loss: %.2f\n", epoch + 1, num_epochs,
-                           batch_idx, (long long)tl_dataloader_len(train_loader), tl_item(loss));
-                    if (nlosses < 16) losses[nlosses++] = tl_item(loss);
-                }
-            }
-            if (!more) break;
-        }
-        tl_dataloader_iter_free(it);
-        tl_module_eval(model);          // optional model evaluation
-    }
-#line 550 "chapters/06-training/06-training.md"
+    int nlosses = train_model(model, optimizer, train_loader, num_epochs, true, losses, 16);
+#line 579 "chapters/06-training/06-training.md"
     TL_CELL("the loss curve");
     double steps[16];
     for (int i = 0; i < nlosses; i++) steps[i] = i + 1;
@@ -91,37 +66,37 @@ int main(int argc, char **argv) {
         fclose(lf);
     }
     printf("%d losses, from %.4f to %.4f\n", nlosses, losses[0], losses[nlosses - 1]);
-#line 574 "chapters/06-training/06-training.md"
+#line 603 "chapters/06-training/06-training.md"
     TL_CELL("outputs on the training set");
     tl_module_eval(model);
     tl_tensor *outputs;
     TL_NO_GRAD { outputs = tl_module_forward(model, X_train); }
     tl_print(outputs);
-#line 593 "chapters/06-training/06-training.md"
+#line 622 "chapters/06-training/06-training.md"
     TL_CELL("probabilities, sci_mode=False");
     tl_printoptions popts = tl_get_printoptions();
     popts.sci_mode = 0;
     tl_set_printoptions(popts);
     tl_tensor *probas = tl_softmax(outputs, 1);
     tl_print(probas);
-#line 616 "chapters/06-training/06-training.md"
+#line 645 "chapters/06-training/06-training.md"
     TL_CELL("argmax of the probabilities");
     tl_tensor *predictions = tl_argmax_dim(probas, 1, false);
     tl_print(predictions);
-#line 626 "chapters/06-training/06-training.md"
+#line 655 "chapters/06-training/06-training.md"
     TL_CELL("argmax of the logits");
     predictions = tl_argmax_dim(outputs, 1, false);
     tl_print(predictions);
-#line 636 "chapters/06-training/06-training.md"
+#line 665 "chapters/06-training/06-training.md"
     TL_CELL("predictions == y_train");
     tl_print(tl_eq(predictions, y_train));
-#line 645 "chapters/06-training/06-training.md"
+#line 674 "chapters/06-training/06-training.md"
     TL_CELL("torch.sum(predictions == y_train)");
     tl_print(tl_sum(tl_eq(predictions, y_train)));
-#line 685 "chapters/06-training/06-training.md"
+#line 714 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, train_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, train_loader)));
-#line 694 "chapters/06-training/06-training.md"
+#line 723 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, test_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, test_loader)));
     tl_sgd_free(optimizer);
@@ -130,6 +105,6 @@ int main(int argc, char **argv) {
     tl_dataloader_free(test_loader);
     tl_dataset_free(train_ds);
     tl_dataset_free(test_ds);
-#line 468 "chapters/06-training/06-training.md"
+#line 469 "chapters/06-training/06-training.md"
     return tl_lab_end();
 }

@@ -14,34 +14,13 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "../labs/neural_network.h"
 #include "gradcheck.h"
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
-}
+#include "fixture.h"
 
 static void assert_near(double a, double b, double tol) {
     if (!(fabs(a - b) <= tol)) fail_msg("%.9g != %.9g (tolerance %g)", a, b, tol);
-}
-
-static void expect_error(const char *message) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), message);
-    tl_error_clear();
 }
 
 // ----------------------------------------------------------------------------
@@ -156,21 +135,6 @@ static void test_sgd_errors(void **state) {
 // the drop_last loader, whose batches (dataset indices) the catalogue lists; the model draws no
 // random numbers after construction, so the loader's own draws do not change these values.
 
-static tl_tensor *net_forward(tl_module *self, const tl_tensor *x) {
-    return tl_module_forward(tl_module_child(self, "layers"), x);
-}
-
-static tl_module *neural_network(int64_t in, int64_t out) {
-    tl_module *m = tl_module_new("NeuralNetwork", net_forward);
-    tl_module *layers = tl_module_add(m, "layers", tl_sequential_new(0));
-    tl_sequential_append(layers, tl_linear_new(in, 30, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(30, 20, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(20, out, true));
-    return m;
-}
-
 static void test_tutorial_training_run(void **state) {
     (void)state;
     tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
@@ -178,7 +142,7 @@ static void test_tutorial_training_run(void **state) {
     static const int64_t batches[6][2] = { { 2, 1 }, { 3, 0 }, { 3, 4 }, { 1, 2 }, { 0, 4 }, { 1, 2 } };
     static const double losses[6] = { 0.74873573, 0.64503062, 0.44225580, 0.12562281, 0.02690554, 0.00432724 };
     tl_manual_seed(123);
-    tl_module *model = neural_network(2, 2);
+    tl_module *model = neural_network_new(2, 2);
     tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
     assert_int_equal(opt->n, 6);
     for (int b = 0; b < 6; b++) {

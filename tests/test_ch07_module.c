@@ -17,24 +17,9 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "../labs/neural_network.h"
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
-}
+#include "fixture.h"
 
 static const char *fixture_path(const char *name) {
     static char buf[512];
@@ -43,20 +28,6 @@ static const char *fixture_path(const char *name) {
     return buf;
 }
 
-// the tutorial's NeuralNetwork (as labs/neural_network.h builds it)
-static tl_tensor *nn_forward(tl_module *self, const tl_tensor *x) {
-    return tl_module_forward(tl_module_child(self, "layers"), x);
-}
-static tl_module *neural_network(int64_t in, int64_t out) {
-    tl_module *model = tl_module_new("NeuralNetwork", nn_forward);
-    tl_module *layers = tl_module_add(model, "layers", tl_sequential_new(0));
-    tl_sequential_append(layers, tl_linear_new(in, 30, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(30, 20, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(20, out, true));
-    return model;
-}
 
 static bool same_values(const tl_tensor *a, const tl_tensor *b) {
     if (tl_numel(a) != tl_numel(b)) return false;
@@ -87,7 +58,7 @@ static tl_state_dict *snapshot(const tl_module *m) {
 static void test_state_dict_of_module(void **state) {
     (void)state;
     tl_manual_seed(123);
-    tl_module *model = neural_network(2, 2);
+    tl_module *model = neural_network_new(2, 2);
     tl_state_dict *sd = tl_module_state_dict(model);
     const char *keys[] = { "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias",
                            "layers.4.weight", "layers.4.bias" };
@@ -107,7 +78,7 @@ static void test_state_dict_of_module(void **state) {
 static void test_load_strict(void **state) {
     (void)state;
     tl_manual_seed(123);
-    tl_module *a = neural_network(2, 2), *b = neural_network(2, 2);
+    tl_module *a = neural_network_new(2, 2), *b = neural_network_new(2, 2);
     tl_state_dict *sd = tl_module_state_dict(a);
     assert_false(model_equals(b, sd));
     tl_tensor *before = tl_module_param(b, "layers.2.weight");
@@ -130,7 +101,7 @@ static void test_load_strict(void **state) {
 static void test_load_size_mismatch(void **state) {
     (void)state;
     tl_manual_seed(123);
-    tl_module *small = neural_network(2, 2), *wide = neural_network(50, 3);
+    tl_module *small = neural_network_new(2, 2), *wide = neural_network_new(50, 3);
     tl_state_dict *sd = tl_module_state_dict(small), *was = snapshot(wide);
     assert_null(tl_module_load_state_dict(wide, sd, false));        // even when not strict
     assert_string_equal(tl_error(),
@@ -152,7 +123,7 @@ static void test_load_size_mismatch(void **state) {
 static void test_load_missing_unexpected(void **state) {
     (void)state;
     tl_manual_seed(123);
-    tl_module *a = neural_network(2, 2), *b = neural_network(2, 2);
+    tl_module *a = neural_network_new(2, 2), *b = neural_network_new(2, 2);
     tl_state_dict *full = tl_module_state_dict(a), *was = snapshot(b);
     tl_state_dict *partial = tl_state_dict_new();
     tl_state_dict_set(partial, "layers.0.weight", tl_state_dict_get(full, "layers.0.weight"));
@@ -240,7 +211,7 @@ static void test_pytorch_loads_our_model(void **state) {
     assert_true(fd >= 0);
     close(fd);
     tl_manual_seed(123);
-    tl_module *model = neural_network(2, 2);
+    tl_module *model = neural_network_new(2, 2);
     tl_state_dict *sd = tl_module_state_dict(model);
     assert_true(tl_save(sd, path));
     tl_state_dict_free(sd);

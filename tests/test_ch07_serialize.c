@@ -27,23 +27,7 @@
 // ----------------------------------------------------------------------------
 // helpers
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
-}
+#include "fixture.h"
 
 static char tmpdir[256];
 

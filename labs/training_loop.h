@@ -1,0 +1,48 @@
+/* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
+#line 541 "chapters/06-training/06-training.md"
+// training_loop.h — the tutorial's training loop (chapter 06), shared by the labs that train.
+#ifndef LAB_TRAINING_LOOP_H
+#define LAB_TRAINING_LOOP_H
+#include <stdio.h>
+#include "torchlet.h"
+
+#line 502 "chapters/06-training/06-training.md"
+// the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
+// batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
+// the number of steps taken, or -1 when a step failed (the error is recorded).
+static int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train_loader, int num_epochs,
+                       bool verbose, double *losses, int max_losses) {
+    int steps = 0;
+    bool ok = true;
+    for (int epoch = 0; epoch < num_epochs && ok; epoch++) {
+        tl_module_train(model, true);
+        tl_dataloader_iterator *it = tl_dataloader_iter(train_loader);
+        tl_tensor *features, *labels;
+        for (int batch_idx = 0; ok; batch_idx++) {
+            bool more = false;
+            TL_SCOPE {
+                if ((more = tl_dataloader_next(it, &features, &labels))) {
+                    tl_tensor *logits = tl_module_forward(model, features);
+                    tl_tensor *loss = tl_cross_entropy(logits, labels);      // loss function
+
+                    tl_sgd_zero_grad(optimizer);
+                    ok = tl_backward(loss) && tl_sgd_step(optimizer);
+
+                    // LOGGING
+                    if (ok && verbose)
+                        printf("Epoch: %03d/%03d | Batch %03d/%03lld | Train/Val Loss: %.2f\n", epoch + 1,
+                               num_epochs, batch_idx, (long long)tl_dataloader_len(train_loader), tl_item(loss));
+                    if (ok && steps < max_losses) losses[steps] = tl_item(loss);
+                    steps += ok;
+                }
+            }
+            if (!more) break;
+        }
+        tl_dataloader_iter_free(it);
+        tl_module_eval(model);          // optional model evaluation
+    }
+    return ok ? steps : -1;
+}
+#line 548 "chapters/06-training/06-training.md"
+
+#endif
