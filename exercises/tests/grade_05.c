@@ -3,7 +3,7 @@
 // written out by counting (not by the n / k formula), padded batches built element by element, and
 // the weighted sampler's indices from the multinomial rule with a linear search over the
 // cumulative weights, on an identically seeded generator; fixed cases from PyTorch 1.13.1
-// (WeightedRandomSampler) are written in the test.
+// (pad_sequence, WeightedRandomSampler) are written in the test.
 #define _POSIX_C_SOURCE 200809L
 #include "grade.h"
 
@@ -198,6 +198,15 @@ static void check_pad(tl_tensor *const *items, int n, double pad, const char *wh
 static void test_pad_collate(void) {
     tl_tensor *fixed[3] = { tl_tensor_parse("[1, 2, 3]"), tl_tensor_parse("[4]"), tl_tensor_parse("[5, 6]") };
     check_pad(fixed, 3, 0, "[1, 2, 3], [4], [5, 6]");
+    // PyTorch 1.13.1: pad_sequence([[[1., 2.]], zeros(0, 2), [[5., 6.], [7., 8.]]], batch_first=True, padding_value=-1.5)
+    tl_tensor *three[3] = { tl_tensor_parse("[[1.0, 2.0]]"), tl_zeros(TL_SHAPE(0, 2), TL_FLOAT32),
+                            tl_tensor_parse("[[5.0, 6.0], [7.0, 8.0]]") };
+    tl_tensor *padded3 = NULL, *lengths3 = NULL;
+    grade_ok("ex05_pad_collate({[[1, 2]], an empty (0, 2), [[5, 6], [7, 8]]}, 3, -1.5, ...)",
+             ex05_pad_collate(three, 3, -1.5, &padded3, &lengths3));
+    grade_tensor("the padded batch (PyTorch 1.13.1's pad_sequence)", padded3,
+                 tl_tensor_parse("[[[1.0, 2.0], [-1.5, -1.5]], [[-1.5, -1.5], [-1.5, -1.5]], [[5.0, 6.0], [7.0, 8.0]]]"), 0);
+    grade_tensor("the lengths", lengths3, tl_tensor_parse("[1, 0, 2]"), 0);
     for (int round = 0; round < 4; round++) {
         int n = (int)grade_int(1, 7);
         tl_dtype dt = round == 0 ? TL_INT64 : round == 1 ? TL_FLOAT32 : TL_FLOAT64;
