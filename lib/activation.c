@@ -4,6 +4,7 @@
 // and the SVG line-plot writer.
 #include "activation.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: these activations stay on the CPU for now
 #include "ops.h"
 
 #include <math.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 781 "chapters/04-mlp/04-mlp.md"
+#line 782 "chapters/04-mlp/04-mlp.md"
 typedef enum { ACT_GELU, ACT_GELU_TANH, ACT_SILU, ACT_LEAKY, ACT_ELU } act_kind;
 
 #define ACT_SQRT1_2   0.70710678118654752440   // 1/sqrt(2)
@@ -98,8 +99,8 @@ static const tl_tensor *act_grad_in(const tl_tensor *g, const tl_tensor *x) {
     if (!g) return tl_ones(tl_shape_of(x), x->dtype);
     return tl_contiguous(g);
 }
-#line 773 "chapters/04-mlp/04-mlp.md"
-#line 872 "chapters/04-mlp/04-mlp.md"
+#line 774 "chapters/04-mlp/04-mlp.md"
+#line 873 "chapters/04-mlp/04-mlp.md"
 static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0];
     act_kind k = (act_kind)node->scalar[0];
@@ -119,6 +120,7 @@ static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
 
 static tl_tensor *act_apply(const tl_tensor *t, act_kind k, double p, const char *kernel) {
     if (!t) return NULL;
+    if (!tl_require_cpu(kernel, &t, 1)) return NULL;                     // chapter 08
     if (!act_check_floating(t, kernel)) return NULL;
     tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
     if (!out) return NULL;
@@ -144,8 +146,8 @@ tl_tensor *tl_gelu(const tl_tensor *t, bool tanh_approx) {
 tl_tensor *tl_silu(const tl_tensor *t)                 { return act_apply(t, ACT_SILU, 0, "silu_cpu"); }
 tl_tensor *tl_leaky_relu(const tl_tensor *t, double s) { return act_apply(t, ACT_LEAKY, s, "leaky_relu_cpu"); }
 tl_tensor *tl_elu(const tl_tensor *t, double alpha)    { return act_apply(t, ACT_ELU, alpha, "elu_cpu"); }
-#line 774 "chapters/04-mlp/04-mlp.md"
-#line 924 "chapters/04-mlp/04-mlp.md"
+#line 775 "chapters/04-mlp/04-mlp.md"
+#line 926 "chapters/04-mlp/04-mlp.md"
 #define PRELU_KERNELS(T)                                                                      \
 static void prelu_forward_##T(const T *x, const T *w, T *y, int64_t n, int64_t C, int64_t inner) { \
     for (int64_t i = 0; i < n; i++) {                                                         \
@@ -198,6 +200,7 @@ static void prelu_backward(tl_node *node, const tl_tensor *grad_output, tl_tenso
 
 tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
     if (!t || !weight) return NULL;
+    if (!tl_require_cpu("prelu", (const tl_tensor *[]){ t, weight }, 2)) return NULL;   // chapter 08
     if (!act_check_floating(t, "prelu_cpu")) return NULL;
     int64_t nw = tl_numel(weight);
     int64_t channels = t->ndim >= 2 ? t->shape[1] : 1;
@@ -234,8 +237,8 @@ tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
     tl_node_save(node, weight);
     return out;
 }
-#line 775 "chapters/04-mlp/04-mlp.md"
-#line 1022 "chapters/04-mlp/04-mlp.md"
+#line 776 "chapters/04-mlp/04-mlp.md"
+#line 1025 "chapters/04-mlp/04-mlp.md"
 // a tick step of 1, 2 or 5 times a power of ten, giving about 6 ticks over span
 static double nice_step(double span) {
     double raw = span / 6, mag = pow(10, floor(log10(raw))), f = raw / mag;

@@ -8,6 +8,7 @@
 // pick the kernel by dtype once (never per element) and record the node.
 #include "functional.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: softmax on a GPU
 #include "ops.h"
 #include "print.h"
 
@@ -15,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 778 "chapters/02-graphs/02-graphs.md"
+#line 779 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -48,8 +49,8 @@ static bool same_shape(const tl_tensor *a, const tl_tensor *b) {
 static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
-#line 766 "chapters/02-graphs/02-graphs.md"
-#line 821 "chapters/02-graphs/02-graphs.md"
+#line 767 "chapters/02-graphs/02-graphs.md"
+#line 822 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -82,7 +83,7 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 860 "chapters/02-graphs/02-graphs.md"
+#line 861 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -101,9 +102,10 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 886 "chapters/02-graphs/02-graphs.md"
+#line 887 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
+    if (!tl_require_cpu("binary_cross_entropy", (const tl_tensor *[]){ input, target }, 2)) return NULL;   // chapter 08
     if (!same_shape(input, target)) {
         tl_error_set(TL_VALUE_ERROR, "Using a target size (%s) that is different to the input size (%s) "
                      "is deprecated. Please ensure they have the same size.",
@@ -140,8 +142,8 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     tl_node_save(node, target);
     return loss;
 }
-#line 767 "chapters/02-graphs/02-graphs.md"
-#line 934 "chapters/02-graphs/02-graphs.md"
+#line 768 "chapters/02-graphs/02-graphs.md"
+#line 936 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -173,7 +175,7 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 973 "chapters/02-graphs/02-graphs.md"
+#line 975 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -209,9 +211,10 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1014 "chapters/02-graphs/02-graphs.md"
+#line 1016 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
+    if (!tl_require_cpu("mse_loss", (const tl_tensor *[]){ input, target }, 2)) return NULL;   // chapter 08
     bool direct = same_shape(input, target) && input->dtype == target->dtype;
     if (!same_shape(input, target)) {
         static bool warned = false;
@@ -248,8 +251,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 768 "chapters/02-graphs/02-graphs.md"
-#line 1064 "chapters/02-graphs/02-graphs.md"
+#line 769 "chapters/02-graphs/02-graphs.md"
+#line 1067 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -302,7 +305,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1123 "chapters/02-graphs/02-graphs.md"
+#line 1126 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -333,6 +336,11 @@ static dim_split split_at(const tl_shape *shape, int dim) {
 static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *out, int dim, bool log_out) {
     tl_shape shape = tl_shape_of(in);
     dim_split s = split_at(&shape, dim);
+    if (tl_is_cuda(in)) {                                                        // chapter 08
+        tl_cuda_softmax(in->storage->device.index, in->dtype, tl_data_ptr(in), grad ? tl_data_ptr(grad) : NULL,
+                        tl_data_ptr(out), s.outer, s.n, s.inner, log_out);
+        return;
+    }
     double stack[2 * SOFTMAX_STACK];
     double *scratch = s.inner <= SOFTMAX_STACK ? stack : malloc(2 * (size_t)s.inner * sizeof(double));
     if (!scratch) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return; }
@@ -349,10 +357,10 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1177 "chapters/02-graphs/02-graphs.md"
+#line 1185 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
-    tl_tensor *dx = tl_empty(tl_shape_of(out), out->dtype);
+    tl_tensor *dx = tl_empty_like(out);
     TL_SCOPE {
         tl_grad_mode_push(false);
         const tl_tensor *oc = tl_contiguous(out);
@@ -373,7 +381,7 @@ static tl_tensor *softmax_common(const tl_tensor *t, int dim, bool log_out) {
                                       : "softmax_kernel_impl");
         return NULL;
     }
-    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
     TL_SCOPE {
         const tl_tensor *x = tl_contiguous(t);

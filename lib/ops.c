@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2376 "chapters/01-tensors/01-tensors.md"
+#line 2390 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2560 "chapters/01-tensors/01-tensors.md"
+#line 2576 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2399 "chapters/01-tensors/01-tensors.md"
-#line 3234 "chapters/01-tensors/01-tensors.md"
+#line 2413 "chapters/01-tensors/01-tensors.md"
+#line 3255 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2400 "chapters/01-tensors/01-tensors.md"
-#line 2504 "chapters/01-tensors/01-tensors.md"
+#line 2414 "chapters/01-tensors/01-tensors.md"
+#line 2520 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -188,8 +188,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2401 "chapters/01-tensors/01-tensors.md"
-#line 2455 "chapters/01-tensors/01-tensors.md"
+#line 2415 "chapters/01-tensors/01-tensors.md"
+#line 2471 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -211,8 +211,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2402 "chapters/01-tensors/01-tensors.md"
-#line 2634 "chapters/01-tensors/01-tensors.md"
+#line 2416 "chapters/01-tensors/01-tensors.md"
+#line 2650 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -292,8 +292,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2403 "chapters/01-tensors/01-tensors.md"
-#line 2731 "chapters/01-tensors/01-tensors.md"
+#line 2417 "chapters/01-tensors/01-tensors.md"
+#line 2747 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -308,8 +308,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2404 "chapters/01-tensors/01-tensors.md"
-#line 2867 "chapters/01-tensors/01-tensors.md"
+#line 2418 "chapters/01-tensors/01-tensors.md"
+#line 2883 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -389,8 +389,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2405 "chapters/01-tensors/01-tensors.md"
-#line 2755 "chapters/01-tensors/01-tensors.md"
+#line 2419 "chapters/01-tensors/01-tensors.md"
+#line 2771 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -490,8 +490,8 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2406 "chapters/01-tensors/01-tensors.md"
-#line 705 "chapters/03-autograd/03-autograd.md"
+#line 2420 "chapters/01-tensors/01-tensors.md"
+#line 706 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -508,8 +508,24 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2407 "chapters/01-tensors/01-tensors.md"
-#line 2958 "chapters/01-tensors/01-tensors.md"
+#line 2421 "chapters/01-tensors/01-tensors.md"
+#line 1322 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// The CUDA paths of the ops (chapter 08), defined at the end of the file
+#include "device.h"
+static bool cpu_only(const char *op, const tl_tensor *const *ts, int n);
+static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
+                              tl_shape s, tl_device dev);
+static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct);
+static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved);
+static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind);
+static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
+                                   bool want_values, tl_tensor **indices_out);
+static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape);
+static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
+static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape);
+#line 2422 "chapters/01-tensors/01-tensors.md"
+#line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -556,6 +572,10 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     tl_shape s = { ndim, { 0 } };
     for (int i = 0; i < ndim; i++) s.d[i] = shape[i];
 
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_binary(op, a, b, ct, out_dt, s, dev);   // chapter 08
+
     view va = view_of(a), vb = view_of(b), ca, cb;
     void *sa = NULL, *sb = NULL;
     if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
@@ -571,9 +591,9 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 830 "chapters/03-autograd/03-autograd.md"
+#line 831 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3020 "chapters/01-tensors/01-tensors.md"
+#line 3040 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -590,8 +610,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2408 "chapters/01-tensors/01-tensors.md"
-#line 3044 "chapters/01-tensors/01-tensors.md"
+#line 2423 "chapters/01-tensors/01-tensors.md"
+#line 3064 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -638,8 +658,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2409 "chapters/01-tensors/01-tensors.md"
-#line 3100 "chapters/01-tensors/01-tensors.md"
+#line 2424 "chapters/01-tensors/01-tensors.md"
+#line 3120 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -697,6 +717,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     }
     tl_dtype ct = t->dtype;
     if (op >= U_EXP && !tl_dtype_is_floating(ct)) ct = TL_FLOAT32;
+    if (tl_is_cuda(t)) return cuda_unary(op, t, ct);                     // chapter 08
     view v = view_of(t), c;
     void *scratch;
     if (!materialize(&v, ct, false, &c, &scratch)) return NULL;
@@ -708,9 +729,9 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
-#line 900 "chapters/03-autograd/03-autograd.md"
+#line 902 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3169 "chapters/01-tensors/01-tensors.md"
+#line 3190 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -722,8 +743,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2410 "chapters/01-tensors/01-tensors.md"
-#line 3356 "chapters/01-tensors/01-tensors.md"
+#line 2425 "chapters/01-tensors/01-tensors.md"
+#line 3377 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -741,6 +762,7 @@ static const row_kernel where_kernels[4] = { where_b, where_i, where_f, where_d 
 
 tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     if (!cond || !a || !b) return NULL;
+    if (!cpu_only("where", (const tl_tensor *[]){ cond, a, b }, 3)) return NULL;   // chapter 08
     if (cond->dtype != TL_BOOL) {
         tl_error_set(TL_RUNTIME_ERROR, "where expected condition to be a boolean tensor, but got a tensor with dtype %s",
                      scalar_type_name(cond->dtype));
@@ -768,13 +790,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1020 "chapters/03-autograd/03-autograd.md"
+#line 1022 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3401 "chapters/01-tensors/01-tensors.md"
+#line 3423 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2411 "chapters/01-tensors/01-tensors.md"
-#line 3409 "chapters/01-tensors/01-tensors.md"
+#line 2426 "chapters/01-tensors/01-tensors.md"
+#line 3431 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -801,6 +823,7 @@ static const row_kernel select_kernels[4] = { select_b, select_i, select_f, sele
 
 tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     if (!t || !mask) return NULL;
+    if (!cpu_only("masked_select", (const tl_tensor *[]){ t, mask }, 2)) return NULL;   // chapter 08
     if (mask->dtype != TL_BOOL) {
         tl_error_set(TL_RUNTIME_ERROR, "masked_select: expected BoolTensor or ByteTensor for mask");
         return NULL;
@@ -818,13 +841,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1024 "chapters/03-autograd/03-autograd.md"
+#line 1026 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3453 "chapters/01-tensors/01-tensors.md"
+#line 3476 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2412 "chapters/01-tensors/01-tensors.md"
-#line 3461 "chapters/01-tensors/01-tensors.md"
+#line 2427 "chapters/01-tensors/01-tensors.md"
+#line 3484 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -842,6 +865,7 @@ static view view_select(const view *v, int dim, int64_t i) {
 
 tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) {
     if (!t || !index) return NULL;
+    if (!cpu_only("index_select", (const tl_tensor *[]){ t, index }, 2)) return NULL;   // chapter 08
     if (!wrap_dim(&dim, t->ndim)) return NULL;
     if (index->ndim > 1) {
         tl_error_set(TL_INDEX_ERROR, "index_select(): Index is supposed to be a vector");
@@ -872,13 +896,13 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1028 "chapters/03-autograd/03-autograd.md"
+#line 1030 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3509 "chapters/01-tensors/01-tensors.md"
+#line 3533 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2413 "chapters/01-tensors/01-tensors.md"
-#line 3519 "chapters/01-tensors/01-tensors.md"
+#line 2428 "chapters/01-tensors/01-tensors.md"
+#line 3543 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -935,6 +959,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
         tl_error_set(TL_RUNTIME_ERROR, "torch.cat(): expected a non-empty list of Tensors");
         return NULL;
     }
+    if (!cpu_only("cat", (const tl_tensor *const *)ts, n)) return NULL;   // chapter 08
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
     for (int i = 0; i < n; i++) {
@@ -948,9 +973,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
     free(vs);
-#line 1032 "chapters/03-autograd/03-autograd.md"
+#line 1034 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3589 "chapters/01-tensors/01-tensors.md"
+#line 3614 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -959,6 +984,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
         tl_error_set(TL_RUNTIME_ERROR, "stack expects a non-empty TensorList");
         return NULL;
     }
+    if (!cpu_only("stack", (const tl_tensor *const *)ts, n)) return NULL;   // chapter 08
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
     int nd = ts[0]->ndim;
@@ -992,13 +1018,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
     free(vs);
-#line 1036 "chapters/03-autograd/03-autograd.md"
+#line 1038 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3631 "chapters/01-tensors/01-tensors.md"
+#line 3657 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2414 "chapters/01-tensors/01-tensors.md"
-#line 3687 "chapters/01-tensors/01-tensors.md"
+#line 2429 "chapters/01-tensors/01-tensors.md"
+#line 3713 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1029,8 +1055,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2415 "chapters/01-tensors/01-tensors.md"
-#line 3729 "chapters/01-tensors/01-tensors.md"
+#line 2430 "chapters/01-tensors/01-tensors.md"
+#line 3755 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1097,6 +1123,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
         return NULL;
     }
     if (!whole && !wrap_dim(&dim, t->ndim)) return NULL;
+    if (tl_is_cuda(t)) return cuda_reduce_sum(t, dim, whole, keepdim, kind);   // chapter 08
     reduction r;
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
@@ -1127,9 +1154,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1143 "chapters/03-autograd/03-autograd.md"
+#line 1145 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3826 "chapters/01-tensors/01-tensors.md"
+#line 3853 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1139,8 +1166,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2416 "chapters/01-tensors/01-tensors.md"
-#line 3842 "chapters/01-tensors/01-tensors.md"
+#line 2431 "chapters/01-tensors/01-tensors.md"
+#line 3869 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1198,13 +1225,14 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
         tl_error_set(TL_INDEX_ERROR, "%s(): Expected reduction dim %d to have non-zero size.", name, dim);
         return NULL;
     }
+    if (tl_is_cuda(t)) return cuda_reduce_best(t, dim, whole, keepdim, is_min, want_values, indices_out);   // chapter 08
     reduction r;
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1147 "chapters/03-autograd/03-autograd.md"
+#line 1149 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3904 "chapters/01-tensors/01-tensors.md"
+#line 3932 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1217,9 +1245,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1151 "chapters/03-autograd/03-autograd.md"
+#line 1153 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3917 "chapters/01-tensors/01-tensors.md"
+#line 3945 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1236,8 +1264,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2417 "chapters/01-tensors/01-tensors.md"
-#line 3993 "chapters/01-tensors/01-tensors.md"
+#line 2432 "chapters/01-tensors/01-tensors.md"
+#line 4021 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1319,8 +1347,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     free(sb);
     return true;
 }
-#line 2418 "chapters/01-tensors/01-tensors.md"
-#line 4101 "chapters/01-tensors/01-tensors.md"
+#line 2433 "chapters/01-tensors/01-tensors.md"
+#line 4129 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1383,6 +1411,9 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
 // Allocate the result and run the product; a 1-D a is a (1, k) matrix and a 1-D b a
 // (k, 1) one, whose size-1 dims the result shape leaves out.
 static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_matmul_run(a, b, nb, bshape);   // chapter 08
     view va = view_of(a), vb = view_of(b);
     if (a->ndim == 1) {
         va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
@@ -1402,8 +1433,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
-#line 2419 "chapters/01-tensors/01-tensors.md"
-#line 4196 "chapters/01-tensors/01-tensors.md"
+#line 2434 "chapters/01-tensors/01-tensors.md"
+#line 4227 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1461,8 +1492,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2420 "chapters/01-tensors/01-tensors.md"
-#line 4275 "chapters/01-tensors/01-tensors.md"
+#line 2435 "chapters/01-tensors/01-tensors.md"
+#line 4306 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1472,9 +1503,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1235 "chapters/03-autograd/03-autograd.md"
+#line 1237 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4285 "chapters/01-tensors/01-tensors.md"
+#line 4316 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1484,9 +1515,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1239 "chapters/03-autograd/03-autograd.md"
+#line 1241 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4295 "chapters/01-tensors/01-tensors.md"
+#line 4326 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1541,12 +1572,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1243 "chapters/03-autograd/03-autograd.md"
+#line 1245 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4350 "chapters/01-tensors/01-tensors.md"
+#line 4381 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4388 "chapters/01-tensors/01-tensors.md"
+#line 4419 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1583,17 +1614,24 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     }
     int64_t m = a->shape[0], n = b->shape[1];
     if (!check_addmm_bias(bias, m, n) || !check_mm(a, b, m, a->shape[1])) return NULL;
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b, bias }, 3, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {                                               // chapter 08
+        tl_tensor *out = cuda_addmm(bias, a, b);
+        if (out) record_addmm(out, bias, a, b);
+        return out;
+    }
     tl_tensor *out = tl_empty(TL_SHAPE(m, n), a->dtype);
     if (!out) return NULL;
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1247 "chapters/03-autograd/03-autograd.md"
+#line 1249 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4430 "chapters/01-tensors/01-tensors.md"
+#line 4468 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2421 "chapters/01-tensors/01-tensors.md"
+#line 2436 "chapters/01-tensors/01-tensors.md"
 #line 583 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
@@ -1641,6 +1679,7 @@ static bool inplace_shapes(const tl_tensor *dst, const tl_tensor *src) {
 // walk the shape (ndim, shape) with dst and src broadcast to it; kernel(dst, src_converted)
 static bool inplace_run(row_kernel kernel, const tl_tensor *dst, const tl_tensor *src, int ndim,
                         const int64_t *shape) {
+    if (tl_is_cuda(dst) || tl_is_cuda(src)) return cuda_inplace(kernel == acc_kernels[dst->dtype], dst, src, ndim, shape);   // chapter 08
     view vs = view_of(src), cs;
     void *scratch;
     if (!materialize(&vs, dst->dtype, false, &cs, &scratch)) return false;
@@ -1690,13 +1729,13 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
                      shape_str(b, sizeof b, t->ndim, t->shape));
         return NULL;
     }
-    tl_tensor *out = tl_zeros(shape, t->dtype);
+    tl_tensor *out = tl_zeros_on(shape, t->dtype, t->storage->device);
     if (!out || !inplace_run(acc_kernels[t->dtype], out, t, t->ndim, t->shape)) return NULL;
     // PyTorch sums with keepdim, then views away the leading dims: its grad_fn says which
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 744 "chapters/03-autograd/03-autograd.md"
+#line 745 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1777,7 +1816,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 852 "chapters/03-autograd/03-autograd.md"
+#line 853 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1804,6 +1843,7 @@ static void unary_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     unary_op op = (unary_op)node->ints[0];
     if (op == U_NEG) { grads[0] = tl_neg(g); return; }
     const tl_tensor *s = node->saved[0];            // x or y, g's shape and dtype
+    if (tl_is_cuda(g)) { grads[0] = cuda_unary_backward(op, g, s); return; }   // chapter 08
     tl_tensor *out = tl_empty(tl_shape_of(g), g->dtype);
     if (!out) return;
     view ops[3] = { view_of(out), view_of(g), view_of(s) };
@@ -1823,7 +1863,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 914 "chapters/03-autograd/03-autograd.md"
+#line 916 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -1897,7 +1937,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 993 "chapters/03-autograd/03-autograd.md"
+#line 995 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -1920,7 +1960,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1051 "chapters/03-autograd/03-autograd.md"
+#line 1053 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2007,7 +2047,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1179 "chapters/03-autograd/03-autograd.md"
+#line 1181 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2061,3 +2101,228 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, a);
     tl_node_save(node, b);
 }
+#line 2437 "chapters/01-tensors/01-tensors.md"
+#line 1343 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
+// checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
+// on the operands' device with one launch. The same record_* hooks build the graph.
+
+// a no-grad contiguous version of t (on t's device)
+static const tl_tensor *cuda_contiguous(const tl_tensor *t) {
+    tl_grad_mode_push(false);
+    const tl_tensor *c = tl_contiguous(t);
+    tl_grad_mode_pop();
+    return c;
+}
+
+static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
+                              tl_shape s, tl_device dev) {
+    tl_tensor *out = tl_empty_on(s, out_dt, dev);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, s.ndim, s.d);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, a);
+    tl_cuda_ew_set(&e, 2, b);
+    if (!tl_cuda_binary(dev.index, op, ct, &e)) return NULL;
+    record_binary((binary_op)op, out, a, b);
+    return out;
+}
+
+static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct) {
+    tl_tensor *out = tl_empty_on(tl_shape_of(t), ct, t->storage->device);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, t->ndim, t->shape);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, t);
+    if (!tl_cuda_unary(t->storage->device.index, op, ct, &e)) return NULL;
+    record_unary(op, out, t);
+    return out;
+}
+
+// the rule of unary op `op` as one fused kernel: g and the saved x or y in, dx out
+static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved) {
+    static const int rules[U_COUNT] = { [U_ABS] = TL_CUDA_ABS_BW, [U_EXP] = TL_CUDA_MUL, [U_LOG] = TL_CUDA_LOG_BW,
+        [U_SQRT] = TL_CUDA_SQRT_BW, [U_SIGMOID] = TL_CUDA_SIGMOID_BW, [U_TANH] = TL_CUDA_TANH_BW,
+        [U_RELU] = TL_CUDA_RELU_BW };
+    tl_tensor *out = tl_empty_like(g);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, g->ndim, g->shape);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, g);
+    tl_cuda_ew_set(&e, 2, saved);
+    return tl_cuda_binary(g->storage->device.index, rules[op], g->dtype, &e) ? out : NULL;
+}
+
+// sum and mean on the device; reduction_setup only reads the layout of a contiguous input
+static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind) {
+    if (kind == R_STD) {
+        tl_error_set(TL_RUNTIME_ERROR, "std is not implemented for CUDA tensors in Torchlet yet: move the tensor "
+                     "to the CPU first (tl_to(t, \"cpu\"))");
+        return NULL;
+    }
+    const tl_tensor *x = cuda_contiguous(t);
+    reduction r;
+    if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
+    tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
+    tl_tensor *out = tl_empty_on(r.out_shape, out_dt, t->storage->device);
+    if (!out || !tl_cuda_sum(t->storage->device.index, t->dtype, out_dt, tl_data_ptr(x), tl_data_ptr(out), r.outer,
+                             r.n, r.inner, kind == R_MEAN ? 1.0 / (double)r.n : 1.0))
+        return NULL;
+    record_sum(kind, out, t, dim, whole, keepdim, r.n);
+    return out;
+}
+
+static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
+                                   bool want_values, tl_tensor **indices_out) {
+    if (want_values && tl_needs_record(&t, 1) && !whole) {
+        tl_error_set(TL_RUNTIME_ERROR, "max/min along a dim with autograd is not implemented for CUDA tensors in "
+                     "Torchlet yet (use it under TL_NO_GRAD, or on the CPU)");
+        return NULL;
+    }
+    const tl_tensor *x = cuda_contiguous(t);
+    reduction r;
+    if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
+    tl_device dev = t->storage->device;
+    tl_tensor *values = want_values ? tl_empty_on(r.out_shape, t->dtype, dev) : NULL;
+    tl_tensor *index = !want_values || indices_out ? tl_empty_on(r.out_shape, TL_INT64, dev) : NULL;
+    if ((want_values && !values) || ((!want_values || indices_out) && !index)) return NULL;
+    if (!tl_cuda_argbest(dev.index, t->dtype, tl_data_ptr(x), values ? tl_data_ptr(values) : NULL,
+                         index ? (int64_t *)tl_data_ptr(index) : NULL, r.outer, r.n, r.inner, is_min))
+        return NULL;
+    if (want_values) record_best(values, index, t, dim, whole, keepdim, is_min);
+    if (indices_out) *indices_out = index;
+    return want_values ? values : index;
+}
+#line 1448 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
+// an operand it cannot read becomes a contiguous copy first.
+static bool cuda_gemm2d(int device, const view *a, const view *b, char *c, int64_t ldc, bool accumulate) {
+    CBLAS_TRANSPOSE ta, tb;
+    int64_t lda, ldb;
+    if (!blas_layout(a, &ta, &lda) || !blas_layout(b, &tb, &ldb)) {
+        tl_error_set(TL_RUNTIME_ERROR, "matmul: an operand's layout cannot be read by cuBLAS (internal error)");
+        return false;
+    }
+    return tl_cuda_gemm(device, a->dtype, ta == CblasTrans, tb == CblasTrans, a->shape[0], b->shape[1], a->shape[1],
+                        a->data, lda, b->data, ldb, c, ldc, accumulate);
+}
+
+static const tl_tensor *blas_ready(const tl_tensor *t) {
+    if (t->ndim == 1) return t->stride[0] == 1 ? t : cuda_contiguous(t);
+    view v = { tensor_data(t), t->dtype, 2, { t->shape[t->ndim - 2], t->shape[t->ndim - 1] },
+               { t->stride[t->ndim - 2], t->stride[t->ndim - 1] } };
+    CBLAS_TRANSPOSE tr;
+    int64_t ld;
+    return blas_layout(&v, &tr, &ld) ? t : cuda_contiguous(t);
+}
+
+// matmul_run and gemm_batched of the CPU, on the device: one gemm when a's batch folds into
+// its rows, one per batch otherwise
+static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
+    if (a->dtype != TL_FLOAT32 && a->dtype != TL_FLOAT64) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"addmm_cuda\" not implemented for '%s'", scalar_type_name(a->dtype));
+        return NULL;
+    }
+    a = blas_ready(a);
+    b = blas_ready(b);
+    if (!a || !b) return NULL;
+    int device = a->storage->device.index;
+    view va = view_of(a), vb = view_of(b);
+    if (a->ndim == 1) {
+        va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
+        va.shape[0] = 1; va.stride[0] = 0;
+        va.ndim = 2;
+    }
+    if (b->ndim == 1) {
+        vb.shape[1] = 1; vb.stride[1] = 0;
+        vb.ndim = 2;
+    }
+    tl_shape s = { 0, { 0 } };
+    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
+    if (a->ndim > 1) s.d[s.ndim++] = va.shape[va.ndim - 2];
+    if (b->ndim > 1) s.d[s.ndim++] = vb.shape[vb.ndim - 1];
+    tl_tensor *out = tl_empty_on(s, a->dtype, a->storage->device);
+    if (!out) return NULL;
+    char *c = tensor_data(out);
+    int64_t m = va.shape[va.ndim - 2], n = vb.shape[vb.ndim - 1];
+    size_t es = tl_dtype_size(a->dtype);
+    view a2 = { va.data, va.dtype, 2, { m, va.shape[va.ndim - 1] }, { va.stride[va.ndim - 2], va.stride[va.ndim - 1] } };
+    view b2 = { vb.data, vb.dtype, 2, { vb.shape[vb.ndim - 2], n }, { vb.stride[vb.ndim - 2], vb.stride[vb.ndim - 1] } };
+    if (vb.ndim == 2 && fold_rows(&va, &a2.shape[0], &a2.stride[0])) {
+        CBLAS_TRANSPOSE tr;
+        int64_t ld;
+        if (blas_layout(&a2, &tr, &ld)) return cuda_gemm2d(device, &a2, &b2, c, n, false) ? out : NULL;
+        a2.shape[0] = m;   // folded rows cuBLAS cannot read: one gemm per batch instead
+        a2.stride[0] = va.stride[va.ndim - 2];
+    }
+    int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
+    for (int d = 0; d < nb; d++) {
+        int ja = d - (nb - (va.ndim - 2)), jb = d - (nb - (vb.ndim - 2));
+        sa[d] = (ja < 0 || va.shape[ja] == 1) ? 0 : va.stride[ja];
+        sb[d] = (jb < 0 || vb.shape[jb] == 1) ? 0 : vb.stride[jb];
+    }
+    int64_t batches = shape_numel(nb, bshape);
+    for (int64_t bi = 0; bi < batches; bi++) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < nb; d++) {
+            oa += idx[d] * sa[d];
+            ob += idx[d] * sb[d];
+        }
+        view ai = a2, bj = b2;
+        ai.data = va.data + oa * (int64_t)es;
+        bj.data = vb.data + ob * (int64_t)es;
+        if (!cuda_gemm2d(device, &ai, &bj, c + bi * m * n * (int64_t)es, n, false)) return NULL;
+        for (int d = nb - 1; d >= 0; d--) {
+            if (++idx[d] < bshape[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return out;
+}
+
+// addmm: out = bias (broadcast, one copy kernel), then out += a @ b (cuBLAS with beta = 1)
+static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
+    if (a->dtype != TL_FLOAT32 && a->dtype != TL_FLOAT64) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"addmm_cuda\" not implemented for '%s'", scalar_type_name(a->dtype));
+        return NULL;
+    }
+    const tl_tensor *ra = blas_ready(a), *rb = blas_ready(b);
+    if (!ra || !rb) return NULL;
+    int64_t m = a->shape[0], n = b->shape[1];
+    tl_tensor *out = tl_empty_on(TL_SHAPE(m, n), a->dtype, a->storage->device);
+    if (!out || !tl_device_copy(out, bias)) return NULL;
+    view va = view_of(ra), vb = view_of(rb);
+    return cuda_gemm2d(a->storage->device.index, &va, &vb, tensor_data(out), n, true) ? out : NULL;
+}
+
+// copy_, add_ and sum_to_size on a device. copy_ may cross devices (the source moves first);
+// add_ follows the same-device rule. Accumulation is atomic: dst may be broadcast over shape.
+static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape) {
+    if (!accumulate && src->ndim > 0 && !tl_device_equal(tl_device_of(dst), tl_device_of(src))) {
+        tl_grad_mode_push(false);
+        src = tl_to_device(src, tl_device_of(dst));
+        tl_grad_mode_pop();
+        if (!src) return false;
+    }
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ dst, src }, 2, &dev)) return false;
+    if (!tl_is_cuda(dst)) {   // a CPU destination and a CPU (moved) source: the CPU loop
+        row_kernel k = accumulate ? acc_kernels[dst->dtype] : cast_kernels[dst->dtype][dst->dtype];
+        return inplace_run(k, dst, src, ndim, shape);
+    }
+    if (!tl_device_equal(dev, tl_device_of(dst))) {   // dst on a GPU, src a CPU number: dev is dst's
+        dev = tl_device_of(dst);
+    }
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, ndim, shape);
+    tl_cuda_ew_set(&e, 0, dst);
+    tl_cuda_ew_set(&e, 1, src);
+    return accumulate ? tl_cuda_accumulate(dev.index, &e) : tl_cuda_copy(dev.index, &e);
+}
+
+static bool cpu_only(const char *op, const tl_tensor *const *ts, int n) { return tl_require_cpu(op, ts, n); }

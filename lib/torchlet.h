@@ -32,12 +32,14 @@
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
 #line 713 "chapters/04-mlp/04-mlp.md"
 #include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
-#line 1270 "chapters/04-mlp/04-mlp.md"
+#line 1273 "chapters/04-mlp/04-mlp.md"
 #include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
 #line 19 "chapters/05-loaders/05-loaders.md"
 #include "data.h"       // chapter 05: Dataset, TensorDataset, random_split, samplers, DataLoader
 #line 12 "chapters/06-training/06-training.md"
 #include "loss.h"       // chapter 06: cross_entropy and nll_loss for class labels
 #include "optim.h"      // chapter 06: SGD with momentum, weight decay, Nesterov; a progress line
+#line 21 "chapters/08-gpu/08-gpu.md"
+#include "device.h"     // chapter 08: devices, tl_to(t, "cuda"), model.to(device), the CUDA backend
 #line 107 "chapters/00-setup/00-setup.md"
 #endif
