@@ -708,8 +708,8 @@ static void blas_load(void) {
 static cublas_handle blas_handle(int device) {
     pthread_once(&blas.once, blas_load);
     if (!blas.create || !blas.sgemm || !blas.dgemm) {
-        tl_error_set(TL_RUNTIME_ERROR, "cuBLAS could not be loaded (libcublas.so.13 not found: add the CUDA "
-                     "libraries to LD_LIBRARY_PATH): %s", dlerror() ? dlerror() : "missing symbols");
+        tl_error_set(TL_RUNTIME_ERROR, "cuBLAS could not be loaded: %s (add the CUDA libraries' folder to "
+                     "LD_LIBRARY_PATH)", blas.lib ? "cublasCreate_v2/cublasSgemm_v2 missing" : "libcublas.so not found");
         return NULL;
     }
     pthread_mutex_lock(&alloc_lock);

@@ -31,7 +31,7 @@ bool tl_device_parse(const char *name, tl_device *out) {
         return false;
     }
     tl_error_set(TL_RUNTIME_ERROR, "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, "
-                 "ort, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: %s",
+                 "ort, xla, lazy, vulkan, mps, meta, hpu, privateuseone device type at start of device string: %s",
                  name);
     return false;
 }
@@ -81,7 +81,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 196 "chapters/08-gpu/08-gpu.md"
-#line 1584 "chapters/08-gpu/08-gpu.md"
+#line 1586 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -274,7 +274,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return true;
 }
 #line 199 "chapters/08-gpu/08-gpu.md"
-#line 1685 "chapters/08-gpu/08-gpu.md"
+#line 1687 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

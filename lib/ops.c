@@ -2169,9 +2169,10 @@ static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool 
     if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
     tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
     tl_tensor *out = tl_empty_on(r.out_shape, out_dt, t->storage->device);
-    if (!out || !tl_cuda_sum(t->storage->device.index, t->dtype, out_dt, tl_data_ptr(x), tl_data_ptr(out), r.outer,
-                             r.n, r.inner, kind == R_MEAN ? 1.0 / (double)r.n : 1.0))
-        return NULL;
+    bool ok = out && tl_cuda_sum(t->storage->device.index, t->dtype, out_dt, tl_data_ptr(x), tl_data_ptr(out),
+                                 r.outer, r.n, r.inner, kind == R_MEAN ? 1.0 / (double)r.n : 1.0);
+    free(r.scratch);   // NULL unless the input was empty (then nothing was read)
+    if (!ok) return NULL;
     record_sum(kind, out, t, dim, whole, keepdim, r.n);
     return out;
 }
@@ -2189,15 +2190,16 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     tl_device dev = t->storage->device;
     tl_tensor *values = want_values ? tl_empty_on(r.out_shape, t->dtype, dev) : NULL;
     tl_tensor *index = !want_values || indices_out ? tl_empty_on(r.out_shape, TL_INT64, dev) : NULL;
-    if ((want_values && !values) || ((!want_values || indices_out) && !index)) return NULL;
-    if (!tl_cuda_argbest(dev.index, t->dtype, tl_data_ptr(x), values ? tl_data_ptr(values) : NULL,
-                         index ? (int64_t *)tl_data_ptr(index) : NULL, r.outer, r.n, r.inner, is_min))
-        return NULL;
+    bool ok = (!want_values || values) && ((want_values && !indices_out) || index) &&
+              tl_cuda_argbest(dev.index, t->dtype, tl_data_ptr(x), values ? tl_data_ptr(values) : NULL,
+                              index ? (int64_t *)tl_data_ptr(index) : NULL, r.outer, r.n, r.inner, is_min);
+    free(r.scratch);
+    if (!ok) return NULL;
     if (want_values) record_best(values, index, t, dim, whole, keepdim, is_min);
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1448 "chapters/08-gpu/08-gpu.md"
+#line 1450 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
