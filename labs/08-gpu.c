@@ -91,11 +91,13 @@ int main(int argc, char **argv) {
         tl_sgd_free(optimizer);
         tl_module_free(model);
     }
-#line 1917 "chapters/08-gpu/08-gpu.md"
+    tl_dataloader_free(train_loader);
+    tl_dataset_free(train_ds);
+#line 1919 "chapters/08-gpu/08-gpu.md"
     TL_CELL("the device-agnostic idiom");
     const char *device = tl_default_device();   // "cuda" if available, else "cpu"
     printf("%s\n", device);
-#line 1935 "chapters/08-gpu/08-gpu.md"
+#line 1937 "chapters/08-gpu/08-gpu.md"
     TL_CELL("CPU against GPU: a 4096 x 4096 matrix product");
     if (needs_cuda()) {
         TL_SCOPE {

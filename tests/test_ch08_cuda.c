@@ -435,6 +435,42 @@ static void test_sgd_matches_cpu(void **state) {
     }
 }
 
+// modules built from ops run on the GPU: BatchNorm1d (training and eval), Dropout (its noise is drawn
+// on the CPU by the same generator, so the GPU result equals the CPU one), Sigmoid/Tanh/Softmax
+static void test_layers_on_gpu(void **state) {
+    (void)state;
+    NEEDS_CUDA();
+    tl_module *m[2];
+    tl_tensor *out[2][2];
+    tl_manual_seed(14);
+    tl_tensor *x = tl_randn(TL_SHAPE(8, 6), NULL);
+    for (int dev = 0; dev < 2; dev++) {
+        tl_manual_seed(15);
+        m[dev] = tl_sequential_new(0);
+        tl_sequential_append(m[dev], tl_linear_new(6, 5, true));
+        tl_sequential_append(m[dev], tl_batchnorm1d_new(5));
+        tl_sequential_append(m[dev], tl_tanh_new());
+        tl_sequential_append(m[dev], tl_dropout_new(0.3));
+        tl_sequential_append(m[dev], tl_sigmoid_new());
+        tl_sequential_append(m[dev], tl_softmax_new(1));
+        if (dev) assert_true(tl_module_to(m[dev], "cuda"));
+        tl_manual_seed(16);
+        tl_module_train(m[dev], true);
+        out[dev][0] = tl_module_forward(m[dev], dev ? gpu(x) : x);
+        tl_module_eval(m[dev]);
+        out[dev][1] = tl_module_forward(m[dev], dev ? gpu(x) : x);
+    }
+    assert_same(out[0][0], out[1][0], 1e-5, "training forward (batch norm, dropout)");
+    assert_same(out[0][1], out[1][1], 1e-5, "eval forward (running statistics)");
+    assert_same(tl_module_param(m[0], "1.weight"), tl_module_param(m[1], "1.weight"), 0, "BatchNorm1d weight");
+    tl_named_tensor *s0, *s1;
+    int n0 = tl_module_state(m[0], &s0), n1 = tl_module_state(m[1], &s1);
+    assert_int_equal(n0, n1);
+    for (int i = 0; i < n0; i++) assert_same(s0[i].tensor, s1[i].tensor, 1e-5, s0[i].name);   // running stats, count
+    tl_module_free(m[0]);
+    tl_module_free(m[1]);
+}
+
 // ----------------------------------------------------------------------------
 // the tutorial's run (§9.2) on the GPU: chapter 06's losses, with model.to(device) after
 // the optimizer was made (its parameters move in place)
@@ -505,6 +541,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_copies_and_printing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocator_reuses_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_matches_cpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_layers_on_gpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tutorial_training_run_on_gpu, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,8 @@ void *tl_cuda_malloc(int device, size_t nbytes, size_t *capacity) {
             *capacity = size;
             return p;
         }
+    static bool registered = false;
+    if (!registered) registered = atexit(tl_cuda_empty_cache) == 0;   // cached blocks are not leaks
     void *p = malloc(size);
     if (!p) { tl_error_set(TL_RUNTIME_ERROR, "CUDA out of memory"); return NULL; }
     memset(p, 0xA5, size);   // garbage, as cudaMalloc gives
