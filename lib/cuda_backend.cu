@@ -572,7 +572,7 @@ __global__ void softmax_kernel(const T *x, const T *g, T *y, int64_t outer, int6
             acc = block_sum<double>(acc, shared);
             for (int64_t k = threadIdx.x; k < n; k += blockDim.x) {
                 int64_t j = base + k * inner;
-                y[j] = log_out ? (T)(g[j] - m_exp(x[j]) * (T)acc) : (T)(x[j] * (g[j] - (T)acc));
+                y[j] = log_out ? (T)((double)g[j] - (double)m_exp(x[j]) * acc) : (T)((double)x[j] * ((double)g[j] - acc));
             }
         }
     }

@@ -8,7 +8,7 @@
 // pick the kernel by dtype once (never per element) and record the node.
 #include "functional.h"
 #include "autograd.h"
-#include "device.h"   // chapter 08: softmax on a GPU
+#include "device.h"   // chapter 08: softmax and mse_loss on a GPU
 #include "ops.h"
 #include "print.h"
 
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 779 "chapters/02-graphs/02-graphs.md"
+#line 780 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -50,7 +50,7 @@ static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
 #line 767 "chapters/02-graphs/02-graphs.md"
-#line 822 "chapters/02-graphs/02-graphs.md"
+#line 823 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -83,7 +83,7 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 861 "chapters/02-graphs/02-graphs.md"
+#line 862 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -102,7 +102,7 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 887 "chapters/02-graphs/02-graphs.md"
+#line 888 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     if (!tl_require_cpu("binary_cross_entropy", (const tl_tensor *[]){ input, target }, 2)) return NULL;   // chapter 08
@@ -143,7 +143,34 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     return loss;
 }
 #line 768 "chapters/02-graphs/02-graphs.md"
-#line 936 "chapters/02-graphs/02-graphs.md"
+#line 1585 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
+static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtype dtype);
+
+static bool mse_forward_device(tl_tensor *loss, const tl_tensor *x, const tl_tensor *y, tl_dtype dtype) {
+    bool ok = false;
+    TL_SCOPE {
+        tl_grad_mode_push(false);
+        const tl_tensor *d = mse_difference(x, y, dtype);
+        ok = d && tl_copy_(loss, tl_mean(tl_mul(d, d)));
+        tl_grad_mode_pop();
+    }
+    return ok;
+}
+
+// dx = 2g/n (x - y), dy = -dx, in the broadcast shape (the engine sums them back)
+static void mse_backward_device(tl_node *node, double g, tl_tensor **grad_inputs) {
+    const tl_tensor *x = node->saved[0], *y = node->saved[1];
+    tl_grad_mode_push(false);
+    tl_tensor *d = mse_difference(x, y, node->output_dtype);
+    tl_tensor *dx = d ? tl_mul_scalar(d, 2.0 * g / (double)tl_numel(d)) : NULL;
+    if (node->needs_grad[0]) grad_inputs[0] = dx;
+    if (node->needs_grad[1]) grad_inputs[1] = tl_neg(dx);
+    tl_grad_mode_pop();
+}
+#line 769 "chapters/02-graphs/02-graphs.md"
+#line 937 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -175,12 +202,16 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 975 "chapters/02-graphs/02-graphs.md"
+#line 976 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
     bool want_x = node->needs_grad[0], want_y = node->needs_grad[1];
     grad_inputs[0] = grad_inputs[1] = NULL;
+    if (tl_is_cuda(x) || tl_is_cuda(y)) {                      // chapter 08
+        mse_backward_device(node, g, grad_inputs);
+        return;
+    }
     if (same_shape(x, y) && x->dtype == y->dtype) {            // the direct path
         tl_tensor *dx = want_x ? tl_empty(tl_shape_of(x), x->dtype) : NULL;
         tl_tensor *dy = want_y ? tl_empty(tl_shape_of(y), y->dtype) : NULL;
@@ -211,10 +242,11 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1016 "chapters/02-graphs/02-graphs.md"
+#line 1021 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
-    if (!tl_require_cpu("mse_loss", (const tl_tensor *[]){ input, target }, 2)) return NULL;   // chapter 08
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ input, target }, 2, &dev)) return NULL;   // chapter 08
     bool direct = same_shape(input, target) && input->dtype == target->dtype;
     if (!same_shape(input, target)) {
         static bool warned = false;
@@ -228,10 +260,11 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_dtype dtype = tl_result_type(input, target);
     if (!check_floating(dtype, "mse_cpu")) return NULL;
 
-    tl_tensor *loss = tl_empty(TL_SCALAR_SHAPE, dtype);
+    tl_tensor *loss = tl_empty_on(TL_SCALAR_SHAPE, dtype, dev);
     if (!loss) return NULL;
     bool ok = true;
-    TL_SCOPE {
+    if (dev.type == TL_CUDA) ok = mse_forward_device(loss, input, target, dtype);   // chapter 08
+    else TL_SCOPE {
         const tl_tensor *x = direct ? tl_contiguous(input) : mse_difference(input, target, dtype);
         const tl_tensor *y = direct ? tl_contiguous(target) : NULL;
         if (!x || (direct && !y)) {
@@ -251,8 +284,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 769 "chapters/02-graphs/02-graphs.md"
-#line 1067 "chapters/02-graphs/02-graphs.md"
+#line 770 "chapters/02-graphs/02-graphs.md"
+#line 1074 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -305,7 +338,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1126 "chapters/02-graphs/02-graphs.md"
+#line 1133 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -357,7 +390,7 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1185 "chapters/02-graphs/02-graphs.md"
+#line 1192 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty_like(out);

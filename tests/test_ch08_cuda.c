@@ -238,6 +238,18 @@ static void test_losses(void **state) {
     tl_tensor *logits = tl_randn(TL_SHAPE(8, 5), NULL), *labels = tl_randint(0, 5, TL_SHAPE(8), NULL);
     assert_same(tl_cross_entropy(logits, labels), tl_cross_entropy(gpu(logits), gpu(labels)), 1e-6, "cross_entropy");
     assert_same(tl_nll_loss(logits, labels), tl_nll_loss(gpu(logits), gpu(labels)), 1e-6, "nll_loss");
+    // mse_loss, forward and backward, the direct and the broadcast path
+    tl_tensor *p = tl_randn(TL_SHAPE(4, 3), NULL), *q = tl_randn(TL_SHAPE(4, 3), NULL), *r = tl_randn(TL_SHAPE(3), NULL);
+    tl_tensor *cp = tl_clone(p), *gp = tl_clone(gpu(p));
+    cp->requires_grad = gp->requires_grad = true;
+    tl_tensor *lc = tl_add(tl_mse_loss(cp, q), tl_mse_loss(cp, r)), *lg = tl_add(tl_mse_loss(gp, gpu(q)), tl_mse_loss(gp, gpu(r)));
+    assert_same(lc, lg, 1e-6, "mse_loss");
+    assert_string_equal(tl_node_name(tl_mse_loss(gp, gpu(q))->grad_fn), "MseLossBackward0");
+    assert_true(tl_backward(lc) && tl_backward(lg));
+    assert_same(cp->grad, gp->grad, 1e-6, "mse_loss backward");
+    cp->requires_grad = gp->requires_grad = false;
+    tl_release(cp->grad), tl_release(gp->grad);
+    cp->grad = gp->grad = NULL;
     assert_null(tl_nll_loss(gpu(logits), gpu(tl_tensor_parse("[0, 1, 2, 3, 4, 5, 0, 1]"))));
     assert_string_equal(tl_error(), "Target 5 is out of bounds.");
     tl_error_clear();
