@@ -79,17 +79,18 @@ bool tl_cuda_memcpy(int device, void *dst, const void *src, size_t nbytes, tl_co
 bool tl_cuda_memset0(int device, void *dst, size_t nbytes);
 bool tl_cuda_synchronize(int device);                                 // torch.cuda.synchronize()
 
-// An element-wise launch over the output shape: operand 0 is the output, operands 1 and 2 the
+// An element-wise launch over the output shape: operand 0 is the output, operands 1 to 3 the
 // inputs. Strides are in elements over the output's dims (0 where broadcast). An input with
 // data == NULL is the number `scalar` (a CPU 0-d tensor or a Python number).
+#define TL_CUDA_EW_OPS 4
 typedef struct {
     int      ndim;
     int64_t  shape[TL_MAX_DIMS];
-    void    *data[3];
-    tl_dtype dtype[3];
-    int64_t  stride[3][TL_MAX_DIMS];
-    double   scalar[3];
-    int64_t  iscalar[3];   // the same number, exact, for int64/bool computations
+    void    *data[TL_CUDA_EW_OPS];
+    tl_dtype dtype[TL_CUDA_EW_OPS];
+    int64_t  stride[TL_CUDA_EW_OPS][TL_MAX_DIMS];
+    double   scalar[TL_CUDA_EW_OPS];
+    int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool computations
 } tl_cuda_ew;
 
 // op codes: the order of ops.c's binary_op and unary_op enums
@@ -114,6 +115,7 @@ bool tl_cuda_binary(int device, int op, tl_dtype ct, const tl_cuda_ew *e);   // 
 bool tl_cuda_unary(int device, int op, tl_dtype ct, const tl_cuda_ew *e);    // out = OP(a), computed in ct
 bool tl_cuda_copy(int device, const tl_cuda_ew *e);        // out = a, converting dtypes (a may be a number)
 bool tl_cuda_accumulate(int device, const tl_cuda_ew *e);  // out += a (atomic: out may be broadcast)
+bool tl_cuda_where(int device, tl_dtype ct, const tl_cuda_ew *e);   // out = cond ? a : b (operands 1, 2, 3)
 
 // Reductions over a contiguous (outer, n, inner) block, as ops.c sees them; y gets one value per
 // (outer, inner). sum: y = scale * sum (accumulated in double, or uint64 for integers).

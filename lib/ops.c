@@ -509,7 +509,7 @@ static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, 
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 #line 2421 "chapters/01-tensors/01-tensors.md"
-#line 1322 "chapters/08-gpu/08-gpu.md"
+#line 1340 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
@@ -517,6 +517,8 @@ static bool cpu_only(const char *op, const tl_tensor *const *ts, int n);
 static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
                               tl_shape s, tl_device dev);
 static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct);
+static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_shape s,
+                             tl_device dev);
 static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved);
 static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind);
 static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
@@ -762,7 +764,6 @@ static const row_kernel where_kernels[4] = { where_b, where_i, where_f, where_d 
 
 tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     if (!cond || !a || !b) return NULL;
-    if (!cpu_only("where", (const tl_tensor *[]){ cond, a, b }, 3)) return NULL;   // chapter 08
     if (cond->dtype != TL_BOOL) {
         tl_error_set(TL_RUNTIME_ERROR, "where expected condition to be a boolean tensor, but got a tensor with dtype %s",
                      scalar_type_name(cond->dtype));
@@ -773,6 +774,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     int64_t s1[TL_MAX_DIMS], s2[TL_MAX_DIMS];
     if (!broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1, s1)) return NULL;
     if (!broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ cond, a, b }, 3, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {
+        tl_shape s = { n2, { 0 } };
+        for (int i = 0; i < n2; i++) s.d[i] = s2[i];
+        return cuda_where(cond, a, b, ct, s, dev);
+    }
     view vc = view_of(cond), va = view_of(a), vb = view_of(b), ca, cb;
     void *sa = NULL, *sb = NULL;
     if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
@@ -792,11 +800,11 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
 #line 1022 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3423 "chapters/01-tensors/01-tensors.md"
+#line 3429 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2426 "chapters/01-tensors/01-tensors.md"
-#line 3431 "chapters/01-tensors/01-tensors.md"
+#line 3437 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -843,11 +851,11 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
 #line 1026 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3476 "chapters/01-tensors/01-tensors.md"
+#line 3482 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2427 "chapters/01-tensors/01-tensors.md"
-#line 3484 "chapters/01-tensors/01-tensors.md"
+#line 3490 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -898,11 +906,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
 #line 1030 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3533 "chapters/01-tensors/01-tensors.md"
+#line 3539 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2428 "chapters/01-tensors/01-tensors.md"
-#line 3543 "chapters/01-tensors/01-tensors.md"
+#line 3549 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -975,7 +983,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1034 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3614 "chapters/01-tensors/01-tensors.md"
+#line 3620 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1020,11 +1028,11 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1038 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3657 "chapters/01-tensors/01-tensors.md"
+#line 3663 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2429 "chapters/01-tensors/01-tensors.md"
-#line 3713 "chapters/01-tensors/01-tensors.md"
+#line 3719 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1056,7 +1064,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2430 "chapters/01-tensors/01-tensors.md"
-#line 3755 "chapters/01-tensors/01-tensors.md"
+#line 3761 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1156,7 +1164,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1145 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3853 "chapters/01-tensors/01-tensors.md"
+#line 3859 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1167,7 +1175,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2431 "chapters/01-tensors/01-tensors.md"
-#line 3869 "chapters/01-tensors/01-tensors.md"
+#line 3875 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1232,7 +1240,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1149 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3932 "chapters/01-tensors/01-tensors.md"
+#line 3938 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1247,7 +1255,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1153 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3945 "chapters/01-tensors/01-tensors.md"
+#line 3951 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1265,7 +1273,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2432 "chapters/01-tensors/01-tensors.md"
-#line 4021 "chapters/01-tensors/01-tensors.md"
+#line 4027 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1348,7 +1356,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2433 "chapters/01-tensors/01-tensors.md"
-#line 4129 "chapters/01-tensors/01-tensors.md"
+#line 4135 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1434,7 +1442,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2434 "chapters/01-tensors/01-tensors.md"
-#line 4227 "chapters/01-tensors/01-tensors.md"
+#line 4233 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1493,7 +1501,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2435 "chapters/01-tensors/01-tensors.md"
-#line 4306 "chapters/01-tensors/01-tensors.md"
+#line 4312 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1505,7 +1513,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1237 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4316 "chapters/01-tensors/01-tensors.md"
+#line 4322 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1517,7 +1525,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1241 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4326 "chapters/01-tensors/01-tensors.md"
+#line 4332 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1574,10 +1582,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1245 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4381 "chapters/01-tensors/01-tensors.md"
+#line 4387 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4419 "chapters/01-tensors/01-tensors.md"
+#line 4425 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1628,7 +1636,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1249 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4468 "chapters/01-tensors/01-tensors.md"
+#line 4474 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2436 "chapters/01-tensors/01-tensors.md"
@@ -2102,7 +2110,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2437 "chapters/01-tensors/01-tensors.md"
-#line 1343 "chapters/08-gpu/08-gpu.md"
+#line 1363 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2139,6 +2147,21 @@ static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct) {
     tl_cuda_ew_set(&e, 1, t);
     if (!tl_cuda_unary(t->storage->device.index, op, ct, &e)) return NULL;
     record_unary(op, out, t);
+    return out;
+}
+
+static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_shape s,
+                             tl_device dev) {
+    tl_tensor *out = tl_empty_on(s, ct, dev);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, s.ndim, s.d);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, cond);
+    tl_cuda_ew_set(&e, 2, a);
+    tl_cuda_ew_set(&e, 3, b);
+    if (!tl_cuda_where(dev.index, ct, &e)) return NULL;
+    record_where(out, cond, a, b);
     return out;
 }
 
@@ -2199,7 +2222,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1450 "chapters/08-gpu/08-gpu.md"
+#line 1485 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.

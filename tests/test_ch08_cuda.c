@@ -209,6 +209,17 @@ static void test_reductions(void **state) {
         assert_same(tl_argmax_dim(x, d, false), tl_argmax_dim(g, d, false), 0, "argmax(dim)");
     }
     assert_same(tl_max(x), tl_max(g), 0, "max");
+    // where, broadcasting its three operands; and max's backward, which uses it
+    tl_tensor *cond = tl_gt_scalar(tl_randn(TL_SHAPE(4, 1), NULL), 0), *other = tl_randn(TL_SHAPE(5), NULL);
+    assert_same(tl_where(cond, x, other), tl_where(gpu(cond), g, gpu(other)), 0, "where");
+    assert_same(tl_where(cond, x, tl_number(0)), tl_where(gpu(cond), g, tl_number(0)), 0, "where with a number");
+    tl_tensor *xc = tl_clone(x), *xg = tl_clone(g);
+    xc->requires_grad = xg->requires_grad = true;
+    assert_true(tl_backward(tl_max(xc)) && tl_backward(tl_max(xg)));
+    assert_same(xc->grad, xg->grad, 0, "max backward");
+    xc->requires_grad = xg->requires_grad = false;
+    tl_release(xc->grad), tl_release(xg->grad);
+    xc->grad = xg->grad = NULL;
     assert_same(tl_argmax(x), tl_argmax(g), 0, "argmax");
     assert_same(tl_sum(tl_T(tl_sum_dim(x, 0, false))), tl_sum(tl_T(tl_sum_dim(g, 0, false))), 1e-6, "sum of a view");
     tl_tensor *i = tl_randint(0, 100, TL_SHAPE(1000), NULL);

@@ -106,11 +106,11 @@ static int64_t numel(const tl_cuda_ew *e) {
 }
 
 static void offsets(const tl_cuda_ew *e, int64_t i, int64_t *off) {
-    off[0] = off[1] = off[2] = 0;
+    off[0] = off[1] = off[2] = off[3] = 0;
     for (int d = e->ndim - 1; d >= 0; d--) {
         int64_t idx = i % e->shape[d];
         i /= e->shape[d];
-        for (int k = 0; k < 3; k++) off[k] += idx * e->stride[k][d];
+        for (int k = 0; k < 4; k++) off[k] += idx * e->stride[k][d];
     }
 }
 
@@ -157,7 +157,7 @@ bool tl_cuda_binary(int device, int op, tl_dtype ct, const tl_cuda_ew *e) {
     (void)device;
     bool isint = ct == TL_INT64 || ct == TL_BOOL;
     for (int64_t i = 0, n = numel(e); i < n; i++) {
-        int64_t off[3];
+        int64_t off[4];
         offsets(e, i, off);
         if (isint) {
             int64_t a = loadi(e, 1, off[1]), b = loadi(e, 2, off[2]), r;
@@ -212,7 +212,7 @@ bool tl_cuda_binary(int device, int op, tl_dtype ct, const tl_cuda_ew *e) {
 bool tl_cuda_unary(int device, int op, tl_dtype ct, const tl_cuda_ew *e) {
     (void)device;
     for (int64_t i = 0, n = numel(e); i < n; i++) {
-        int64_t off[3];
+        int64_t off[4];
         offsets(e, i, off);
         if (ct == TL_INT64) {
             int64_t x = loadi(e, 1, off[1]), r;
@@ -246,9 +246,21 @@ bool tl_cuda_copy(int device, const tl_cuda_ew *e) {
     (void)device;
     bool exact = e->dtype[1] == TL_INT64 || e->dtype[1] == TL_BOOL;
     for (int64_t i = 0, n = numel(e); i < n; i++) {
-        int64_t off[3];
+        int64_t off[4];
         offsets(e, i, off);
         stored(e, off[0], loadd(e, 1, off[1]), loadi(e, 1, off[1]), exact);
+    }
+    return true;
+}
+
+bool tl_cuda_where(int device, tl_dtype ct, const tl_cuda_ew *e) {
+    (void)device;
+    bool exact = ct == TL_INT64 || ct == TL_BOOL;
+    for (int64_t i = 0, n = numel(e); i < n; i++) {
+        int64_t off[4];
+        offsets(e, i, off);
+        int k = loadi(e, 1, off[1]) ? 2 : 3;
+        stored(e, off[0], loadd(e, k, off[k]), loadi(e, k, off[k]), exact);
     }
     return true;
 }
@@ -256,7 +268,7 @@ bool tl_cuda_copy(int device, const tl_cuda_ew *e) {
 bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     (void)device;
     for (int64_t i = 0, n = numel(e); i < n; i++) {
-        int64_t off[3];
+        int64_t off[4];
         offsets(e, i, off);
         char *p = H(e->data[0]);
         switch (e->dtype[0]) {
