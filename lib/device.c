@@ -81,7 +81,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 198 "chapters/08-gpu/08-gpu.md"
-#line 1658 "chapters/08-gpu/08-gpu.md"
+#line 1661 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -175,7 +175,7 @@ bool tl_device_store(tl_tensor *t, int64_t offset, double value) {
     return tl_cuda_memcpy(t->storage->device.index, (char *)t->storage->data + offset * (int64_t)es, &v, es, TL_H2D);
 }
 #line 199 "chapters/08-gpu/08-gpu.md"
-#line 300 "chapters/08-gpu/08-gpu.md"
+#line 301 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // .to(device)
 static bool device_usable(tl_device d) {
@@ -239,7 +239,7 @@ tl_tensor *tl_to(const tl_tensor *t, const char *device) {
 
 tl_tensor *tl_cpu(const tl_tensor *t) { return tl_to_device(t, TL_CPU_DEVICE); }
 #line 200 "chapters/08-gpu/08-gpu.md"
-#line 371 "chapters/08-gpu/08-gpu.md"
+#line 372 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // module.to(device): every parameter and buffer moves IN PLACE (its storage is swapped), as
 // PyTorch's module.to does with param.data, so the optimizer's pointers and m->weight stay valid.
@@ -274,7 +274,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return true;
 }
 #line 201 "chapters/08-gpu/08-gpu.md"
-#line 1759 "chapters/08-gpu/08-gpu.md"
+#line 1762 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

@@ -548,6 +548,30 @@ static void test_tutorial_training_run_on_gpu(void **state) {
     tl_module_free(model);
 }
 
+// "cuda:1": ops run on the second GPU, tensors move between GPUs, and mixing them is an error
+static void test_second_gpu(void **state) {
+    (void)state;
+    NEEDS_CUDA();
+    if (tl_cuda_device_count() < 2) {
+        print_message("skipped: needs two CUDA devices (this machine has %d)\n", tl_cuda_device_count());
+        skip();
+    }
+    tl_tensor *t = tl_tensor_parse("[1., 2., 3.]");
+    tl_tensor *a = tl_to(t, "cuda:1"), *b = tl_to(gpu(t), "cuda:1");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->storage->device.index, 1);
+    tl_tensor *c = tl_add(a, b);
+    assert_string_equal(tl_repr(c), "tensor([2., 4., 6.], device='cuda:1')");
+    assert_same(tl_matmul(tl_tensor_parse("[[1., 2.], [3., 4.]]"), tl_tensor_parse("[[5.], [6.]]")),
+                tl_to(tl_matmul(tl_to(tl_tensor_parse("[[1., 2.], [3., 4.]]"), "cuda:1"),
+                                tl_to(tl_tensor_parse("[[5.], [6.]]"), "cuda:1")), "cuda:0"), 1e-6, "matmul on cuda:1");
+    assert_null(tl_add(gpu(t), a));
+    assert_string_equal(tl_error(), "Expected all tensors to be on the same device, but found at least two devices, "
+                                    "cuda:0 and cuda:1!");
+    tl_error_clear();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_binary_ops_broadcast, setup, teardown),
@@ -565,6 +589,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_allocator_reuses_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_matches_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_on_gpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_gpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tutorial_training_run_on_gpu, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
