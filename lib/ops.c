@@ -520,6 +520,7 @@ static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct);
 static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_shape s,
                              tl_device dev);
 static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved);
+static tl_tensor *cuda_best_dim_backward(const tl_node *node, const tl_tensor *g);
 static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind);
 static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
                                    bool want_values, tl_tensor **indices_out);
@@ -1162,7 +1163,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1145 "chapters/03-autograd/03-autograd.md"
+#line 1146 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
 #line 3859 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1238,7 +1239,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1149 "chapters/03-autograd/03-autograd.md"
+#line 1150 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
 #line 3938 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
@@ -1253,7 +1254,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1153 "chapters/03-autograd/03-autograd.md"
+#line 1154 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
 #line 3951 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
@@ -1511,7 +1512,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1237 "chapters/03-autograd/03-autograd.md"
+#line 1238 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
 #line 4322 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1523,7 +1524,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1241 "chapters/03-autograd/03-autograd.md"
+#line 1242 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
 #line 4332 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1580,7 +1581,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1245 "chapters/03-autograd/03-autograd.md"
+#line 1246 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
 #line 4387 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1634,7 +1635,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1249 "chapters/03-autograd/03-autograd.md"
+#line 1250 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
 #line 4474 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -2023,6 +2024,7 @@ static void best_all_backward(tl_node *node, const tl_tensor *g, tl_tensor **gra
 // max(x, dim) / min(x, dim): g goes to the index that won, zeros elsewhere
 static void best_dim_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *index = node->saved[0];        // contiguous, the result's shape
+    if (tl_is_cuda(g)) { grads[0] = cuda_best_dim_backward(node, g); return; }   // chapter 08
     tl_shape in = node->input_shape[0];
     int dim = (int)node->ints[1];
     tl_tensor *out = tl_zeros(in, g->dtype), *gc = tl_contiguous(g);
@@ -2055,7 +2057,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1181 "chapters/03-autograd/03-autograd.md"
+#line 1182 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2110,7 +2112,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2437 "chapters/01-tensors/01-tensors.md"
-#line 1366 "chapters/08-gpu/08-gpu.md"
+#line 1367 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2165,6 +2167,21 @@ static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl
     return out;
 }
 
+// max(x, dim)'s rule on a GPU: g goes where the position along dim equals the saved index,
+// i.e. where(arange(n) == index, g, 0), all three broadcast to the input's shape
+static tl_tensor *cuda_best_dim_backward(const tl_node *node, const tl_tensor *g) {
+    const tl_tensor *index = node->saved[0];
+    tl_shape in = node->input_shape[0];
+    int dim = (int)node->ints[1];
+    if (in.ndim == 0) return tl_clone(g);
+    bool keepdim = node->ints[2] != 0;
+    const tl_tensor *gk = keepdim ? g : tl_unsqueeze(g, dim), *ik = keepdim ? index : tl_unsqueeze(index, dim);
+    tl_shape ps = { in.ndim, { 0 } };
+    for (int d = 0; d < in.ndim; d++) ps.d[d] = d == dim ? in.d[d] : 1;
+    tl_tensor *positions = tl_to_device(tl_reshape(tl_arange(0, in.d[dim], 1), ps), tl_device_of(g));
+    return tl_where(tl_eq(positions, ik), gk, tl_number(0));
+}
+
 // the rule of unary op `op` as one fused kernel: g and the saved x or y in, dx out
 static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved) {
     static const int rules[U_COUNT] = { [U_ABS] = TL_CUDA_ABS_BW, [U_EXP] = TL_CUDA_MUL, [U_LOG] = TL_CUDA_LOG_BW,
@@ -2182,10 +2199,14 @@ static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tenso
 
 // sum and mean on the device; reduction_setup only reads the layout of a contiguous input
 static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind) {
-    if (kind == R_STD) {
-        tl_error_set(TL_RUNTIME_ERROR, "std is not implemented for CUDA tensors in Torchlet yet: move the tensor "
-                     "to the CPU first (tl_to(t, \"cpu\"))");
-        return NULL;
+    if (kind == R_STD) {   // with ops: sqrt(sum((x - mean)^2) / (n - 1)), then chapter 03's node
+        int64_t n = whole ? tl_numel(t) : (t->ndim ? t->shape[dim] : 1);
+        tl_grad_mode_push(false);
+        tl_tensor *d = tl_sub(t, whole ? tl_mean(t) : tl_mean_dim(t, dim, true)), *d2 = tl_mul(d, d);
+        tl_tensor *out = tl_sqrt(tl_div_scalar(whole ? tl_sum(d2) : tl_sum_dim(d2, dim, keepdim), (double)(n - 1)));
+        tl_grad_mode_pop();
+        if (out) record_sum(kind, out, t, dim, whole, keepdim, n);
+        return out;
     }
     const tl_tensor *x = cuda_contiguous(t);
     reduction r;
@@ -2202,18 +2223,14 @@ static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool 
 
 static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
                                    bool want_values, tl_tensor **indices_out) {
-    if (want_values && tl_needs_record(&t, 1) && !whole) {
-        tl_error_set(TL_RUNTIME_ERROR, "max/min along a dim with autograd is not implemented for CUDA tensors in "
-                     "Torchlet yet (use it under TL_NO_GRAD, or on the CPU)");
-        return NULL;
-    }
     const tl_tensor *x = cuda_contiguous(t);
     reduction r;
     if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
     tl_device dev = t->storage->device;
     tl_tensor *values = want_values ? tl_empty_on(r.out_shape, t->dtype, dev) : NULL;
-    tl_tensor *index = !want_values || indices_out ? tl_empty_on(r.out_shape, TL_INT64, dev) : NULL;
-    bool ok = (!want_values || values) && ((want_values && !indices_out) || index) &&
+    bool want_index = !want_values || indices_out || (!whole && tl_needs_record(&t, 1));   // the rule needs them
+    tl_tensor *index = want_index ? tl_empty_on(r.out_shape, TL_INT64, dev) : NULL;
+    bool ok = (!want_values || values) && (!want_index || index) &&
               tl_cuda_argbest(dev.index, t->dtype, tl_data_ptr(x), values ? tl_data_ptr(values) : NULL,
                               index ? (int64_t *)tl_data_ptr(index) : NULL, r.outer, r.n, r.inner, is_min);
     free(r.scratch);
@@ -2222,7 +2239,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1488 "chapters/08-gpu/08-gpu.md"
+#line 1504 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.

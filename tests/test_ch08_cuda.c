@@ -217,6 +217,14 @@ static void test_reductions(void **state) {
     xc->requires_grad = xg->requires_grad = true;
     assert_true(tl_backward(tl_max(xc)) && tl_backward(tl_max(xg)));
     assert_same(xc->grad, xg->grad, 0, "max backward");
+    for (int d = 0; d < 3; d++) {   // max(dim) and std(dim), forward and backward
+        tl_tensor *lc = tl_add(tl_sum(tl_max_dim(xc, d, d == 1, NULL)), tl_sum(tl_std_dim(xc, d, d == 2)));
+        tl_tensor *lg = tl_add(tl_sum(tl_max_dim(xg, d, d == 1, NULL)), tl_sum(tl_std_dim(xg, d, d == 2)));
+        assert_same(lc, lg, 1e-5, "max(dim) + std(dim)");
+        assert_true(tl_backward(lc) && tl_backward(lg));
+        assert_same(xc->grad, xg->grad, 1e-5, "max(dim) + std(dim) backward");
+    }
+    assert_same(tl_std(x), tl_std(g), 1e-5, "std");
     xc->requires_grad = xg->requires_grad = false;
     tl_release(xc->grad), tl_release(xg->grad);
     xc->grad = xg->grad = NULL;
