@@ -527,6 +527,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
 static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape);
 static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape);
+static bool cuda_copy_view(tl_device dev, const view *dst, const view *src);
 #line 2422 "chapters/01-tensors/01-tensors.md"
 #line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
@@ -916,11 +917,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
 
-static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt) {
+static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt, tl_device dev) {
     int ref = 0;  // the first tensor that is not skipped sets the expected shape
     while (ref < n - 1 && cat_skipped(&vs[ref])) ref++;
     const view *r = &vs[ref];
-    if (cat_skipped(r)) return tl_empty(TL_SHAPE(0), dt);   // all empty
+    if (cat_skipped(r)) return tl_empty_on(TL_SHAPE(0), dt, dev);   // all empty
     if (!wrap_dim(&dim, r->ndim)) return NULL;
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -944,14 +945,15 @@ static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt) {
     tl_shape s = { r->ndim, { 0 } };
     for (int d = 0; d < r->ndim; d++) s.d[d] = r->shape[d];
     s.d[dim] = total;
-    tl_tensor *out = tl_empty(s, dt);
+    tl_tensor *out = tl_empty_on(s, dt, dev);
     if (!out) return NULL;
     view slab = view_of(out);   // the part of out that input i fills
     int64_t step = slab.stride[dim] * (int64_t)tl_dtype_size(dt);
     for (int i = 0; i < n; i++) {
         if (cat_skipped(&vs[i])) continue;
         slab.shape[dim] = vs[i].shape[dim];
-        copy_view(&slab, &vs[i]);
+        if (dev.type == TL_CUDA) { if (!cuda_copy_view(dev, &slab, &vs[i])) return NULL; }   // chapter 08
+        else copy_view(&slab, &vs[i]);
         slab.data += vs[i].shape[dim] * step;
     }
     return out;
@@ -968,9 +970,10 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
         tl_error_set(TL_RUNTIME_ERROR, "torch.cat(): expected a non-empty list of Tensors");
         return NULL;
     }
-    if (!cpu_only("cat", (const tl_tensor *const *)ts, n)) return NULL;   // chapter 08
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *const *)ts, n, &dev)) return NULL;
     for (int i = 0; i < n; i++) {
         if (ts[i]->ndim == 0) {
             tl_error_set(TL_RUNTIME_ERROR, "zero-dimensional tensor (at position %d) cannot be concatenated", i);
@@ -980,11 +983,11 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     view *vs = malloc(sizeof(view) * (size_t)n);
     if (!vs) return NULL;
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
-    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
 #line 1034 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3620 "chapters/01-tensors/01-tensors.md"
+#line 3622 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -993,9 +996,10 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
         tl_error_set(TL_RUNTIME_ERROR, "stack expects a non-empty TensorList");
         return NULL;
     }
-    if (!cpu_only("stack", (const tl_tensor *const *)ts, n)) return NULL;   // chapter 08
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *const *)ts, n, &dev)) return NULL;
     int nd = ts[0]->ndim;
     if (nd + 1 > TL_MAX_DIMS) {
         tl_error_set(TL_RUNTIME_ERROR, "stack: too many dimensions (at most %d)", TL_MAX_DIMS);
@@ -1025,15 +1029,15 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
         v.ndim = nd + 1;
         vs[i] = v;
     }
-    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
 #line 1038 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3663 "chapters/01-tensors/01-tensors.md"
+#line 3666 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2429 "chapters/01-tensors/01-tensors.md"
-#line 3719 "chapters/01-tensors/01-tensors.md"
+#line 3722 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1065,7 +1069,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2430 "chapters/01-tensors/01-tensors.md"
-#line 3761 "chapters/01-tensors/01-tensors.md"
+#line 3764 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1165,7 +1169,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1146 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3859 "chapters/01-tensors/01-tensors.md"
+#line 3862 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1176,7 +1180,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2431 "chapters/01-tensors/01-tensors.md"
-#line 3875 "chapters/01-tensors/01-tensors.md"
+#line 3878 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1241,7 +1245,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1150 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3938 "chapters/01-tensors/01-tensors.md"
+#line 3941 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1256,7 +1260,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1154 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3951 "chapters/01-tensors/01-tensors.md"
+#line 3954 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1274,7 +1278,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2432 "chapters/01-tensors/01-tensors.md"
-#line 4027 "chapters/01-tensors/01-tensors.md"
+#line 4030 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1357,7 +1361,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2433 "chapters/01-tensors/01-tensors.md"
-#line 4135 "chapters/01-tensors/01-tensors.md"
+#line 4138 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1443,7 +1447,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2434 "chapters/01-tensors/01-tensors.md"
-#line 4233 "chapters/01-tensors/01-tensors.md"
+#line 4236 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1502,7 +1506,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2435 "chapters/01-tensors/01-tensors.md"
-#line 4312 "chapters/01-tensors/01-tensors.md"
+#line 4315 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1514,7 +1518,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1238 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4322 "chapters/01-tensors/01-tensors.md"
+#line 4325 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1526,7 +1530,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1242 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4332 "chapters/01-tensors/01-tensors.md"
+#line 4335 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1583,10 +1587,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1246 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4387 "chapters/01-tensors/01-tensors.md"
+#line 4390 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4425 "chapters/01-tensors/01-tensors.md"
+#line 4428 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1637,7 +1641,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1250 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4474 "chapters/01-tensors/01-tensors.md"
+#line 4477 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2436 "chapters/01-tensors/01-tensors.md"
@@ -2112,7 +2116,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2437 "chapters/01-tensors/01-tensors.md"
-#line 1367 "chapters/08-gpu/08-gpu.md"
+#line 1368 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2239,7 +2243,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1504 "chapters/08-gpu/08-gpu.md"
+#line 1505 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2345,7 +2349,8 @@ static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl
 // copy_, add_ and sum_to_size on a device. copy_ may cross devices (the source moves first);
 // add_ follows the same-device rule. Accumulation is atomic: dst may be broadcast over shape.
 static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape) {
-    if (!accumulate && src->ndim > 0 && !tl_device_equal(tl_device_of(dst), tl_device_of(src))) {
+    bool number = !tl_is_cuda(src) && src->ndim == 0;   // a CPU number joins as a kernel argument
+    if (!accumulate && !number && !tl_device_equal(tl_device_of(dst), tl_device_of(src))) {
         tl_grad_mode_push(false);
         src = tl_to_device(src, tl_device_of(dst));
         tl_grad_mode_pop();
@@ -2365,6 +2370,19 @@ static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor 
     tl_cuda_ew_set(&e, 0, dst);
     tl_cuda_ew_set(&e, 1, src);
     return accumulate ? tl_cuda_accumulate(dev.index, &e) : tl_cuda_copy(dev.index, &e);
+}
+
+// dst = src for two views of device memory with the same shape (cat and stack fill their slabs)
+static bool cuda_copy_view(tl_device dev, const view *dst, const view *src) {
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, dst->ndim, dst->shape);
+    const view *ops[2] = { dst, src };
+    for (int k = 0; k < 2; k++) {
+        e.data[k] = ops[k]->data;
+        e.dtype[k] = ops[k]->dtype;
+        for (int d = 0; d < dst->ndim; d++) e.stride[k][d] = ops[k]->shape[d] == 1 ? 0 : ops[k]->stride[d];
+    }
+    return tl_cuda_copy(dev.index, &e);
 }
 
 static bool cpu_only(const char *op, const tl_tensor *const *ts, int n) { return tl_require_cpu(op, ts, n); }

@@ -225,6 +225,22 @@ static void test_reductions(void **state) {
         assert_same(xc->grad, xg->grad, 1e-5, "max(dim) + std(dim) backward");
     }
     assert_same(tl_std(x), tl_std(g), 1e-5, "std");
+    // cat and stack (dtypes promote; an empty 1-D tensor is skipped by cat), forward and backward
+    tl_tensor *ia = tl_randint(0, 5, TL_SHAPE(3, 2), NULL), *fb = tl_randn(TL_SHAPE(3, 4), NULL), *e0 = tl_empty(TL_SHAPE(0), TL_FLOAT32);
+    assert_same(tl_cat(TL_LIST(ia, fb, e0), 1), tl_cat(TL_LIST(gpu(ia), gpu(fb), gpu(e0)), 1), 0, "cat");
+    assert_same(tl_stack(TL_LIST(fb, tl_T(tl_T(fb)), fb), 1), tl_stack(TL_LIST(gpu(fb), tl_T(tl_T(gpu(fb))), gpu(fb)), 1), 0, "stack");
+    tl_tensor *sc = tl_clone(fb), *sg = tl_clone(gpu(fb));
+    sc->requires_grad = sg->requires_grad = true;
+    tl_tensor *xs[2] = { sc, sg };
+    for (int k = 0; k < 2; k++) {
+        tl_tensor *st = tl_stack(TL_LIST(xs[k], tl_mul_scalar(xs[k], 2)), 0);                      // (2, 3, 4)
+        tl_tensor *ct = tl_reshape(tl_cat(TL_LIST(xs[k], tl_exp(xs[k])), 0), TL_SHAPE(2, 3, 4));   // (6, 4) -> (2, 3, 4)
+        assert_true(tl_backward(tl_sum(tl_mul(st, ct))));
+    }
+    assert_same(sc->grad, sg->grad, 1e-5, "cat and stack backward");
+    sc->requires_grad = sg->requires_grad = false;
+    tl_release(sc->grad), tl_release(sg->grad);
+    sc->grad = sg->grad = NULL;
     xc->requires_grad = xg->requires_grad = false;
     tl_release(xc->grad), tl_release(xg->grad);
     xc->grad = xg->grad = NULL;

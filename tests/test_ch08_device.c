@@ -115,6 +115,8 @@ static void test_mismatch_message(void **state) {
     tl_tensor *logits = pretend_cuda(tl_tensor_parse("[[1., 2.], [3., 4.]]"), 0);
     assert_null(tl_nll_loss(logits, tl_tensor_parse("[0, 1]")));
     assert_error(MISMATCH "cuda:0 and cpu!");
+    assert_null(tl_cat(TL_LIST(cpu, gpu), 0));
+    assert_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_where(tl_tensor_parse("[True, False, True]"), cpu, gpu));
     assert_error(MISMATCH "cuda:0 and cpu!");
     // add_ follows the rule too
@@ -151,8 +153,8 @@ static void test_cpu_only_ops_refuse(void **state) {
     assert_null(tl_masked_select(gpu, tl_tensor_parse("[True, False]")));
     snprintf(expected, sizeof expected, "masked_select%s", suffix);
     assert_error(expected);
-    assert_null(tl_cat(TL_LIST(gpu, gpu), 0));
-    snprintf(expected, sizeof expected, "cat%s", suffix);
+    assert_null(tl_index_select(gpu, 0, tl_tensor_parse("[0]")));
+    snprintf(expected, sizeof expected, "index_select%s", suffix);
     assert_error(expected);
     assert_null(tl_binary_cross_entropy(gpu, gpu));
     snprintf(expected, sizeof expected, "binary_cross_entropy%s", suffix);
