@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 469 "chapters/08-gpu/08-gpu.md"
+#line 470 "chapters/08-gpu/08-gpu.md"
 // cuda_backend.cu — the CUDA side of Torchlet: the caching allocator, the kernels every op
 // launches, and matrix products through cuBLAS. Only nvcc compiles this file; lib/device.c
 // is its C front (tl_to, device checks) and holds failing stubs when CUDA is not compiled in.
@@ -18,7 +18,7 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 508 "chapters/08-gpu/08-gpu.md"
+#line 509 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Checking: every CUDA call goes through CUDA_OK, which records file, line and the error string.
 static bool cuda_ok(cudaError_t err, const char *what, const char *file, int line) {
@@ -41,8 +41,8 @@ static bool use_device(int device) {
     current = device;
     return true;
 }
-#line 488 "chapters/08-gpu/08-gpu.md"
-#line 537 "chapters/08-gpu/08-gpu.md"
+#line 489 "chapters/08-gpu/08-gpu.md"
+#line 538 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -64,8 +64,8 @@ extern "C" bool tl_cuda_check_device(int index) {
     }
     return true;
 }
-#line 489 "chapters/08-gpu/08-gpu.md"
-#line 573 "chapters/08-gpu/08-gpu.md"
+#line 490 "chapters/08-gpu/08-gpu.md"
+#line 574 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -164,8 +164,8 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     pthread_mutex_unlock(&alloc_lock);
     return s;
 }
-#line 490 "chapters/08-gpu/08-gpu.md"
-#line 673 "chapters/08-gpu/08-gpu.md"
+#line 491 "chapters/08-gpu/08-gpu.md"
+#line 674 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -182,8 +182,8 @@ extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
 extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize());
 }
-#line 491 "chapters/08-gpu/08-gpu.md"
-#line 704 "chapters/08-gpu/08-gpu.md"
+#line 492 "chapters/08-gpu/08-gpu.md"
+#line 705 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -197,6 +197,10 @@ static int grid_for(int64_t n) {
 }
 
 __device__ __forceinline__ void ew_offsets(const tl_cuda_ew &e, int64_t i, int nops, int64_t *off) {
+    if (e.linear) {   // the common case: no index arithmetic at all
+        for (int k = 0; k < nops; k++) off[k] = i;
+        return;
+    }
     for (int k = 0; k < nops; k++) off[k] = 0;
     for (int d = e.ndim - 1; d >= 0; d--) {
         int64_t idx = i % e.shape[d];
@@ -342,25 +346,41 @@ static int64_t ew_numel(const tl_cuda_ew *e) {
     return n;
 }
 
+// Is every operand (numbers aside) laid out contiguously in the output's order? Then element i
+// of the output reads element i of each operand. A launch works on a copy with the flag set.
+static tl_cuda_ew ew_prepare(const tl_cuda_ew *e) {
+    tl_cuda_ew p = *e;
+    p.linear = 1;
+    for (int k = 0; k < TL_CUDA_EW_OPS && p.linear; k++) {
+        if (!p.data[k]) continue;
+        int64_t expect = 1;
+        for (int d = p.ndim - 1; d >= 0 && p.linear; d--) {
+            if (p.shape[d] != 1 && p.stride[k][d] != expect) p.linear = 0;
+            expect *= p.shape[d];
+        }
+    }
+    return p;
+}
+
 // one switch from the op code (a run-time value) to the kernel compiled for it
 #define FOR_DTYPE(ct, KERNEL, ...)                                                               \
     switch (ct) {                                                                                \
-    case TL_BOOL: KERNEL<__VA_ARGS__ bool><<<grid_for(n), THREADS>>>(*e, n); break;              \
-    case TL_INT64: KERNEL<__VA_ARGS__ int64_t><<<grid_for(n), THREADS>>>(*e, n); break;          \
-    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(*e, n); break;          \
-    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(*e, n); break;         \
+    case TL_BOOL: KERNEL<__VA_ARGS__ bool><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;              \
+    case TL_INT64: KERNEL<__VA_ARGS__ int64_t><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;          \
+    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;          \
+    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;         \
     }
 #define FOR_FLOAT(ct, KERNEL, ...)                                                               \
     switch (ct) {                                                                                \
-    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(*e, n); break;          \
-    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(*e, n); break;         \
+    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;          \
+    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;         \
     default: tl_error_set(TL_RUNTIME_ERROR, "CUDA kernel: unsupported dtype"); return false;     \
     }
 #define FOR_NUMBER(ct, KERNEL, ...)                                                              \
     switch (ct) {                                                                                \
-    case TL_INT64: KERNEL<__VA_ARGS__ int64_t><<<grid_for(n), THREADS>>>(*e, n); break;          \
-    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(*e, n); break;          \
-    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(*e, n); break;         \
+    case TL_INT64: KERNEL<__VA_ARGS__ int64_t><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;          \
+    case TL_FLOAT32: KERNEL<__VA_ARGS__ float><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;          \
+    case TL_FLOAT64: KERNEL<__VA_ARGS__ double><<<grid_for(n), THREADS>>>(ew_prepare(e), n); break;         \
     default: tl_error_set(TL_RUNTIME_ERROR, "CUDA kernel: unsupported dtype"); return false;     \
     }
 
@@ -436,8 +456,8 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     FOR_DTYPE(to, accumulate_kernel, )
     return LAUNCH_OK();
 }
-#line 492 "chapters/08-gpu/08-gpu.md"
-#line 967 "chapters/08-gpu/08-gpu.md"
+#line 493 "chapters/08-gpu/08-gpu.md"
+#line 988 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -543,8 +563,8 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     }
     return LAUNCH_OK();
 }
-#line 493 "chapters/08-gpu/08-gpu.md"
-#line 1080 "chapters/08-gpu/08-gpu.md"
+#line 494 "chapters/08-gpu/08-gpu.md"
+#line 1101 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -605,8 +625,8 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
         softmax_kernel<double><<<B, THREADS>>>((const double *)x, (const double *)grad, (double *)y, outer, n, inner, log_out);
     return LAUNCH_OK();
 }
-#line 494 "chapters/08-gpu/08-gpu.md"
-#line 1148 "chapters/08-gpu/08-gpu.md"
+#line 495 "chapters/08-gpu/08-gpu.md"
+#line 1169 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and reports the first bad one
 // through a flag that the host reads back (the one synchronisation of the loss).
@@ -659,8 +679,8 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     else nll_backward_kernel<double><<<grid_for(n * c), THREADS>>>(t, n, c, (const double *)g, (double *)dx);
     return LAUNCH_OK();
 }
-#line 495 "chapters/08-gpu/08-gpu.md"
-#line 1202 "chapters/08-gpu/08-gpu.md"
+#line 496 "chapters/08-gpu/08-gpu.md"
+#line 1223 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // SGD: the loop of optim.c, one thread per element
 template <typename T>
@@ -688,8 +708,8 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
                                                       weight_decay, momentum, 1 - dampening, nesterov);
     return LAUNCH_OK();
 }
-#line 496 "chapters/08-gpu/08-gpu.md"
-#line 1246 "chapters/08-gpu/08-gpu.md"
+#line 497 "chapters/08-gpu/08-gpu.md"
+#line 1267 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

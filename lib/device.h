@@ -91,6 +91,7 @@ typedef struct {
     int64_t  stride[TL_CUDA_EW_OPS][TL_MAX_DIMS];
     double   scalar[TL_CUDA_EW_OPS];
     int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool computations
+    int      linear;   // set by the backend: every operand is contiguous in the output's order
 } tl_cuda_ew;
 
 // op codes: the order of ops.c's binary_op and unary_op enums

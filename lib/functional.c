@@ -143,7 +143,7 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     return loss;
 }
 #line 768 "chapters/02-graphs/02-graphs.md"
-#line 1654 "chapters/08-gpu/08-gpu.md"
+#line 1675 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
 static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtype dtype);
