@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 780 "chapters/02-graphs/02-graphs.md"
+#line 782 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -50,7 +50,12 @@ static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
 #line 767 "chapters/02-graphs/02-graphs.md"
-#line 823 "chapters/02-graphs/02-graphs.md"
+#line 1718 "chapters/08-gpu/08-gpu.md"
+// the GPU paths of binary_cross_entropy (chapter 08), defined after its CPU kernels
+static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y);
+static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs);
+#line 768 "chapters/02-graphs/02-graphs.md"
+#line 825 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -83,10 +88,11 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 862 "chapters/02-graphs/02-graphs.md"
+#line 864 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
+    if (tl_is_cuda(input)) { bce_backward_device(node, g, grad_inputs); return; }   // chapter 08
     tl_tensor *da = node->needs_grad[0] ? tl_empty(tl_shape_of(input), input->dtype) : NULL;
     tl_tensor *dy = node->needs_grad[1] ? tl_empty(tl_shape_of(target), target->dtype) : NULL;
     TL_SCOPE {
@@ -102,10 +108,11 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 888 "chapters/02-graphs/02-graphs.md"
+#line 891 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
-    if (!tl_require_cpu("binary_cross_entropy", (const tl_tensor *[]){ input, target }, 2)) return NULL;   // chapter 08
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ input, target }, 2, &dev)) return NULL;   // chapter 08
     if (!same_shape(input, target)) {
         tl_error_set(TL_VALUE_ERROR, "Using a target size (%s) that is different to the input size (%s) "
                      "is deprecated. Please ensure they have the same size.",
@@ -119,10 +126,11 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     }
     if (!check_floating(input->dtype, "binary_cross_entropy")) return NULL;
 
-    tl_tensor *loss = tl_empty(TL_SCALAR_SHAPE, input->dtype);
+    tl_tensor *loss = tl_empty_on(TL_SCALAR_SHAPE, input->dtype, dev);
     if (!loss) return NULL;
     enum { DONE, OUT_OF_RANGE, FAILED } status = FAILED;   // FAILED: a copy could not be made
-    TL_SCOPE {
+    if (dev.type == TL_CUDA) status = bce_forward_device(loss, input, target);   // chapter 08
+    else TL_SCOPE {
         const tl_tensor *a = tl_contiguous(input), *y = tl_contiguous(target);
         int64_t n = tl_numel(input);
         bool in_range = false;
@@ -142,7 +150,43 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     tl_node_save(node, target);
     return loss;
 }
-#line 768 "chapters/02-graphs/02-graphs.md"
+#line 769 "chapters/02-graphs/02-graphs.md"
+#line 1724 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// binary_cross_entropy on a GPU (chapter 08), with ops; returns 0 (done), 1 (out of range), 2 (failed)
+static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y) {
+    int status = 2;
+    TL_SCOPE {
+        tl_grad_mode_push(false);
+        tl_tensor *inside = tl_mul(tl_ge_scalar(a, 0), tl_le_scalar(a, 1));   // false for NaN too
+        double n_inside = tl_item(tl_sum(inside));
+        if (!isnan(n_inside) && n_inside != (double)tl_numel(a)) {
+            status = 1;
+        } else if (!isnan(n_inside)) {
+            tl_tensor *log_a = tl_maximum(tl_log(a), tl_number(BCE_LOG_MIN));
+            tl_tensor *log_1ma = tl_maximum(tl_log(tl_add_scalar(tl_neg(a), 1)), tl_number(BCE_LOG_MIN));
+            tl_tensor *terms = tl_sub(tl_mul(tl_sub_scalar(y, 1), log_1ma), tl_mul(y, log_a));
+            if (tl_copy_(loss, tl_mean(terms))) status = 0;
+        }
+        tl_grad_mode_pop();
+    }
+    return status;
+}
+
+// da = g/n (a - y) / max(a(1 - a), eps);  dy = g/n (log(1 - a) - log a)
+static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs) {
+    const tl_tensor *a = node->saved[0], *y = node->saved[1];
+    double scale = g / (double)tl_numel(a);
+    tl_grad_mode_push(false);
+    tl_tensor *one_minus_a = tl_add_scalar(tl_neg(a), 1);
+    if (node->needs_grad[0]) {
+        tl_tensor *denom = tl_maximum(tl_mul(one_minus_a, a), tl_number(BCE_EPSILON));
+        grad_inputs[0] = tl_div(tl_mul_scalar(tl_sub(a, y), scale), denom);
+    }
+    if (node->needs_grad[1]) grad_inputs[1] = tl_mul_scalar(tl_sub(tl_log(one_minus_a), tl_log(a)), scale);
+    tl_grad_mode_pop();
+}
+#line 770 "chapters/02-graphs/02-graphs.md"
 #line 1675 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
@@ -169,8 +213,8 @@ static void mse_backward_device(tl_node *node, double g, tl_tensor **grad_inputs
     if (node->needs_grad[1]) grad_inputs[1] = tl_neg(dx);
     tl_grad_mode_pop();
 }
-#line 769 "chapters/02-graphs/02-graphs.md"
-#line 937 "chapters/02-graphs/02-graphs.md"
+#line 771 "chapters/02-graphs/02-graphs.md"
+#line 942 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -202,7 +246,7 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 976 "chapters/02-graphs/02-graphs.md"
+#line 981 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -242,7 +286,7 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1021 "chapters/02-graphs/02-graphs.md"
+#line 1026 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     tl_device dev;
@@ -284,8 +328,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 770 "chapters/02-graphs/02-graphs.md"
-#line 1074 "chapters/02-graphs/02-graphs.md"
+#line 772 "chapters/02-graphs/02-graphs.md"
+#line 1079 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -338,7 +382,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1133 "chapters/02-graphs/02-graphs.md"
+#line 1138 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -390,7 +434,7 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1192 "chapters/02-graphs/02-graphs.md"
+#line 1197 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty_like(out);

@@ -285,6 +285,20 @@ static void test_losses(void **state) {
     cp->requires_grad = gp->requires_grad = false;
     tl_release(cp->grad), tl_release(gp->grad);
     cp->grad = gp->grad = NULL;
+    // binary_cross_entropy, with an exact 0 and 1 (the clamped logarithms), forward and backward
+    tl_tensor *pa = tl_tensor_parse("[0.2, 0.9, 0.0, 1.0, 0.5]"), *py = tl_tensor_parse("[0., 1., 1., 0., 0.5]");
+    tl_tensor *ac = tl_clone(pa), *ag = tl_clone(gpu(pa));
+    ac->requires_grad = ag->requires_grad = true;
+    tl_tensor *bc = tl_binary_cross_entropy(ac, py), *bg = tl_binary_cross_entropy(ag, gpu(py));
+    assert_same(bc, bg, 1e-6, "binary_cross_entropy");
+    assert_true(tl_backward(bc) && tl_backward(bg));
+    assert_same(ac->grad, ag->grad, 1e-5, "binary_cross_entropy backward");
+    ac->requires_grad = ag->requires_grad = false;
+    tl_release(ac->grad), tl_release(ag->grad);
+    ac->grad = ag->grad = NULL;
+    assert_null(tl_binary_cross_entropy(gpu(tl_tensor_parse("[1.5]")), gpu(tl_tensor_parse("[1.]"))));
+    assert_string_equal(tl_error(), "all elements of input should be between 0 and 1");
+    tl_error_clear();
     assert_null(tl_nll_loss(gpu(logits), gpu(tl_tensor_parse("[0, 1, 2, 3, 4, 5, 0, 1]"))));
     assert_string_equal(tl_error(), "Target 5 is out of bounds.");
     tl_error_clear();
