@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 470 "chapters/08-gpu/08-gpu.md"
+#line 472 "chapters/08-gpu/08-gpu.md"
 // cuda_backend.cu — the CUDA side of Torchlet: the caching allocator, the kernels every op
 // launches, and matrix products through cuBLAS. Only nvcc compiles this file; lib/device.c
 // is its C front (tl_to, device checks) and holds failing stubs when CUDA is not compiled in.
@@ -18,7 +18,7 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 509 "chapters/08-gpu/08-gpu.md"
+#line 511 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Checking: every CUDA call goes through CUDA_OK, which records file, line and the error string.
 static bool cuda_ok(cudaError_t err, const char *what, const char *file, int line) {
@@ -41,8 +41,8 @@ static bool use_device(int device) {
     current = device;
     return true;
 }
-#line 489 "chapters/08-gpu/08-gpu.md"
-#line 538 "chapters/08-gpu/08-gpu.md"
+#line 491 "chapters/08-gpu/08-gpu.md"
+#line 540 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -64,8 +64,8 @@ extern "C" bool tl_cuda_check_device(int index) {
     }
     return true;
 }
-#line 490 "chapters/08-gpu/08-gpu.md"
-#line 574 "chapters/08-gpu/08-gpu.md"
+#line 492 "chapters/08-gpu/08-gpu.md"
+#line 576 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -164,15 +164,46 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     pthread_mutex_unlock(&alloc_lock);
     return s;
 }
-#line 491 "chapters/08-gpu/08-gpu.md"
-#line 674 "chapters/08-gpu/08-gpu.md"
+#line 493 "chapters/08-gpu/08-gpu.md"
+#line 676 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
+//
+// Errors a kernel finds (a bad target in nll_loss) are not worth a synchronisation of their own: the
+// kernel writes them into a small record in device memory, and the host reads the record where it
+// waits for the device anyway (a copy to the host, tl_cuda_synchronize). That call then fails with
+// the kernel's message, much as PyTorch reports a device-side assertion at a later call.
+enum { DEVICE_ERROR_NONE, DEVICE_ERROR_TARGET };
+static int64_t *device_errors[MAX_DEVICES];   // per device: [0] what went wrong, [1] the value
+
+static int64_t *error_record(int device) {    // made (zeroed) on first use
+    pthread_mutex_lock(&alloc_lock);
+    if (!device_errors[device]) {
+        void *p = NULL;
+        if (CUDA_OK(cudaMalloc(&p, 2 * sizeof(int64_t))) && CUDA_OK(cudaMemset(p, 0, 2 * sizeof(int64_t))))
+            device_errors[device] = (int64_t *)p;
+    }
+    int64_t *r = device_errors[device];
+    pthread_mutex_unlock(&alloc_lock);
+    return r;
+}
+
+static bool check_device_errors(int device) {   // only after a call that waited for the device
+    if (!device_errors[device]) return true;
+    int64_t e[2];
+    if (!CUDA_OK(cudaMemcpy(e, device_errors[device], sizeof e, cudaMemcpyDeviceToHost))) return false;
+    if (e[0] == DEVICE_ERROR_NONE) return true;
+    CUDA_OK(cudaMemset(device_errors[device], 0, sizeof e));
+    tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)e[1]);
+    return false;
+}
+
 extern "C" bool tl_cuda_memcpy(int device, void *dst, const void *src, size_t nbytes, tl_copy_kind kind) {
     static const cudaMemcpyKind kinds[] = { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
     if (nbytes == 0) return true;
-    return use_device(device) && CUDA_OK(cudaMemcpy(dst, src, nbytes, kinds[kind]));
+    if (!use_device(device) || !CUDA_OK(cudaMemcpy(dst, src, nbytes, kinds[kind]))) return false;
+    return kind != TL_D2H || check_device_errors(device);
 }
 
 extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
@@ -180,10 +211,10 @@ extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
 }
 
 extern "C" bool tl_cuda_synchronize(int device) {
-    return use_device(device) && CUDA_OK(cudaDeviceSynchronize());
+    return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
-#line 492 "chapters/08-gpu/08-gpu.md"
-#line 705 "chapters/08-gpu/08-gpu.md"
+#line 494 "chapters/08-gpu/08-gpu.md"
+#line 738 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -456,8 +487,8 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     FOR_DTYPE(to, accumulate_kernel, )
     return LAUNCH_OK();
 }
-#line 493 "chapters/08-gpu/08-gpu.md"
-#line 988 "chapters/08-gpu/08-gpu.md"
+#line 495 "chapters/08-gpu/08-gpu.md"
+#line 1021 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -563,8 +594,8 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     }
     return LAUNCH_OK();
 }
-#line 494 "chapters/08-gpu/08-gpu.md"
-#line 1101 "chapters/08-gpu/08-gpu.md"
+#line 496 "chapters/08-gpu/08-gpu.md"
+#line 1134 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -625,18 +656,22 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
         softmax_kernel<double><<<B, THREADS>>>((const double *)x, (const double *)grad, (double *)y, outer, n, inner, log_out);
     return LAUNCH_OK();
 }
-#line 495 "chapters/08-gpu/08-gpu.md"
-#line 1169 "chapters/08-gpu/08-gpu.md"
+#line 497 "chapters/08-gpu/08-gpu.md"
+#line 1204 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
-// nll_loss. The forward checks the targets on the device and reports the first bad one
-// through a flag that the host reads back (the one synchronisation of the loss).
+// nll_loss. The forward checks the targets on the device and writes a bad one into the device's
+// error record (see the copies above); the host learns of it at its next wait for the device.
 template <typename T>
-__global__ void nll_forward_kernel(const T *x, const int64_t *t, int64_t n, int64_t c, T *loss, int64_t *bad) {
+__global__ void nll_forward_kernel(const T *x, const int64_t *t, int64_t n, int64_t c, T *loss, int64_t *err) {
     __shared__ double shared[THREADS];
     double sum = 0;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
         int64_t ti = t[i];
-        if (ti < 0 || ti >= c) { atomicCAS((unsigned long long *)&bad[0], 0ULL, 1ULL); bad[1] = ti; continue; }
+        if (ti < 0 || ti >= c) {
+            if (atomicCAS((unsigned long long *)&err[0], DEVICE_ERROR_NONE, DEVICE_ERROR_TARGET) == DEVICE_ERROR_NONE)
+                err[1] = ti;
+            continue;
+        }
         sum += (double)x[i * c + ti];
     }
     sum = block_sum<double>(sum, shared);
@@ -654,21 +689,11 @@ __global__ void nll_backward_kernel(const int64_t *t, int64_t n, int64_t c, cons
 extern "C" bool tl_cuda_nll_forward(int device, tl_dtype dt, const void *x, const int64_t *t, int64_t n, int64_t c,
                                     void *loss) {
     if (!use_device(device)) return false;
-    size_t cap;
-    int64_t *bad = (int64_t *)tl_cuda_malloc(device, 2 * sizeof(int64_t), &cap), host_bad[2] = { 0, 0 };
-    if (!bad) return false;
-    bool ok = tl_cuda_memset0(device, bad, 2 * sizeof(int64_t));
-    if (ok) {
-        if (dt == TL_FLOAT32) nll_forward_kernel<float><<<1, THREADS>>>((const float *)x, t, n, c, (float *)loss, bad);
-        else nll_forward_kernel<double><<<1, THREADS>>>((const double *)x, t, n, c, (double *)loss, bad);
-        ok = LAUNCH_OK() && tl_cuda_memcpy(device, host_bad, bad, sizeof host_bad, TL_D2H);
-    }
-    tl_cuda_free(device, bad, cap);
-    if (ok && host_bad[0]) {
-        tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)host_bad[1]);
-        return false;
-    }
-    return ok;
+    int64_t *err = error_record(device);
+    if (!err) return false;
+    if (dt == TL_FLOAT32) nll_forward_kernel<float><<<1, THREADS>>>((const float *)x, t, n, c, (float *)loss, err);
+    else nll_forward_kernel<double><<<1, THREADS>>>((const double *)x, t, n, c, (double *)loss, err);
+    return LAUNCH_OK();
 }
 
 extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, int64_t n, int64_t c, const void *g,
@@ -679,8 +704,8 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     else nll_backward_kernel<double><<<grid_for(n * c), THREADS>>>(t, n, c, (const double *)g, (double *)dx);
     return LAUNCH_OK();
 }
-#line 496 "chapters/08-gpu/08-gpu.md"
-#line 1223 "chapters/08-gpu/08-gpu.md"
+#line 498 "chapters/08-gpu/08-gpu.md"
+#line 1252 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // SGD: the loop of optim.c, one thread per element
 template <typename T>
@@ -708,8 +733,8 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
                                                       weight_decay, momentum, 1 - dampening, nesterov);
     return LAUNCH_OK();
 }
-#line 497 "chapters/08-gpu/08-gpu.md"
-#line 1267 "chapters/08-gpu/08-gpu.md"
+#line 499 "chapters/08-gpu/08-gpu.md"
+#line 1296 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

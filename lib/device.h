@@ -128,7 +128,9 @@ bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *best, int64_t
 // softmax / log_softmax along n; with grad != NULL, the backward: x is the forward's output
 bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const void *grad, void *y, int64_t outer, int64_t n,
                      int64_t inner, bool log_out);
-// nll_loss: loss = -mean x[i, t_i] (false + "Target 5 is out of bounds." for a bad target);
+// nll_loss: loss = -mean x[i, t_i]. A bad target is found by the kernel and reported, without a
+// synchronisation of its own, by the next call that waits for the device (tl_item, a copy to the
+// host, tl_cuda_synchronize): it fails with "Target 5 is out of bounds.".
 // backward: dx[i, t_i] = -g / n with g read from the device
 bool tl_cuda_nll_forward(int device, tl_dtype dt, const void *x, const int64_t *t, int64_t n, int64_t c, void *loss);
 bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, int64_t n, int64_t c, const void *g, void *dx);

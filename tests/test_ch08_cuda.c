@@ -299,9 +299,14 @@ static void test_losses(void **state) {
     assert_null(tl_binary_cross_entropy(gpu(tl_tensor_parse("[1.5]")), gpu(tl_tensor_parse("[1.]"))));
     assert_string_equal(tl_error(), "all elements of input should be between 0 and 1");
     tl_error_clear();
-    assert_null(tl_nll_loss(gpu(logits), gpu(tl_tensor_parse("[0, 1, 2, 3, 4, 5, 0, 1]"))));
+    // a bad target: found by the kernel, reported at the next wait for the device, then forgotten
+    tl_tensor *bad = tl_nll_loss(gpu(logits), gpu(tl_tensor_parse("[0, 1, 2, 3, 4, 5, 0, 1]")));
+    assert_non_null(bad);
+    assert_true(isnan(tl_item(bad)));
     assert_string_equal(tl_error(), "Target 5 is out of bounds.");
     tl_error_clear();
+    assert_false(isnan(tl_item(tl_nll_loss(gpu(logits), gpu(labels)))));
+    assert_null(tl_error());
 }
 
 // ----------------------------------------------------------------------------

@@ -82,11 +82,22 @@ void tl_cuda_empty_cache(void) {
 
 tl_cuda_memory_stats tl_cuda_memory(void) { return stats; }
 
+// a bad nll_loss target, reported at the next wait for the device (as the real backend does)
+static int64_t pending_target;
+static bool pending;
+
+static bool check_pending(void) {
+    if (!pending) return true;
+    pending = false;
+    tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)pending_target);
+    return false;
+}
+
 bool tl_cuda_memcpy(int device, void *dst, const void *src, size_t nbytes, tl_copy_kind kind) {
     (void)device;
     if (nbytes == 0) return true;
     memcpy(kind == TL_D2H ? dst : H(dst), kind == TL_H2D ? src : H(src), nbytes);
-    return true;
+    return kind != TL_D2H || check_pending();
 }
 
 bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
@@ -95,7 +106,7 @@ bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
     return true;
 }
 
-bool tl_cuda_synchronize(int device) { (void)device; return true; }
+bool tl_cuda_synchronize(int device) { (void)device; return check_pending(); }
 
 // ----------------------------------------------------------------------------
 // element-wise: every value goes through double (int64 through int64 where exactness matters)
@@ -367,7 +378,10 @@ bool tl_cuda_nll_forward(int device, tl_dtype dt, const void *x, const int64_t *
     x = H(x), t = H(t), loss = H(loss);
     double sum = 0;
     for (int64_t i = 0; i < n; i++) {
-        if (t[i] < 0 || t[i] >= c) { tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)t[i]); return false; }
+        if (t[i] < 0 || t[i] >= c) {
+            if (!pending) { pending = true; pending_target = t[i]; }
+            continue;
+        }
         sum += at(dt, x, i * c + t[i]);
     }
     double v = n > 0 ? -sum / (double)n : NAN;
