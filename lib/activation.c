@@ -4,7 +4,7 @@
 // and the SVG line-plot writer.
 #include "activation.h"
 #include "autograd.h"
-#include "device.h"   // chapter 08: these activations stay on the CPU for now
+#include "device.h"   // chapter 08: the activations on a GPU; PReLU stays on the CPU
 #include "ops.h"
 
 #include <math.h>
@@ -96,7 +96,7 @@ static bool act_check_floating(const tl_tensor *t, const char *kernel) {
 
 // the gradient arriving at a node, as a contiguous tensor of out's shape (ones when NULL)
 static const tl_tensor *act_grad_in(const tl_tensor *g, const tl_tensor *x) {
-    if (!g) return tl_ones(tl_shape_of(x), x->dtype);
+    if (!g) return tl_ones_like(x);   // on x's device (chapter 08)
     return tl_contiguous(g);
 }
 #line 774 "chapters/04-mlp/04-mlp.md"
@@ -105,12 +105,15 @@ static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     const tl_tensor *input = node->saved[0];
     act_kind k = (act_kind)node->scalar[0];
     double p = node->scalar[1];
-    tl_tensor *dx = node->needs_grad[0] ? tl_empty(tl_shape_of(input), input->dtype) : NULL;
+    tl_tensor *dx = node->needs_grad[0] ? tl_empty_like(input) : NULL;
     if (dx) TL_SCOPE {
         const tl_tensor *x = tl_contiguous(input), *g = act_grad_in(grad_output, input);
         if (x && g && g->dtype != x->dtype) g = tl_contiguous(tl_to_dtype(g, x->dtype));
         int64_t n = tl_numel(input);
-        if (x && g && input->dtype == TL_FLOAT32)
+        if (x && g && tl_is_cuda(x))                                            // chapter 08
+            tl_cuda_activation(x->storage->device.index, x->dtype, (int)k, p, tl_data_ptr(x), tl_data_ptr(g),
+                               tl_data_ptr(dx), n);
+        else if (x && g && input->dtype == TL_FLOAT32)
             act_backward_float(k, p, TL_DATA(x, float), TL_DATA(g, float), TL_DATA(dx, float), n);
         else if (x && g)
             act_backward_double(k, p, TL_DATA(x, double), TL_DATA(g, double), TL_DATA(dx, double), n);
@@ -120,14 +123,16 @@ static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
 
 static tl_tensor *act_apply(const tl_tensor *t, act_kind k, double p, const char *kernel) {
     if (!t) return NULL;
-    if (!tl_require_cpu(kernel, &t, 1)) return NULL;                     // chapter 08
     if (!act_check_floating(t, kernel)) return NULL;
-    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
     bool ok = false;
     TL_SCOPE {
         const tl_tensor *x = tl_contiguous(t);
-        if (x) {
+        if (x && tl_is_cuda(x)) {                                               // chapter 08
+            ok = tl_cuda_activation(x->storage->device.index, x->dtype, (int)k, p, tl_data_ptr(x), NULL,
+                                    tl_data_ptr(out), tl_numel(t));
+        } else if (x) {
             ok = true;
             if (t->dtype == TL_FLOAT32) act_forward_float(k, p, TL_DATA(x, float), TL_DATA(out, float), tl_numel(t));
             else act_forward_double(k, p, TL_DATA(x, double), TL_DATA(out, double), tl_numel(t));
@@ -147,7 +152,7 @@ tl_tensor *tl_silu(const tl_tensor *t)                 { return act_apply(t, ACT
 tl_tensor *tl_leaky_relu(const tl_tensor *t, double s) { return act_apply(t, ACT_LEAKY, s, "leaky_relu_cpu"); }
 tl_tensor *tl_elu(const tl_tensor *t, double alpha)    { return act_apply(t, ACT_ELU, alpha, "elu_cpu"); }
 #line 775 "chapters/04-mlp/04-mlp.md"
-#line 926 "chapters/04-mlp/04-mlp.md"
+#line 931 "chapters/04-mlp/04-mlp.md"
 #define PRELU_KERNELS(T)                                                                      \
 static void prelu_forward_##T(const T *x, const T *w, T *y, int64_t n, int64_t C, int64_t inner) { \
     for (int64_t i = 0; i < n; i++) {                                                         \
@@ -238,7 +243,7 @@ tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
     return out;
 }
 #line 776 "chapters/04-mlp/04-mlp.md"
-#line 1025 "chapters/04-mlp/04-mlp.md"
+#line 1030 "chapters/04-mlp/04-mlp.md"
 // a tick step of 1, 2 or 5 times a power of ten, giving about 6 ticks over span
 static double nice_step(double span) {
     double raw = span / 6, mag = pow(10, floor(log10(raw))), f = raw / mag;

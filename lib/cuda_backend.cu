@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 472 "chapters/08-gpu/08-gpu.md"
+#line 475 "chapters/08-gpu/08-gpu.md"
 // cuda_backend.cu — the CUDA side of Torchlet: the caching allocator, the kernels every op
 // launches, and matrix products through cuBLAS. Only nvcc compiles this file; lib/device.c
 // is its C front (tl_to, device checks) and holds failing stubs when CUDA is not compiled in.
@@ -18,7 +18,7 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 511 "chapters/08-gpu/08-gpu.md"
+#line 514 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Checking: every CUDA call goes through CUDA_OK, which records file, line and the error string.
 static bool cuda_ok(cudaError_t err, const char *what, const char *file, int line) {
@@ -41,8 +41,8 @@ static bool use_device(int device) {
     current = device;
     return true;
 }
-#line 491 "chapters/08-gpu/08-gpu.md"
-#line 540 "chapters/08-gpu/08-gpu.md"
+#line 494 "chapters/08-gpu/08-gpu.md"
+#line 543 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -64,8 +64,8 @@ extern "C" bool tl_cuda_check_device(int index) {
     }
     return true;
 }
-#line 492 "chapters/08-gpu/08-gpu.md"
-#line 576 "chapters/08-gpu/08-gpu.md"
+#line 495 "chapters/08-gpu/08-gpu.md"
+#line 579 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -164,8 +164,8 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     pthread_mutex_unlock(&alloc_lock);
     return s;
 }
-#line 493 "chapters/08-gpu/08-gpu.md"
-#line 676 "chapters/08-gpu/08-gpu.md"
+#line 496 "chapters/08-gpu/08-gpu.md"
+#line 679 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -213,8 +213,8 @@ extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
 extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
-#line 494 "chapters/08-gpu/08-gpu.md"
-#line 738 "chapters/08-gpu/08-gpu.md"
+#line 497 "chapters/08-gpu/08-gpu.md"
+#line 741 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -487,8 +487,8 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     FOR_DTYPE(to, accumulate_kernel, )
     return LAUNCH_OK();
 }
-#line 495 "chapters/08-gpu/08-gpu.md"
-#line 1021 "chapters/08-gpu/08-gpu.md"
+#line 498 "chapters/08-gpu/08-gpu.md"
+#line 1024 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -594,8 +594,8 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     }
     return LAUNCH_OK();
 }
-#line 496 "chapters/08-gpu/08-gpu.md"
-#line 1134 "chapters/08-gpu/08-gpu.md"
+#line 499 "chapters/08-gpu/08-gpu.md"
+#line 1137 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -656,8 +656,8 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
         softmax_kernel<double><<<B, THREADS>>>((const double *)x, (const double *)grad, (double *)y, outer, n, inner, log_out);
     return LAUNCH_OK();
 }
-#line 497 "chapters/08-gpu/08-gpu.md"
-#line 1204 "chapters/08-gpu/08-gpu.md"
+#line 500 "chapters/08-gpu/08-gpu.md"
+#line 1207 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and writes a bad one into the device's
 // error record (see the copies above); the host learns of it at its next wait for the device.
@@ -704,8 +704,52 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     else nll_backward_kernel<double><<<grid_for(n * c), THREADS>>>(t, n, c, (const double *)g, (double *)dx);
     return LAUNCH_OK();
 }
-#line 498 "chapters/08-gpu/08-gpu.md"
-#line 1252 "chapters/08-gpu/08-gpu.md"
+#line 501 "chapters/08-gpu/08-gpu.md"
+#line 1255 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// chapter 04's activations, the formulas of activation.c in double, one thread per element
+template <typename T>
+__global__ void activation_kernel(int kind, double p, const T *x, const T *g, T *y, int64_t n) {
+    const double SQRT1_2 = 0.70710678118654752440, INV_SQRT2PI = 0.39894228040143267794,
+                 SQRT2_PI = 0.79788456080286535588, C = 0.044715;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        double v = x[i], r;
+        if (!g) {
+            switch (kind) {
+            case 0: r = 0.5 * v * (1 + erf(v * SQRT1_2)); break;                           // GELU
+            case 1: r = 0.5 * v * (1 + tanh(SQRT2_PI * (v + C * v * v * v))); break;      // GELU, tanh
+            case 2: r = v / (1 + exp(-v)); break;                                          // SiLU
+            case 3: r = v > 0 ? v : v * p; break;                                          // LeakyReLU
+            default: r = v > 0 ? v : p * expm1(v); break;                                  // ELU
+            }
+        } else {
+            double gi = g[i];
+            switch (kind) {
+            case 0: r = gi * (0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT2PI * exp(-0.5 * v * v)); break;
+            case 1: {
+                double t = tanh(SQRT2_PI * (v + C * v * v * v));
+                r = gi * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT2_PI * (1 + 3 * C * v * v));
+            } break;
+            case 2: { double s = 1 / (1 + exp(-v)); r = gi * s * (1 + v * (1 - s)); } break;
+            case 3: r = v > 0 ? gi : gi * p; break;
+            default: r = v > 0 ? gi : gi * p * exp(v); break;
+            }
+        }
+        y[i] = (T)r;
+    }
+}
+
+extern "C" bool tl_cuda_activation(int device, tl_dtype dt, int kind, double p, const void *x, const void *g, void *y,
+                                   int64_t n) {
+    if (n == 0) return true;
+    if (!use_device(device)) return false;
+    if (dt == TL_FLOAT32)
+        activation_kernel<float><<<grid_for(n), THREADS>>>(kind, p, (const float *)x, (const float *)g, (float *)y, n);
+    else
+        activation_kernel<double><<<grid_for(n), THREADS>>>(kind, p, (const double *)x, (const double *)g, (double *)y, n);
+    return LAUNCH_OK();
+}
+
 // ----------------------------------------------------------------------------
 // SGD: the loop of optim.c, one thread per element
 template <typename T>
@@ -733,8 +777,8 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
                                                       weight_decay, momentum, 1 - dampening, nesterov);
     return LAUNCH_OK();
 }
-#line 499 "chapters/08-gpu/08-gpu.md"
-#line 1296 "chapters/08-gpu/08-gpu.md"
+#line 502 "chapters/08-gpu/08-gpu.md"
+#line 1343 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

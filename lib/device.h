@@ -134,6 +134,9 @@ bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const void *grad, v
 // backward: dx[i, t_i] = -g / n with g read from the device
 bool tl_cuda_nll_forward(int device, tl_dtype dt, const void *x, const int64_t *t, int64_t n, int64_t c, void *loss);
 bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, int64_t n, int64_t c, const void *g, void *dx);
+// chapter 04's activations, kind = act_kind (GELU, GELU tanh, SiLU, LeakyReLU(p), ELU(p)), on
+// contiguous arrays: y = f(x), or with g != NULL the backward dx = g f'(x) (into y)
+bool tl_cuda_activation(int device, tl_dtype dt, int kind, double p, const void *x, const void *g, void *y, int64_t n);
 // SGD's update of one parameter (see optim.c); buf may be NULL
 bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, void *buf, bool first, int64_t n, double lr,
                  double momentum, double dampening, double weight_decay, bool nesterov);

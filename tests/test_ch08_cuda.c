@@ -180,6 +180,20 @@ static void test_unary_ops(void **state) {
             assert_same(ops[k].f(tl_T(x)), ops[k].f(tl_T(gpu(x))), 2e-6, ops[k].name);   // a strided view
         }
     }
+    // chapter 04's activations, forward and backward
+    tl_tensor *xa = tl_mul_scalar(tl_randn(TL_SHAPE(5, 7), NULL), 2), *ca = tl_clone(xa), *ga = tl_clone(gpu(xa));
+    ca->requires_grad = ga->requires_grad = true;
+    tl_tensor *xs[2] = { ca, ga }, *ys[2];
+    for (int k = 0; k < 2; k++) {
+        tl_tensor *x = xs[k];
+        ys[k] = tl_add(tl_add(tl_gelu(x, false), tl_gelu(x, true)), tl_add(tl_silu(x), tl_add(tl_leaky_relu(x, 0.1), tl_elu(x, 0.7))));
+        assert_true(tl_backward(tl_sum(ys[k])));
+    }
+    assert_same(ys[0], ys[1], 1e-5, "GELU + GELU(tanh) + SiLU + LeakyReLU + ELU");
+    assert_same(ca->grad, ga->grad, 1e-5, "their backward");
+    ca->requires_grad = ga->requires_grad = false;
+    tl_release(ca->grad), tl_release(ga->grad);
+    ca->grad = ga->grad = NULL;
     tl_tensor *i = tl_randint(-4, 5, TL_SHAPE(9), NULL);
     assert_same(tl_neg(i), tl_neg(gpu(i)), 0, "int64 neg");
     assert_same(tl_abs(i), tl_abs(gpu(i)), 0, "int64 abs");

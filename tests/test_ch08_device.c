@@ -156,7 +156,7 @@ static void test_cpu_only_ops_refuse(void **state) {
     assert_null(tl_index_select(gpu, 0, tl_tensor_parse("[0]")));
     snprintf(expected, sizeof expected, "index_select%s", suffix);
     assert_error(expected);
-    assert_null(tl_gelu(gpu, false));
+    assert_null(tl_prelu(gpu, gpu));
     assert_non_null(strstr(tl_error(), " is not implemented for CUDA tensors in Torchlet yet"));
     tl_error_clear();
     pretend_cpu(gpu);

@@ -400,6 +400,35 @@ bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, int64_t n, 
     return true;
 }
 
+bool tl_cuda_activation(int device, tl_dtype dt, int kind, double p, const void *x, const void *g, void *y, int64_t n) {
+    (void)device;
+    x = H(x), g = H(g), y = H(y);
+    for (int64_t i = 0; i < n; i++) {
+        double v = at(dt, x, i), r;
+        if (!g) {
+            switch (kind) {
+            case 0: r = 0.5 * v * (1 + erf(v * 0.70710678118654752440)); break;
+            case 1: r = 0.5 * v * (1 + tanh(0.79788456080286535588 * (v + 0.044715 * v * v * v))); break;
+            case 2: r = v / (1 + exp(-v)); break;
+            case 3: r = v > 0 ? v : v * p; break;
+            default: r = v > 0 ? v : p * expm1(v); break;
+            }
+        } else {
+            double gi = at(dt, g, i);
+            switch (kind) {
+            case 0: r = gi * (0.5 * (1 + erf(v * 0.70710678118654752440)) + v * 0.39894228040143267794 * exp(-0.5 * v * v)); break;
+            case 1: { double t = tanh(0.79788456080286535588 * (v + 0.044715 * v * v * v));
+                      r = gi * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * 0.79788456080286535588 * (1 + 3 * 0.044715 * v * v)); } break;
+            case 2: { double s = 1 / (1 + exp(-v)); r = gi * s * (1 + v * (1 - s)); } break;
+            case 3: r = v > 0 ? gi : gi * p; break;
+            default: r = v > 0 ? gi : gi * p * exp(v); break;
+            }
+        }
+        if (dt == TL_FLOAT32) ((float *)y)[i] = (float)r; else ((double *)y)[i] = r;
+    }
+    return true;
+}
+
 bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, void *buf, bool first, int64_t n, double lr,
                  double momentum, double dampening, double weight_decay, bool nesterov) {
     (void)device;
