@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 475 "chapters/08-gpu/08-gpu.md"
+#line 480 "chapters/08-gpu/08-gpu.md"
 // cuda_backend.cu — the CUDA side of Torchlet: the caching allocator, the kernels every op
 // launches, and matrix products through cuBLAS. Only nvcc compiles this file; lib/device.c
 // is its C front (tl_to, device checks) and holds failing stubs when CUDA is not compiled in.
@@ -18,7 +18,7 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 514 "chapters/08-gpu/08-gpu.md"
+#line 519 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Checking: every CUDA call goes through CUDA_OK, which records file, line and the error string.
 static bool cuda_ok(cudaError_t err, const char *what, const char *file, int line) {
@@ -41,8 +41,8 @@ static bool use_device(int device) {
     current = device;
     return true;
 }
-#line 494 "chapters/08-gpu/08-gpu.md"
-#line 543 "chapters/08-gpu/08-gpu.md"
+#line 499 "chapters/08-gpu/08-gpu.md"
+#line 548 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -64,8 +64,8 @@ extern "C" bool tl_cuda_check_device(int index) {
     }
     return true;
 }
-#line 495 "chapters/08-gpu/08-gpu.md"
-#line 579 "chapters/08-gpu/08-gpu.md"
+#line 500 "chapters/08-gpu/08-gpu.md"
+#line 584 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -164,8 +164,8 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     pthread_mutex_unlock(&alloc_lock);
     return s;
 }
-#line 496 "chapters/08-gpu/08-gpu.md"
-#line 679 "chapters/08-gpu/08-gpu.md"
+#line 501 "chapters/08-gpu/08-gpu.md"
+#line 684 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -174,7 +174,7 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
 // kernel writes them into a small record in device memory, and the host reads the record where it
 // waits for the device anyway (a copy to the host, tl_cuda_synchronize). That call then fails with
 // the kernel's message, much as PyTorch reports a device-side assertion at a later call.
-enum { DEVICE_ERROR_NONE, DEVICE_ERROR_TARGET };
+enum { DEVICE_ERROR_NONE, DEVICE_ERROR_TARGET, DEVICE_ERROR_INDEX };
 static int64_t *device_errors[MAX_DEVICES];   // per device: [0] what went wrong, [1] the value
 
 static int64_t *error_record(int device) {    // made (zeroed) on first use
@@ -195,7 +195,8 @@ static bool check_device_errors(int device) {   // only after a call that waited
     if (!CUDA_OK(cudaMemcpy(e, device_errors[device], sizeof e, cudaMemcpyDeviceToHost))) return false;
     if (e[0] == DEVICE_ERROR_NONE) return true;
     CUDA_OK(cudaMemset(device_errors[device], 0, sizeof e));
-    tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)e[1]);
+    if (e[0] == DEVICE_ERROR_TARGET) tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)e[1]);
+    else tl_error_set(TL_INDEX_ERROR, "index out of range in self");
     return false;
 }
 
@@ -213,8 +214,8 @@ extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
 extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
-#line 497 "chapters/08-gpu/08-gpu.md"
-#line 741 "chapters/08-gpu/08-gpu.md"
+#line 502 "chapters/08-gpu/08-gpu.md"
+#line 747 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -487,8 +488,8 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     FOR_DTYPE(to, accumulate_kernel, )
     return LAUNCH_OK();
 }
-#line 498 "chapters/08-gpu/08-gpu.md"
-#line 1024 "chapters/08-gpu/08-gpu.md"
+#line 503 "chapters/08-gpu/08-gpu.md"
+#line 1030 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -594,8 +595,8 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     }
     return LAUNCH_OK();
 }
-#line 499 "chapters/08-gpu/08-gpu.md"
-#line 1137 "chapters/08-gpu/08-gpu.md"
+#line 504 "chapters/08-gpu/08-gpu.md"
+#line 1143 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -656,8 +657,8 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
         softmax_kernel<double><<<B, THREADS>>>((const double *)x, (const double *)grad, (double *)y, outer, n, inner, log_out);
     return LAUNCH_OK();
 }
-#line 500 "chapters/08-gpu/08-gpu.md"
-#line 1207 "chapters/08-gpu/08-gpu.md"
+#line 505 "chapters/08-gpu/08-gpu.md"
+#line 1213 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and writes a bad one into the device's
 // error record (see the copies above); the host learns of it at its next wait for the device.
@@ -704,8 +705,47 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     else nll_backward_kernel<double><<<grid_for(n * c), THREADS>>>(t, n, c, (const double *)g, (double *)dx);
     return LAUNCH_OK();
 }
-#line 501 "chapters/08-gpu/08-gpu.md"
-#line 1255 "chapters/08-gpu/08-gpu.md"
+#line 506 "chapters/08-gpu/08-gpu.md"
+#line 1261 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// index_select and its rule: element i of the result (its position j along dim) reads, or adds
+// into, the source at position idx[j] along dim. A bad index goes to the device's error record.
+template <typename T>
+__global__ void index_kernel(tl_cuda_ew e, int64_t n, int dim, const int64_t *idx, int64_t istride, int64_t size,
+                             int64_t src_stride, bool add, int64_t *err) {
+    int64_t inner = 1;
+    for (int d = dim + 1; d < e.ndim; d++) inner *= e.shape[d];
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t off[2];
+        ew_offsets(e, i, 2, off);   // operand 1's stride along dim is 0: its position comes from idx
+        int64_t j = e.ndim ? (i / inner) % e.shape[dim] : 0, k = idx[j * istride];
+        if (k < 0 || k >= size) {
+            atomicCAS((unsigned long long *)&err[0], DEVICE_ERROR_NONE, DEVICE_ERROR_INDEX);
+            continue;
+        }
+        T *src = (T *)e.data[1] + off[1] + k * src_stride, *res = (T *)e.data[0] + off[0];
+        if (add) atomic_add(src, *res);
+        else *res = *src;
+    }
+}
+
+extern "C" bool tl_cuda_index(int device, const tl_cuda_ew *e, int dim, const int64_t *idx, int64_t istride,
+                              int64_t size, int64_t src_stride, bool add) {
+    int64_t n = ew_numel(e);
+    if (n == 0) return true;
+    if (!use_device(device)) return false;
+    int64_t *err = error_record(device);
+    if (!err) return false;
+    tl_cuda_ew p = ew_prepare(e);
+    switch (e->dtype[0]) {
+    case TL_BOOL: index_kernel<bool><<<grid_for(n), THREADS>>>(p, n, dim, idx, istride, size, src_stride, add, err); break;
+    case TL_INT64: index_kernel<int64_t><<<grid_for(n), THREADS>>>(p, n, dim, idx, istride, size, src_stride, add, err); break;
+    case TL_FLOAT32: index_kernel<float><<<grid_for(n), THREADS>>>(p, n, dim, idx, istride, size, src_stride, add, err); break;
+    case TL_FLOAT64: index_kernel<double><<<grid_for(n), THREADS>>>(p, n, dim, idx, istride, size, src_stride, add, err); break;
+    }
+    return LAUNCH_OK();
+}
+
 // ----------------------------------------------------------------------------
 // chapter 04's activations, the formulas of activation.c in double, one thread per element
 template <typename T>
@@ -777,8 +817,8 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
                                                       weight_decay, momentum, 1 - dampening, nesterov);
     return LAUNCH_OK();
 }
-#line 502 "chapters/08-gpu/08-gpu.md"
-#line 1343 "chapters/08-gpu/08-gpu.md"
+#line 507 "chapters/08-gpu/08-gpu.md"
+#line 1388 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

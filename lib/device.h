@@ -116,6 +116,11 @@ bool tl_cuda_binary(int device, int op, tl_dtype ct, const tl_cuda_ew *e);   // 
 bool tl_cuda_unary(int device, int op, tl_dtype ct, const tl_cuda_ew *e);    // out = OP(a), computed in ct
 bool tl_cuda_copy(int device, const tl_cuda_ew *e);        // out = a, converting dtypes (a may be a number)
 bool tl_cuda_accumulate(int device, const tl_cuda_ew *e);  // out += a (atomic: out may be broadcast)
+// index_select over e's shape (the result's): operand 0 the result, operand 1 the source, whose
+// position along dim is idx[j * istride] (src_stride apart) instead of j. With add, the reverse:
+// operand 1 += operand 0 (index_select's rule, atomic). A bad index is reported at the next wait.
+bool tl_cuda_index(int device, const tl_cuda_ew *e, int dim, const int64_t *idx, int64_t istride, int64_t size,
+                   int64_t src_stride, bool add);
 bool tl_cuda_where(int device, tl_dtype ct, const tl_cuda_ew *e);   // out = cond ? a : b (operands 1, 2, 3)
 
 // Reductions over a contiguous (outer, n, inner) block, as ops.c sees them; y gets one value per

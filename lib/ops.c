@@ -509,7 +509,7 @@ static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, 
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 #line 2421 "chapters/01-tensors/01-tensors.md"
-#line 1440 "chapters/08-gpu/08-gpu.md"
+#line 1485 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
@@ -528,6 +528,8 @@ static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb
 static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape);
 static bool cuda_copy_view(tl_device dev, const view *dst, const view *src);
+static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev);
+static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
 #line 2422 "chapters/01-tensors/01-tensors.md"
 #line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
@@ -800,7 +802,7 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1022 "chapters/03-autograd/03-autograd.md"
+#line 1023 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
 #line 3429 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -851,7 +853,7 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1026 "chapters/03-autograd/03-autograd.md"
+#line 1027 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
 #line 3482 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -875,7 +877,6 @@ static view view_select(const view *v, int dim, int64_t i) {
 
 tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) {
     if (!t || !index) return NULL;
-    if (!cpu_only("index_select", (const tl_tensor *[]){ t, index }, 2)) return NULL;   // chapter 08
     if (!wrap_dim(&dim, t->ndim)) return NULL;
     if (index->ndim > 1) {
         tl_error_set(TL_INDEX_ERROR, "index_select(): Index is supposed to be a vector");
@@ -885,6 +886,9 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         tl_error_set(TL_RUNTIME_ERROR, "index_select(): Expected dtype int32 or int64 for index");
         return NULL;
     }
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ t, index }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_index_select(t, dim, index, dev);
     view vi = view_of(index);
     int64_t n = index->ndim ? index->shape[0] : 1, istride = index->ndim ? vi.stride[0] : 0;
     int64_t size = t->ndim ? t->shape[dim] : 1;
@@ -906,13 +910,13 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1030 "chapters/03-autograd/03-autograd.md"
+#line 1031 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3539 "chapters/01-tensors/01-tensors.md"
+#line 3541 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2428 "chapters/01-tensors/01-tensors.md"
-#line 3549 "chapters/01-tensors/01-tensors.md"
+#line 3551 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -985,9 +989,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1034 "chapters/03-autograd/03-autograd.md"
+#line 1035 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3622 "chapters/01-tensors/01-tensors.md"
+#line 3624 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1031,13 +1035,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1038 "chapters/03-autograd/03-autograd.md"
+#line 1039 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3666 "chapters/01-tensors/01-tensors.md"
+#line 3668 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2429 "chapters/01-tensors/01-tensors.md"
-#line 3722 "chapters/01-tensors/01-tensors.md"
+#line 3724 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1069,7 +1073,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2430 "chapters/01-tensors/01-tensors.md"
-#line 3764 "chapters/01-tensors/01-tensors.md"
+#line 3766 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1167,9 +1171,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1146 "chapters/03-autograd/03-autograd.md"
+#line 1147 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3862 "chapters/01-tensors/01-tensors.md"
+#line 3864 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1180,7 +1184,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2431 "chapters/01-tensors/01-tensors.md"
-#line 3878 "chapters/01-tensors/01-tensors.md"
+#line 3880 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1243,9 +1247,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1150 "chapters/03-autograd/03-autograd.md"
+#line 1151 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3941 "chapters/01-tensors/01-tensors.md"
+#line 3943 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1258,9 +1262,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1154 "chapters/03-autograd/03-autograd.md"
+#line 1155 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3954 "chapters/01-tensors/01-tensors.md"
+#line 3956 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1278,7 +1282,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2432 "chapters/01-tensors/01-tensors.md"
-#line 4030 "chapters/01-tensors/01-tensors.md"
+#line 4032 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1361,7 +1365,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2433 "chapters/01-tensors/01-tensors.md"
-#line 4138 "chapters/01-tensors/01-tensors.md"
+#line 4140 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1447,7 +1451,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2434 "chapters/01-tensors/01-tensors.md"
-#line 4236 "chapters/01-tensors/01-tensors.md"
+#line 4238 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1506,7 +1510,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2435 "chapters/01-tensors/01-tensors.md"
-#line 4315 "chapters/01-tensors/01-tensors.md"
+#line 4317 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1516,9 +1520,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1238 "chapters/03-autograd/03-autograd.md"
+#line 1239 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4325 "chapters/01-tensors/01-tensors.md"
+#line 4327 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1528,9 +1532,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1242 "chapters/03-autograd/03-autograd.md"
+#line 1243 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4335 "chapters/01-tensors/01-tensors.md"
+#line 4337 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1585,12 +1589,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1246 "chapters/03-autograd/03-autograd.md"
+#line 1247 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4390 "chapters/01-tensors/01-tensors.md"
+#line 4392 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4428 "chapters/01-tensors/01-tensors.md"
+#line 4430 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1639,9 +1643,9 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1250 "chapters/03-autograd/03-autograd.md"
+#line 1251 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4477 "chapters/01-tensors/01-tensors.md"
+#line 4479 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2436 "chapters/01-tensors/01-tensors.md"
@@ -1918,6 +1922,7 @@ static void index_select_backward(tl_node *node, const tl_tensor *g, tl_tensor *
     const tl_tensor *index = node->saved[0];
     int dim = (int)node->ints[0];
     if (node->input_shape[0].ndim == 0) { grads[0] = (tl_tensor *)g; return; }   // a 0-d input
+    if (tl_is_cuda(g)) { grads[0] = cuda_index_select_backward(node, g); return; }   // chapter 08
     tl_tensor *out = tl_zeros(node->input_shape[0], g->dtype);
     if (!out) return;
     view vo = view_of(out), vg = view_of(g), vi = view_of(index);
@@ -1950,7 +1955,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 995 "chapters/03-autograd/03-autograd.md"
+#line 996 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -1973,7 +1978,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1053 "chapters/03-autograd/03-autograd.md"
+#line 1054 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2061,7 +2066,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1182 "chapters/03-autograd/03-autograd.md"
+#line 1183 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2116,7 +2121,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2437 "chapters/01-tensors/01-tensors.md"
-#line 1465 "chapters/08-gpu/08-gpu.md"
+#line 1512 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2243,7 +2248,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1602 "chapters/08-gpu/08-gpu.md"
+#line 1649 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2383,6 +2388,35 @@ static bool cuda_copy_view(tl_device dev, const view *dst, const view *src) {
         for (int d = 0; d < dst->ndim; d++) e.stride[k][d] = ops[k]->shape[d] == 1 ? 0 : ops[k]->stride[d];
     }
     return tl_cuda_copy(dev.index, &e);
+}
+
+// index_select on a device (its checks done by the CPU code before): one gather launch; t and
+// the result are described over the result's shape, t with stride 0 along dim
+static bool index_launch(const tl_tensor *res, const tl_tensor *src, int dim, const tl_tensor *index, bool add) {
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, res->ndim, res->shape);
+    tl_cuda_ew_set(&e, 0, res);
+    tl_cuda_ew_set(&e, 1, src);
+    if (src->ndim) e.stride[1][dim] = 0;
+    int64_t istride = index->ndim ? index->stride[0] : 0;
+    return tl_cuda_index(res->storage->device.index, &e, dim, tl_data_ptr(index), istride,
+                         src->ndim ? src->shape[dim] : 1, src->ndim ? src->stride[dim] : 0, add);
+}
+
+static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev) {
+    if (!tl_is_cuda(index)) index = tl_to_device(index, dev);   // a 0-d CPU index
+    tl_shape s = tl_shape_of(t);
+    if (t->ndim) s.d[dim] = index->ndim ? index->shape[0] : 1;
+    tl_tensor *out = index ? tl_empty_on(s, t->dtype, dev) : NULL;
+    if (!out || !index_launch(out, t, dim, index, false)) return NULL;
+    record_index_select(out, t, dim, index);
+    return out;
+}
+
+// the rule: zeros of the input's shape, g added at the selected positions
+static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g) {
+    tl_tensor *out = tl_zeros_on(node->input_shape[0], g->dtype, tl_device_of(g));
+    return out && index_launch(g, out, (int)node->ints[0], node->saved[0], true) ? out : NULL;
 }
 
 static bool cpu_only(const char *op, const tl_tensor *const *ts, int n) { return tl_require_cpu(op, ts, n); }

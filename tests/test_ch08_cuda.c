@@ -239,6 +239,28 @@ static void test_reductions(void **state) {
         assert_same(xc->grad, xg->grad, 1e-5, "max(dim) + std(dim) backward");
     }
     assert_same(tl_std(x), tl_std(g), 1e-5, "std");
+    // index_select along each dim, with a repeated index (the rule adds), forward and backward;
+    // a bad index is reported at the next wait for the device
+    tl_tensor *ix = tl_tensor_parse("[2, 0, 2]");
+    tl_tensor *xi = tl_clone(x), *gi = tl_clone(g);
+    xi->requires_grad = gi->requires_grad = true;
+    for (int d = 0; d < 3; d++) {
+        tl_tensor *rc = tl_index_select(xi, d, ix), *rg = tl_index_select(gi, d, gpu(ix));
+        assert_same(rc, rg, 0, "index_select");
+        assert_true(tl_backward(tl_sum(tl_mul(rc, rc))) && tl_backward(tl_sum(tl_mul(rg, rg))));
+        assert_same(xi->grad, gi->grad, 1e-5, "index_select backward");
+    }
+    tl_tensor *sx = tl_tensor_parse("[1, 9, 0]");   // [1, 0] with stride 2
+    assert_same(tl_index_select(x, 1, tl_slice(sx, 0, 0, 3, 2)), tl_index_select(g, 1, tl_slice(gpu(sx), 0, 0, 3, 2)),
+                0, "index_select with a strided index");
+    xi->requires_grad = gi->requires_grad = false;
+    tl_release(xi->grad), tl_release(gi->grad);
+    xi->grad = gi->grad = NULL;
+    tl_tensor *badsel = tl_index_select(g, 0, gpu(tl_tensor_parse("[0, 7]")));
+    assert_non_null(badsel);
+    assert_true(isnan(tl_item(tl_sum(badsel))));
+    assert_string_equal(tl_error(), "index out of range in self");
+    tl_error_clear();
     // cat and stack (dtypes promote; an empty 1-D tensor is skipped by cat), forward and backward
     tl_tensor *ia = tl_randint(0, 5, TL_SHAPE(3, 2), NULL), *fb = tl_randn(TL_SHAPE(3, 4), NULL), *e0 = tl_empty(TL_SHAPE(0), TL_FLOAT32);
     assert_same(tl_cat(TL_LIST(ia, fb, e0), 1), tl_cat(TL_LIST(gpu(ia), gpu(fb), gpu(e0)), 1), 0, "cat");

@@ -22,6 +22,10 @@ static void *H(const void *p) { return p ? (void *)((uintptr_t)p - TAG) : NULL; 
 static void *D(void *p) { return (void *)((uintptr_t)p + TAG); }                     // host -> device
 
 static tl_cuda_memory_stats stats;
+// a bad nll_loss target (or index: -1), reported at the next wait for the device, as the real
+// backend does
+static int64_t pending_target;
+static bool pending;
 
 int tl_cuda_backend_device_count(void) { return 1; }
 
@@ -82,14 +86,12 @@ void tl_cuda_empty_cache(void) {
 
 tl_cuda_memory_stats tl_cuda_memory(void) { return stats; }
 
-// a bad nll_loss target, reported at the next wait for the device (as the real backend does)
-static int64_t pending_target;
-static bool pending;
 
 static bool check_pending(void) {
     if (!pending) return true;
     pending = false;
-    tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)pending_target);
+    if (pending_target >= 0) tl_error_set(TL_INDEX_ERROR, "Target %lld is out of bounds.", (long long)pending_target);
+    else tl_error_set(TL_INDEX_ERROR, "index out of range in self");
     return false;
 }
 
@@ -272,6 +274,33 @@ bool tl_cuda_where(int device, tl_dtype ct, const tl_cuda_ew *e) {
         offsets(e, i, off);
         int k = loadi(e, 1, off[1]) ? 2 : 3;
         stored(e, off[0], loadd(e, k, off[k]), loadi(e, k, off[k]), exact);
+    }
+    return true;
+}
+
+bool tl_cuda_index(int device, const tl_cuda_ew *e, int dim, const int64_t *idx, int64_t istride, int64_t size,
+                   int64_t src_stride, bool add) {
+    (void)device;
+    idx = H(idx);
+    int64_t inner = 1;
+    for (int d = dim + 1; d < e->ndim; d++) inner *= e->shape[d];
+    size_t es = tl_dtype_size(e->dtype[0]);
+    for (int64_t i = 0, n = numel(e); i < n; i++) {
+        int64_t off[4];
+        offsets(e, i, off);
+        int64_t j = e->ndim ? (i / inner) % e->shape[dim] : 0, k = idx[j * istride];
+        if (k < 0 || k >= size) {
+            if (!pending) { pending = true; pending_target = -1; }
+            continue;
+        }
+        char *src = (char *)H(e->data[1]) + (off[1] + k * src_stride) * (int64_t)es, *res = (char *)H(e->data[0]) + off[0] * (int64_t)es;
+        if (!add) { memcpy(res, src, es); continue; }
+        switch (e->dtype[0]) {
+        case TL_BOOL: *(bool *)src |= *(bool *)res; break;
+        case TL_INT64: *(int64_t *)src += *(int64_t *)res; break;
+        case TL_FLOAT32: *(float *)src += *(float *)res; break;
+        default: *(double *)src += *(double *)res; break;
+        }
     }
     return true;
 }
