@@ -513,7 +513,6 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
-static bool cpu_only(const char *op, const tl_tensor *const *ts, int n);
 static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
                               tl_shape s, tl_device dev);
 static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct);
@@ -530,6 +529,8 @@ static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor 
 static bool cuda_copy_view(tl_device dev, const view *dst, const view *src);
 static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev);
 static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
+static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
+static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
 #line 2422 "chapters/01-tensors/01-tensors.md"
 #line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
@@ -802,7 +803,7 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1023 "chapters/03-autograd/03-autograd.md"
+#line 1024 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
 #line 3429 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -835,7 +836,6 @@ static const row_kernel select_kernels[4] = { select_b, select_i, select_f, sele
 
 tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     if (!t || !mask) return NULL;
-    if (!cpu_only("masked_select", (const tl_tensor *[]){ t, mask }, 2)) return NULL;   // chapter 08
     if (mask->dtype != TL_BOOL) {
         tl_error_set(TL_RUNTIME_ERROR, "masked_select: expected BoolTensor or ByteTensor for mask");
         return NULL;
@@ -843,6 +843,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     int nd;
     int64_t shape[TL_MAX_DIMS];
     if (!broadcast_shapes(mask->ndim, mask->shape, t->ndim, t->shape, &nd, shape)) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ t, mask }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {
+        tl_shape s = { nd, { 0 } };
+        for (int i = 0; i < nd; i++) s.d[i] = shape[i];
+        return cuda_masked_select(t, mask, s, dev);
+    }
     view ops[2] = { view_of(t), view_of(mask) };
     iter it;
     iter_init(&it, nd, shape, 1, &ops[1]);     // pass 1: count the true elements
@@ -853,13 +860,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1027 "chapters/03-autograd/03-autograd.md"
+#line 1028 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3482 "chapters/01-tensors/01-tensors.md"
+#line 3488 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2427 "chapters/01-tensors/01-tensors.md"
-#line 3490 "chapters/01-tensors/01-tensors.md"
+#line 3496 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -910,13 +917,13 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1031 "chapters/03-autograd/03-autograd.md"
+#line 1032 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3541 "chapters/01-tensors/01-tensors.md"
+#line 3547 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2428 "chapters/01-tensors/01-tensors.md"
-#line 3551 "chapters/01-tensors/01-tensors.md"
+#line 3557 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -989,9 +996,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1035 "chapters/03-autograd/03-autograd.md"
+#line 1036 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3624 "chapters/01-tensors/01-tensors.md"
+#line 3630 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1035,13 +1042,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1039 "chapters/03-autograd/03-autograd.md"
+#line 1040 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3668 "chapters/01-tensors/01-tensors.md"
+#line 3674 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2429 "chapters/01-tensors/01-tensors.md"
-#line 3724 "chapters/01-tensors/01-tensors.md"
+#line 3730 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1073,7 +1080,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2430 "chapters/01-tensors/01-tensors.md"
-#line 3766 "chapters/01-tensors/01-tensors.md"
+#line 3772 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1171,9 +1178,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1147 "chapters/03-autograd/03-autograd.md"
+#line 1148 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3864 "chapters/01-tensors/01-tensors.md"
+#line 3870 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1184,7 +1191,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2431 "chapters/01-tensors/01-tensors.md"
-#line 3880 "chapters/01-tensors/01-tensors.md"
+#line 3886 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1247,9 +1254,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1151 "chapters/03-autograd/03-autograd.md"
+#line 1152 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3943 "chapters/01-tensors/01-tensors.md"
+#line 3949 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1262,9 +1269,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1155 "chapters/03-autograd/03-autograd.md"
+#line 1156 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3956 "chapters/01-tensors/01-tensors.md"
+#line 3962 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1282,7 +1289,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2432 "chapters/01-tensors/01-tensors.md"
-#line 4032 "chapters/01-tensors/01-tensors.md"
+#line 4038 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1365,7 +1372,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2433 "chapters/01-tensors/01-tensors.md"
-#line 4140 "chapters/01-tensors/01-tensors.md"
+#line 4146 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1451,7 +1458,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2434 "chapters/01-tensors/01-tensors.md"
-#line 4238 "chapters/01-tensors/01-tensors.md"
+#line 4244 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1510,7 +1517,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2435 "chapters/01-tensors/01-tensors.md"
-#line 4317 "chapters/01-tensors/01-tensors.md"
+#line 4323 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1520,9 +1527,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1239 "chapters/03-autograd/03-autograd.md"
+#line 1240 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4327 "chapters/01-tensors/01-tensors.md"
+#line 4333 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1532,9 +1539,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1243 "chapters/03-autograd/03-autograd.md"
+#line 1244 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4337 "chapters/01-tensors/01-tensors.md"
+#line 4343 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1589,12 +1596,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1247 "chapters/03-autograd/03-autograd.md"
+#line 1248 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4392 "chapters/01-tensors/01-tensors.md"
+#line 4398 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4430 "chapters/01-tensors/01-tensors.md"
+#line 4436 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1643,9 +1650,9 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1251 "chapters/03-autograd/03-autograd.md"
+#line 1252 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4479 "chapters/01-tensors/01-tensors.md"
+#line 4485 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2436 "chapters/01-tensors/01-tensors.md"
@@ -1902,6 +1909,7 @@ DEF_UNSELECT(unselect_d, double)
 
 static void masked_select_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *mask = node->saved[0];
+    if (tl_is_cuda(g)) { grads[0] = cuda_masked_select_backward(node, g); return; }   // chapter 08
     tl_shape in = node->input_shape[0];
     int nd;
     int64_t shape[TL_MAX_DIMS];
@@ -1955,7 +1963,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 996 "chapters/03-autograd/03-autograd.md"
+#line 997 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -1978,7 +1986,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1054 "chapters/03-autograd/03-autograd.md"
+#line 1055 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2066,7 +2074,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1183 "chapters/03-autograd/03-autograd.md"
+#line 1184 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2121,7 +2129,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2437 "chapters/01-tensors/01-tensors.md"
-#line 1512 "chapters/08-gpu/08-gpu.md"
+#line 1513 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2248,7 +2256,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1649 "chapters/08-gpu/08-gpu.md"
+#line 1650 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2419,4 +2427,41 @@ static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tenso
     return out && index_launch(g, out, (int)node->ints[0], node->saved[0], true) ? out : NULL;
 }
 
-static bool cpu_only(const char *op, const tl_tensor *const *ts, int n) { return tl_require_cpu(op, ts, n); }
+// masked_select: the size of the result depends on the mask, so the mask is read on the host (PyTorch
+// waits here too); its true positions in the broadcast shape s become an index for index_select on
+// the flattened input, and, in the rule, for the same kernel adding g back
+static tl_tensor *mask_positions(const tl_tensor *mask, tl_shape s, tl_device dev) {
+    tl_grad_mode_push(false);
+    const tl_tensor *m = tl_cpu(tl_expand(mask, s));   // contiguous on the host
+    tl_grad_mode_pop();
+    if (!m) return NULL;
+    int64_t n = tl_numel(m), count = 0;
+    const bool *p = TL_DATA(m, bool);
+    for (int64_t i = 0; i < n; i++) count += p[i];
+    tl_tensor *pos = tl_empty(TL_SHAPE(count), TL_INT64);
+    if (!pos) return NULL;
+    for (int64_t i = 0, k = 0; i < n; i++)
+        if (p[i]) TL_DATA(pos, int64_t)[k++] = i;
+    return tl_to_device(pos, dev);
+}
+
+static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev) {
+    tl_tensor *pos = mask_positions(mask, s, dev), *out = NULL;
+    if (!pos) return NULL;
+    tl_grad_mode_push(false);
+    tl_tensor *flat = tl_reshape(tl_expand(t, s), TL_SHAPE(-1));
+    if (flat) out = tl_index_select(flat, 0, pos);
+    tl_grad_mode_pop();
+    if (out) record_masked_select(out, t, mask);
+    return out;
+}
+
+static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g) {
+    const tl_tensor *mask = node->saved[0];
+    tl_shape in = node->input_shape[0], s = { 0, { 0 } };
+    broadcast_shapes(mask->ndim, mask->shape, in.ndim, in.d, &s.ndim, s.d);   // checked in the forward
+    tl_tensor *pos = mask_positions(mask, s, tl_device_of(g));
+    tl_tensor *flat = pos ? tl_zeros_on(TL_SHAPE(shape_numel(s.ndim, s.d)), g->dtype, tl_device_of(g)) : NULL;
+    if (!flat || !index_launch(g, flat, 0, pos, true)) return NULL;
+    return tl_view(flat, s);   // the engine sums it back to the input's shape
+}

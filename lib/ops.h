@@ -94,7 +94,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim);
                      (int)(sizeof((tl_tensor *const[]){ __VA_ARGS__ }) / sizeof(tl_tensor *))
 #line 2377 "chapters/01-tensors/01-tensors.md"
 
-#line 3689 "chapters/01-tensors/01-tensors.md"
+#line 3695 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Reductions: over the whole tensor (-> 0-d) or along dim (removed, or kept as size 1
 // with keepdim). sum of bool/int64 -> int64; mean/std need floating point; std is
@@ -114,7 +114,7 @@ tl_tensor *tl_argmax(const tl_tensor *t);                            // index in
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim);
 #line 2379 "chapters/01-tensors/01-tensors.md"
 
-#line 4298 "chapters/01-tensors/01-tensors.md"
+#line 4304 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Matrix products: float32/float64 through OpenBLAS (sgemm/dgemm), int64 exactly, bool
 // refused. The operands must have the same dtype (no promotion, as in PyTorch).

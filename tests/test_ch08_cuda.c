@@ -261,6 +261,18 @@ static void test_reductions(void **state) {
     assert_true(isnan(tl_item(tl_sum(badsel))));
     assert_string_equal(tl_error(), "index out of range in self");
     tl_error_clear();
+    // masked_select with a broadcast mask, forward and backward
+    tl_tensor *mk = tl_gt_scalar(tl_randn(TL_SHAPE(4, 1), NULL), 0);
+    tl_tensor *mc = tl_clone(x), *mg = tl_clone(g);
+    mc->requires_grad = mg->requires_grad = true;
+    tl_tensor *sel_c = tl_masked_select(mc, mk), *sel_g = tl_masked_select(mg, gpu(mk));
+    assert_same(sel_c, sel_g, 0, "masked_select");
+    assert_string_equal(tl_node_name(sel_g->grad_fn), "MaskedSelectBackward0");
+    assert_true(tl_backward(tl_sum(tl_mul(sel_c, sel_c))) && tl_backward(tl_sum(tl_mul(sel_g, sel_g))));
+    assert_same(mc->grad, mg->grad, 1e-5, "masked_select backward");
+    mc->requires_grad = mg->requires_grad = false;
+    tl_release(mc->grad), tl_release(mg->grad);
+    mc->grad = mg->grad = NULL;
     // cat and stack (dtypes promote; an empty 1-D tensor is skipped by cat), forward and backward
     tl_tensor *ia = tl_randint(0, 5, TL_SHAPE(3, 2), NULL), *fb = tl_randn(TL_SHAPE(3, 4), NULL), *e0 = tl_empty(TL_SHAPE(0), TL_FLOAT32);
     assert_same(tl_cat(TL_LIST(ia, fb, e0), 1), tl_cat(TL_LIST(gpu(ia), gpu(fb), gpu(e0)), 1), 0, "cat");
