@@ -32,7 +32,7 @@
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
 #line 713 "chapters/04-mlp/04-mlp.md"
 #include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
-#line 1278 "chapters/04-mlp/04-mlp.md"
+#line 1282 "chapters/04-mlp/04-mlp.md"
 #include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
 #line 19 "chapters/05-loaders/05-loaders.md"
 #include "data.h"       // chapter 05: Dataset, TensorDataset, random_split, samplers, DataLoader

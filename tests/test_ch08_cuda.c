@@ -183,14 +183,24 @@ static void test_unary_ops(void **state) {
     // chapter 04's activations, forward and backward
     tl_tensor *xa = tl_mul_scalar(tl_randn(TL_SHAPE(5, 7), NULL), 2), *ca = tl_clone(xa), *ga = tl_clone(gpu(xa));
     ca->requires_grad = ga->requires_grad = true;
-    tl_tensor *xs[2] = { ca, ga }, *ys[2];
+    tl_tensor *xs[2] = { ca, ga }, *ys[2], *w5[2];
     for (int k = 0; k < 2; k++) {
         tl_tensor *x = xs[k];
         ys[k] = tl_add(tl_add(tl_gelu(x, false), tl_gelu(x, true)), tl_add(tl_silu(x), tl_add(tl_leaky_relu(x, 0.1), tl_elu(x, 0.7))));
+        tl_tensor *w1 = k ? gpu(tl_tensor_parse("[0.25]")) : tl_tensor_parse("[0.25]");
+        w5[k] = tl_clone(k ? gpu(tl_tensor_parse("[0.1, 0.2, 0.3, 0.4, 0.5]")) : tl_tensor_parse("[0.1, 0.2, 0.3, 0.4, 0.5]"));
+        w5[k]->requires_grad = true;
+        ys[k] = tl_add(ys[k], tl_add(tl_prelu(x, w1), tl_T(tl_prelu(tl_T(x), w5[k]))));   // PReLU: one weight, per channel
         assert_true(tl_backward(tl_sum(ys[k])));
     }
-    assert_same(ys[0], ys[1], 1e-5, "GELU + GELU(tanh) + SiLU + LeakyReLU + ELU");
+    assert_same(ys[0], ys[1], 1e-5, "GELU + GELU(tanh) + SiLU + LeakyReLU + ELU + PReLU");
     assert_same(ca->grad, ga->grad, 1e-5, "their backward");
+    assert_same(w5[0]->grad, w5[1]->grad, 1e-5, "PReLU's weight gradient");
+    for (int k = 0; k < 2; k++) {
+        w5[k]->requires_grad = false;
+        tl_release(w5[k]->grad);
+        w5[k]->grad = NULL;
+    }
     ca->requires_grad = ga->requires_grad = false;
     tl_release(ca->grad), tl_release(ga->grad);
     ca->grad = ga->grad = NULL;

@@ -145,12 +145,13 @@ static void test_common_device_rule(void **state) {
     pretend_cpu(gpu);
 }
 
-// an op without a GPU path (PReLU) refuses GPU tensors instead of reading device memory on the host
-static void test_cpu_only_ops_refuse(void **state) {
+// tl_require_cpu: what an op without a GPU path (none today) answers for a GPU tensor
+static void test_require_cpu(void **state) {
     (void)state;
-    tl_tensor *gpu = pretend_cuda(tl_tensor_parse("[1., -2.]"), 0);
-    assert_null(tl_prelu(gpu, gpu));
-    assert_error("prelu is not implemented for CUDA tensors in Torchlet yet: move the tensors to the CPU first "
+    tl_tensor *gpu = pretend_cuda(tl_tensor_parse("[1., -2.]"), 0), *cpu = tl_tensor_parse("[1.]");
+    assert_true(tl_require_cpu("frobnicate", (const tl_tensor *[]){ cpu, cpu }, 2));
+    assert_false(tl_require_cpu("frobnicate", (const tl_tensor *[]){ cpu, gpu }, 2));
+    assert_error("frobnicate is not implemented for CUDA tensors in Torchlet yet: move the tensors to the CPU first "
                  "(tl_to(t, \"cpu\"))");
     pretend_cpu(gpu);
 }
@@ -241,7 +242,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_device_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mismatch_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_common_device_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_only_ops_refuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_require_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_to_cpu_is_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_to_cuda_without_gpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_module_to_without_gpu, setup, teardown),
