@@ -842,7 +842,8 @@ static struct {
 } blas = { PTHREAD_ONCE_INIT, NULL, NULL, NULL, NULL, { NULL } };
 
 static void blas_load(void) {
-    static const char *names[] = { "libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so" };
+    static const char *names[] = { "libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13", "libcublas.so.12",
+                                   "libcublas.so", "/usr/local/cuda/lib64/libcublas.so" };
     for (size_t i = 0; i < sizeof names / sizeof *names && !blas.lib; i++) blas.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!blas.lib) return;
     blas.create = (create_fn)dlsym(blas.lib, "cublasCreate_v2");
