@@ -27,7 +27,8 @@ ifeq ($(TL_CUDA),1)
 CFLAGS   += -DTL_WITH_CUDA
 NVFLAGS  := -O2 -Ilib -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 \
             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
-LIBCUDA  := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt
+LIBCUDA  := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt \
+            -lstdc++   # kernel templates use the C++ runtime (static-init guards)
 endif
 
 # MPI (chapter 09), optional like CUDA: found when mpicc is installed; make TL_MPI=0 leaves it out.

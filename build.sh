@@ -51,7 +51,10 @@ cmd_bench() {
     local out=build/bench py
     say "Torchlet (bench/bench_train.c; medians of repeated runs):"
     "$out/bench_train" | tee "$out/torchlet.txt"
+    say "Torchlet on a GPU (bench/bench_gpu.c; beside PyTorch CUDA eager, bench/bench_torch_cuda.py):"
+    "$out/bench_gpu" | tee "$out/torchlet_gpu.txt"
     py=$(find_torch_python)
+    [ -n "$py" ] && grep -q '^gpu_' "$out/torchlet_gpu.txt" && (cd bench && "$py" bench_torch_cuda.py) | tee "$out/pytorch_gpu.txt"
     if [ -z "$py" ]; then
         say "PyTorch is not installed for python3: no side-by-side numbers (apt install python3-torch)."
         return 0

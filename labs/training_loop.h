@@ -1,12 +1,12 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 541 "chapters/06-training/06-training.md"
+#line 566 "chapters/06-training/06-training.md"
 // training_loop.h — the tutorial's training loop (chapter 06), shared by the labs that train.
 #ifndef LAB_TRAINING_LOOP_H
 #define LAB_TRAINING_LOOP_H
 #include <stdio.h>
 #include "torchlet.h"
 
-#line 502 "chapters/06-training/06-training.md"
+#line 527 "chapters/06-training/06-training.md"
 // the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
 // batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
 // the number of steps taken, or -1 when a step failed (the error is recorded).
@@ -43,6 +43,6 @@ static int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train
     }
     return ok ? steps : -1;
 }
-#line 548 "chapters/06-training/06-training.md"
+#line 573 "chapters/06-training/06-training.md"
 
 #endif

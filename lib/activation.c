@@ -4,6 +4,7 @@
 // and the SVG line-plot writer.
 #include "activation.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: the activations on a GPU
 #include "ops.h"
 
 #include <math.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 781 "chapters/04-mlp/04-mlp.md"
+#line 783 "chapters/04-mlp/04-mlp.md"
 typedef enum { ACT_GELU, ACT_GELU_TANH, ACT_SILU, ACT_LEAKY, ACT_ELU } act_kind;
 
 #define ACT_SQRT1_2   0.70710678118654752440   // 1/sqrt(2)
@@ -95,21 +96,24 @@ static bool act_check_floating(const tl_tensor *t, const char *kernel) {
 
 // the gradient arriving at a node, as a contiguous tensor of out's shape (ones when NULL)
 static const tl_tensor *act_grad_in(const tl_tensor *g, const tl_tensor *x) {
-    if (!g) return tl_ones(tl_shape_of(x), x->dtype);
+    if (!g) return tl_ones_like(x);   // on x's device (chapter 08)
     return tl_contiguous(g);
 }
-#line 773 "chapters/04-mlp/04-mlp.md"
-#line 872 "chapters/04-mlp/04-mlp.md"
+#line 774 "chapters/04-mlp/04-mlp.md"
+#line 874 "chapters/04-mlp/04-mlp.md"
 static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0];
     act_kind k = (act_kind)node->scalar[0];
     double p = node->scalar[1];
-    tl_tensor *dx = node->needs_grad[0] ? tl_empty(tl_shape_of(input), input->dtype) : NULL;
+    tl_tensor *dx = node->needs_grad[0] ? tl_empty_like(input) : NULL;
     if (dx) TL_SCOPE {
         const tl_tensor *x = tl_contiguous(input), *g = act_grad_in(grad_output, input);
         if (x && g && g->dtype != x->dtype) g = tl_contiguous(tl_to_dtype(g, x->dtype));
         int64_t n = tl_numel(input);
-        if (x && g && input->dtype == TL_FLOAT32)
+        if (x && g && tl_is_cuda(x))                                            // chapter 08
+            tl_cuda_activation(x->storage->device.index, x->dtype, (int)k, p, tl_data_ptr(x), tl_data_ptr(g),
+                               tl_data_ptr(dx), n);
+        else if (x && g && input->dtype == TL_FLOAT32)
             act_backward_float(k, p, TL_DATA(x, float), TL_DATA(g, float), TL_DATA(dx, float), n);
         else if (x && g)
             act_backward_double(k, p, TL_DATA(x, double), TL_DATA(g, double), TL_DATA(dx, double), n);
@@ -120,12 +124,15 @@ static void act_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
 static tl_tensor *act_apply(const tl_tensor *t, act_kind k, double p, const char *kernel) {
     if (!t) return NULL;
     if (!act_check_floating(t, kernel)) return NULL;
-    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
     bool ok = false;
     TL_SCOPE {
         const tl_tensor *x = tl_contiguous(t);
-        if (x) {
+        if (x && tl_is_cuda(x)) {                                               // chapter 08
+            ok = tl_cuda_activation(x->storage->device.index, x->dtype, (int)k, p, tl_data_ptr(x), NULL,
+                                    tl_data_ptr(out), tl_numel(t));
+        } else if (x) {
             ok = true;
             if (t->dtype == TL_FLOAT32) act_forward_float(k, p, TL_DATA(x, float), TL_DATA(out, float), tl_numel(t));
             else act_forward_double(k, p, TL_DATA(x, double), TL_DATA(out, double), tl_numel(t));
@@ -144,8 +151,45 @@ tl_tensor *tl_gelu(const tl_tensor *t, bool tanh_approx) {
 tl_tensor *tl_silu(const tl_tensor *t)                 { return act_apply(t, ACT_SILU, 0, "silu_cpu"); }
 tl_tensor *tl_leaky_relu(const tl_tensor *t, double s) { return act_apply(t, ACT_LEAKY, s, "leaky_relu_cpu"); }
 tl_tensor *tl_elu(const tl_tensor *t, double alpha)    { return act_apply(t, ACT_ELU, alpha, "elu_cpu"); }
-#line 774 "chapters/04-mlp/04-mlp.md"
-#line 924 "chapters/04-mlp/04-mlp.md"
+#line 775 "chapters/04-mlp/04-mlp.md"
+#line 1962 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// PReLU on a GPU (chapter 08), with ops: w viewed so that it broadcasts along dim 1
+static const tl_tensor *prelu_weight_view(const tl_tensor *x, const tl_tensor *w) {
+    if (tl_numel(w) == 1 || x->ndim < 2) return tl_reshape(w, TL_SHAPE(1));
+    tl_shape s = { x->ndim - 1, { 0 } };
+    s.d[0] = tl_numel(w);
+    for (int d = 1; d < s.ndim; d++) s.d[d] = 1;
+    return tl_reshape(w, s);
+}
+
+static void prelu_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs);
+
+static tl_tensor *prelu_device(const tl_tensor *t, const tl_tensor *weight) {
+    tl_grad_mode_push(false);
+    tl_tensor *out = tl_where(tl_gt_scalar(t, 0), t, tl_mul(prelu_weight_view(t, weight), t));
+    tl_grad_mode_pop();
+    if (!out) return NULL;
+    tl_node *node = tl_record("PreluBackward0", prelu_backward, out, (const tl_tensor *[]){ t, weight }, 2);
+    tl_node_save(node, t);
+    tl_node_save(node, weight);
+    return out;
+}
+
+// dx = where(x > 0, g, w g);  dw = where(x > 0, 0, x g) summed to w's shape
+static void prelu_backward_device(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
+    const tl_tensor *x = node->saved[0], *weight = node->saved[1];
+    tl_grad_mode_push(false);
+    const tl_tensor *g = grad_output ? tl_to_dtype(grad_output, x->dtype) : tl_ones_like(x);
+    const tl_tensor *wv = prelu_weight_view(x, weight), *positive = tl_gt_scalar(x, 0);
+    if (node->needs_grad[0]) grad_inputs[0] = tl_where(positive, g, tl_mul(wv, g));
+    if (node->needs_grad[1])
+        grad_inputs[1] = tl_reshape(tl_sum_to_size(tl_where(positive, tl_number(0), tl_mul(x, g)), tl_shape_of(wv)),
+                                    tl_shape_of(weight));
+    tl_grad_mode_pop();
+}
+#line 776 "chapters/04-mlp/04-mlp.md"
+#line 932 "chapters/04-mlp/04-mlp.md"
 #define PRELU_KERNELS(T)                                                                      \
 static void prelu_forward_##T(const T *x, const T *w, T *y, int64_t n, int64_t C, int64_t inner) { \
     for (int64_t i = 0; i < n; i++) {                                                         \
@@ -177,6 +221,7 @@ static void prelu_layout(const tl_tensor *t, int64_t nw, int64_t *C, int64_t *in
 
 static void prelu_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *weight = node->saved[1];
+    if (tl_is_cuda(input)) { prelu_backward_device(node, grad_output, grad_inputs); return; }   // chapter 08
     tl_tensor *dx = node->needs_grad[0] ? tl_empty(tl_shape_of(input), input->dtype) : NULL;
     tl_tensor *dw = node->needs_grad[1] ? tl_empty(tl_shape_of(weight), weight->dtype) : NULL;
     TL_SCOPE {
@@ -213,6 +258,9 @@ tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
                      weight->dtype == TL_FLOAT32 ? "Float" : weight->dtype == TL_FLOAT64 ? "Double" : "Long");
         return NULL;
     }
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ t, weight }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return prelu_device(t, weight);
     tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
     if (!out) return NULL;
     bool ok = false;
@@ -234,8 +282,8 @@ tl_tensor *tl_prelu(const tl_tensor *t, const tl_tensor *weight) {
     tl_node_save(node, weight);
     return out;
 }
-#line 775 "chapters/04-mlp/04-mlp.md"
-#line 1022 "chapters/04-mlp/04-mlp.md"
+#line 777 "chapters/04-mlp/04-mlp.md"
+#line 1034 "chapters/04-mlp/04-mlp.md"
 // a tick step of 1, 2 or 5 times a power of ten, giving about 6 ticks over span
 static double nice_step(double span) {
     double raw = span / 6, mag = pow(10, floor(log10(raw))), f = raw / mag;

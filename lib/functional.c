@@ -8,6 +8,7 @@
 // pick the kernel by dtype once (never per element) and record the node.
 #include "functional.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: softmax and mse_loss on a GPU
 #include "ops.h"
 #include "print.h"
 
@@ -15,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 778 "chapters/02-graphs/02-graphs.md"
+#line 782 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -48,8 +49,13 @@ static bool same_shape(const tl_tensor *a, const tl_tensor *b) {
 static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
-#line 766 "chapters/02-graphs/02-graphs.md"
-#line 821 "chapters/02-graphs/02-graphs.md"
+#line 767 "chapters/02-graphs/02-graphs.md"
+#line 1913 "chapters/08-gpu/08-gpu.md"
+// the GPU paths of binary_cross_entropy (chapter 08), defined after its CPU kernels
+static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y);
+static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs);
+#line 768 "chapters/02-graphs/02-graphs.md"
+#line 825 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -82,10 +88,11 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 860 "chapters/02-graphs/02-graphs.md"
+#line 864 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
+    if (tl_is_cuda(input)) { bce_backward_device(node, g, grad_inputs); return; }   // chapter 08
     tl_tensor *da = node->needs_grad[0] ? tl_empty(tl_shape_of(input), input->dtype) : NULL;
     tl_tensor *dy = node->needs_grad[1] ? tl_empty(tl_shape_of(target), target->dtype) : NULL;
     TL_SCOPE {
@@ -101,9 +108,11 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 886 "chapters/02-graphs/02-graphs.md"
+#line 891 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ input, target }, 2, &dev)) return NULL;   // chapter 08
     if (!same_shape(input, target)) {
         tl_error_set(TL_VALUE_ERROR, "Using a target size (%s) that is different to the input size (%s) "
                      "is deprecated. Please ensure they have the same size.",
@@ -117,10 +126,11 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     }
     if (!check_floating(input->dtype, "binary_cross_entropy")) return NULL;
 
-    tl_tensor *loss = tl_empty(TL_SCALAR_SHAPE, input->dtype);
+    tl_tensor *loss = tl_empty_on(TL_SCALAR_SHAPE, input->dtype, dev);
     if (!loss) return NULL;
     enum { DONE, OUT_OF_RANGE, FAILED } status = FAILED;   // FAILED: a copy could not be made
-    TL_SCOPE {
+    if (dev.type == TL_CUDA) status = bce_forward_device(loss, input, target);   // chapter 08
+    else TL_SCOPE {
         const tl_tensor *a = tl_contiguous(input), *y = tl_contiguous(target);
         int64_t n = tl_numel(input);
         bool in_range = false;
@@ -140,8 +150,71 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     tl_node_save(node, target);
     return loss;
 }
-#line 767 "chapters/02-graphs/02-graphs.md"
-#line 934 "chapters/02-graphs/02-graphs.md"
+#line 769 "chapters/02-graphs/02-graphs.md"
+#line 1919 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// binary_cross_entropy on a GPU (chapter 08), with ops; returns 0 (done), 1 (out of range), 2 (failed)
+static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y) {
+    int status = 2;
+    TL_SCOPE {
+        tl_grad_mode_push(false);
+        tl_tensor *inside = tl_mul(tl_ge_scalar(a, 0), tl_le_scalar(a, 1));   // false for NaN too
+        double n_inside = tl_item(tl_sum(inside));
+        if (!isnan(n_inside) && n_inside != (double)tl_numel(a)) {
+            status = 1;
+        } else if (!isnan(n_inside)) {
+            tl_tensor *log_a = tl_maximum(tl_log(a), tl_number(BCE_LOG_MIN));
+            tl_tensor *log_1ma = tl_maximum(tl_log(tl_add_scalar(tl_neg(a), 1)), tl_number(BCE_LOG_MIN));
+            tl_tensor *terms = tl_sub(tl_mul(tl_sub_scalar(y, 1), log_1ma), tl_mul(y, log_a));
+            if (tl_copy_(loss, tl_mean(terms))) status = 0;
+        }
+        tl_grad_mode_pop();
+    }
+    return status;
+}
+
+// da = g/n (a - y) / max(a(1 - a), eps);  dy = g/n (log(1 - a) - log a)
+static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs) {
+    const tl_tensor *a = node->saved[0], *y = node->saved[1];
+    double scale = g / (double)tl_numel(a);
+    tl_grad_mode_push(false);
+    tl_tensor *one_minus_a = tl_add_scalar(tl_neg(a), 1);
+    if (node->needs_grad[0]) {
+        tl_tensor *denom = tl_maximum(tl_mul(one_minus_a, a), tl_number(BCE_EPSILON));
+        grad_inputs[0] = tl_div(tl_mul_scalar(tl_sub(a, y), scale), denom);
+    }
+    if (node->needs_grad[1]) grad_inputs[1] = tl_mul_scalar(tl_sub(tl_log(one_minus_a), tl_log(a)), scale);
+    tl_grad_mode_pop();
+}
+#line 770 "chapters/02-graphs/02-graphs.md"
+#line 1866 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
+static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtype dtype);
+
+static bool mse_forward_device(tl_tensor *loss, const tl_tensor *x, const tl_tensor *y, tl_dtype dtype) {
+    bool ok = false;
+    TL_SCOPE {
+        tl_grad_mode_push(false);
+        const tl_tensor *d = mse_difference(x, y, dtype);
+        ok = d && tl_copy_(loss, tl_mean(tl_mul(d, d)));
+        tl_grad_mode_pop();
+    }
+    return ok;
+}
+
+// dx = 2g/n (x - y), dy = -dx, in the broadcast shape (the engine sums them back)
+static void mse_backward_device(tl_node *node, double g, tl_tensor **grad_inputs) {
+    const tl_tensor *x = node->saved[0], *y = node->saved[1];
+    tl_grad_mode_push(false);
+    tl_tensor *d = mse_difference(x, y, node->output_dtype);
+    tl_tensor *dx = d ? tl_mul_scalar(d, 2.0 * g / (double)tl_numel(d)) : NULL;
+    if (node->needs_grad[0]) grad_inputs[0] = dx;
+    if (node->needs_grad[1]) grad_inputs[1] = tl_neg(dx);
+    tl_grad_mode_pop();
+}
+#line 771 "chapters/02-graphs/02-graphs.md"
+#line 942 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -173,12 +246,16 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 973 "chapters/02-graphs/02-graphs.md"
+#line 981 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
     bool want_x = node->needs_grad[0], want_y = node->needs_grad[1];
     grad_inputs[0] = grad_inputs[1] = NULL;
+    if (tl_is_cuda(x) || tl_is_cuda(y)) {                      // chapter 08
+        mse_backward_device(node, g, grad_inputs);
+        return;
+    }
     if (same_shape(x, y) && x->dtype == y->dtype) {            // the direct path
         tl_tensor *dx = want_x ? tl_empty(tl_shape_of(x), x->dtype) : NULL;
         tl_tensor *dy = want_y ? tl_empty(tl_shape_of(y), y->dtype) : NULL;
@@ -209,9 +286,11 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1014 "chapters/02-graphs/02-graphs.md"
+#line 1026 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ input, target }, 2, &dev)) return NULL;   // chapter 08
     bool direct = same_shape(input, target) && input->dtype == target->dtype;
     if (!same_shape(input, target)) {
         static bool warned = false;
@@ -225,10 +304,11 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_dtype dtype = tl_result_type(input, target);
     if (!check_floating(dtype, "mse_cpu")) return NULL;
 
-    tl_tensor *loss = tl_empty(TL_SCALAR_SHAPE, dtype);
+    tl_tensor *loss = tl_empty_on(TL_SCALAR_SHAPE, dtype, dev);
     if (!loss) return NULL;
     bool ok = true;
-    TL_SCOPE {
+    if (dev.type == TL_CUDA) ok = mse_forward_device(loss, input, target, dtype);   // chapter 08
+    else TL_SCOPE {
         const tl_tensor *x = direct ? tl_contiguous(input) : mse_difference(input, target, dtype);
         const tl_tensor *y = direct ? tl_contiguous(target) : NULL;
         if (!x || (direct && !y)) {
@@ -248,8 +328,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 768 "chapters/02-graphs/02-graphs.md"
-#line 1064 "chapters/02-graphs/02-graphs.md"
+#line 772 "chapters/02-graphs/02-graphs.md"
+#line 1079 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -302,7 +382,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1123 "chapters/02-graphs/02-graphs.md"
+#line 1138 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -333,6 +413,11 @@ static dim_split split_at(const tl_shape *shape, int dim) {
 static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *out, int dim, bool log_out) {
     tl_shape shape = tl_shape_of(in);
     dim_split s = split_at(&shape, dim);
+    if (tl_is_cuda(in)) {                                                        // chapter 08
+        tl_cuda_softmax(in->storage->device.index, in->dtype, tl_data_ptr(in), grad ? tl_data_ptr(grad) : NULL,
+                        tl_data_ptr(out), s.outer, s.n, s.inner, log_out);
+        return;
+    }
     double stack[2 * SOFTMAX_STACK];
     double *scratch = s.inner <= SOFTMAX_STACK ? stack : malloc(2 * (size_t)s.inner * sizeof(double));
     if (!scratch) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return; }
@@ -349,10 +434,10 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1177 "chapters/02-graphs/02-graphs.md"
+#line 1197 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
-    tl_tensor *dx = tl_empty(tl_shape_of(out), out->dtype);
+    tl_tensor *dx = tl_empty_like(out);
     TL_SCOPE {
         tl_grad_mode_push(false);
         const tl_tensor *oc = tl_contiguous(out);
@@ -373,7 +458,7 @@ static tl_tensor *softmax_common(const tl_tensor *t, int dim, bool log_out) {
                                       : "softmax_kernel_impl");
         return NULL;
     }
-    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
     TL_SCOPE {
         const tl_tensor *x = tl_contiguous(t);

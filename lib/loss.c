@@ -1,8 +1,9 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 161 "chapters/06-training/06-training.md"
+#line 175 "chapters/06-training/06-training.md"
 // loss.c — cross_entropy and nll_loss (chapter 06).
 #include "loss.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: nll_loss on a GPU
 #include "functional.h"
 #include "print.h"
 
@@ -35,7 +36,7 @@ static bool check_nll(const tl_tensor *input, const tl_tensor *target) {
     }
     return true;
 }
-#line 171 "chapters/06-training/06-training.md"
+#line 186 "chapters/06-training/06-training.md"
 #line 90 "chapters/06-training/06-training.md"
 #define NLL_KERNELS(T)                                                                        \
 /* -mean_i x[i, t_i]; false (and an error) when a target is out of range */                   \
@@ -58,10 +59,20 @@ static void nll_backward_##T(const int64_t *t, int64_t n, int64_t c, double g, T
 }
 NLL_KERNELS(float)
 NLL_KERNELS(double)
-#line 172 "chapters/06-training/06-training.md"
+#line 187 "chapters/06-training/06-training.md"
 #line 117 "chapters/06-training/06-training.md"
 static void nll_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *target = node->saved[0];
+    if (tl_is_cuda(target)) {                                                    // chapter 08
+        grad_inputs[0] = grad_inputs[1] = NULL;
+        if (!node->needs_grad[0]) return;
+        tl_tensor *dx = tl_empty_on(TL_SHAPE(node->ints[0], node->ints[1]), node->input_dtype[0], target->storage->device);
+        const tl_tensor *g = tl_to_dtype(grad_output, node->input_dtype[0]);
+        if (dx && g && tl_cuda_nll_backward(target->storage->device.index, dx->dtype, tl_data_ptr(target),
+                                            node->ints[0], node->ints[1], tl_data_ptr(g), tl_data_ptr(dx)))
+            grad_inputs[0] = dx;
+        return;
+    }
     double g = TL_DATA(grad_output, float)[0];
     if (grad_output->dtype == TL_FLOAT64) g = TL_DATA(grad_output, double)[0];
     int64_t n = node->ints[0], c = node->ints[1];
@@ -77,12 +88,16 @@ static void nll_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
 tl_tensor *tl_nll_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target || !check_nll(input, target)) return NULL;
     int64_t n = input->shape[0], c = input->shape[1];
-    tl_tensor *loss = tl_empty(TL_SCALAR_SHAPE, input->dtype);
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ input, target }, 2, &dev)) return NULL;   // chapter 08
+    tl_tensor *loss = tl_empty_on(TL_SCALAR_SHAPE, input->dtype, dev);
     tl_tensor *t = tl_contiguous(target);
     bool ok = false;
     TL_SCOPE {
         const tl_tensor *x = tl_contiguous(input);
-        if (loss && t && x)
+        if (loss && t && x && dev.type == TL_CUDA)                              // chapter 08
+            ok = tl_cuda_nll_forward(dev.index, input->dtype, tl_data_ptr(x), tl_data_ptr(t), n, c, tl_data_ptr(loss));
+        else if (loss && t && x)
             ok = input->dtype == TL_FLOAT32
                      ? nll_forward_float(TL_DATA(x, float), TL_DATA(t, int64_t), n, c, TL_DATA(loss, float))
                      : nll_forward_double(TL_DATA(x, double), TL_DATA(t, int64_t), n, c, TL_DATA(loss, double));

@@ -1,11 +1,12 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1406 "chapters/04-mlp/04-mlp.md"
+#line 1418 "chapters/04-mlp/04-mlp.md"
 // nn.c — modules (chapter 04): building, initialising, the layers, walking the tree, printing.
 // Generated from the chapter; see chapters/04-mlp/04-mlp.md for the explanations.
 #define _POSIX_C_SOURCE 200809L
 #include "nn.h"
 #include "activation.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: dropout's noise moves to the input's device
 #include "functional.h"
 #include "ops.h"
 #include "print.h"
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 1439 "chapters/04-mlp/04-mlp.md"
+#line 1452 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_module_new(const char *type, tl_forward_fn forward) {
     tl_module *m = calloc(1, sizeof *m);
     if (!m) {
@@ -28,7 +29,7 @@ tl_module *tl_module_new(const char *type, tl_forward_fn forward) {
     m->training = true;
     return m;
 }
-#line 1457 "chapters/04-mlp/04-mlp.md"
+#line 1470 "chapters/04-mlp/04-mlp.md"
 static int find_name(char *const *names, int n, const char *name) {
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], name) == 0) return i;
@@ -51,7 +52,7 @@ static bool name_free(const tl_module *m, const char *what, const char *name) {
     }
     return true;
 }
-#line 1485 "chapters/04-mlp/04-mlp.md"
+#line 1498 "chapters/04-mlp/04-mlp.md"
 // room for one more name and item; false (and an error) when memory runs out
 static bool grow_names(char ***names, int n, const char *name, char **copy) {
     char **more = realloc(*names, (size_t)(n + 1) * sizeof *more);
@@ -77,7 +78,7 @@ static tl_tensor *add_tensor(tl_module *m, const char *what, char ***names, tl_t
     (*n)++;
     return t;
 }
-#line 1517 "chapters/04-mlp/04-mlp.md"
+#line 1530 "chapters/04-mlp/04-mlp.md"
 tl_tensor *tl_module_add_parameter(tl_module *m, const char *name, tl_tensor *t) {
     if (!m || !t) return NULL;
     if (!tl_is_leaf(t)) {
@@ -96,7 +97,7 @@ tl_tensor *tl_module_add_buffer(tl_module *m, const char *name, tl_tensor *t) {
     if (!m || !t) return NULL;
     return add_tensor(m, "buffer", &m->buffer_names, &m->buffers, &m->n_buffers, name, t);
 }
-#line 1542 "chapters/04-mlp/04-mlp.md"
+#line 1555 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_module_add(tl_module *parent, const char *name, tl_module *child) {
     char *copy;
     if (!parent || !child || !name_free(parent, "module", name) ||
@@ -116,7 +117,7 @@ tl_module *tl_module_add(tl_module *parent, const char *name, tl_module *child) 
     parent->children[parent->n_children++] = child;
     return child;
 }
-#line 1567 "chapters/04-mlp/04-mlp.md"
+#line 1580 "chapters/04-mlp/04-mlp.md"
 void tl_module_free(tl_module *m) {
     if (!m) return;
     for (int i = 0; i < m->n_children; i++) {
@@ -140,8 +141,8 @@ void tl_module_free(tl_module *m) {
     free(m->state);
     free(m);
 }
-#line 1423 "chapters/04-mlp/04-mlp.md"
-#line 1615 "chapters/04-mlp/04-mlp.md"
+#line 1436 "chapters/04-mlp/04-mlp.md"
+#line 1628 "chapters/04-mlp/04-mlp.md"
 static bool compute_fans(const tl_tensor *t, double *fan_in, double *fan_out) {
     if (t->ndim < 2) {
         tl_error_set(TL_VALUE_ERROR, "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
@@ -183,8 +184,8 @@ bool tl_zeros_(tl_tensor *t) {
     }
     return ok;
 }
-#line 1424 "chapters/04-mlp/04-mlp.md"
-#line 1670 "chapters/04-mlp/04-mlp.md"
+#line 1437 "chapters/04-mlp/04-mlp.md"
+#line 1683 "chapters/04-mlp/04-mlp.md"
 static void linear_repr(const tl_module *m, char *buf, size_t size) {
     snprintf(buf, size, "in_features=%lld, out_features=%lld, bias=%s", (long long)m->in_features,
              (long long)m->out_features, m->bias ? "True" : "False");
@@ -198,7 +199,7 @@ static bool linear_reset_parameters(tl_module *m) {
     }
     return ok;
 }
-#line 1692 "chapters/04-mlp/04-mlp.md"
+#line 1705 "chapters/04-mlp/04-mlp.md"
 static tl_tensor *linear_forward(tl_module *m, const tl_tensor *x) {
     if (x->ndim == 2 && m->bias) return tl_addmm(m->bias, x, tl_T(m->weight));    // AddmmBackward0
     tl_tensor *y = tl_matmul(x, tl_T(m->weight));
@@ -229,8 +230,8 @@ tl_module *tl_linear_new(int64_t in_features, int64_t out_features, bool bias) {
     }
     return m;
 }
-#line 1425 "chapters/04-mlp/04-mlp.md"
-#line 1731 "chapters/04-mlp/04-mlp.md"
+#line 1438 "chapters/04-mlp/04-mlp.md"
+#line 1744 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_sequential_append(tl_module *seq, tl_module *m) {
     char name[24];
     if (!seq) {
@@ -261,8 +262,8 @@ tl_module *tl_sequential_new(int n, ...) {
     }
     return seq;
 }
-#line 1426 "chapters/04-mlp/04-mlp.md"
-#line 1771 "chapters/04-mlp/04-mlp.md"
+#line 1439 "chapters/04-mlp/04-mlp.md"
+#line 1784 "chapters/04-mlp/04-mlp.md"
 static tl_tensor *relu_forward(tl_module *m, const tl_tensor *x)     { return tl_relu(x); }
 static tl_tensor *sigmoid_forward(tl_module *m, const tl_tensor *x)  { return tl_sigmoid(x); }
 static tl_tensor *tanh_forward(tl_module *m, const tl_tensor *x)     { return tl_tanh(x); }
@@ -350,8 +351,8 @@ tl_module *tl_prelu_new(int64_t num_parameters, double init) {
     }
     return m;
 }
-#line 1427 "chapters/04-mlp/04-mlp.md"
-#line 1873 "chapters/04-mlp/04-mlp.md"
+#line 1440 "chapters/04-mlp/04-mlp.md"
+#line 1886 "chapters/04-mlp/04-mlp.md"
 static void dropout_repr(const tl_module *m, char *buf, size_t n) {
     snprintf(buf, n, "p=%s, inplace=False", tl_float_repr(m->p));
 }
@@ -359,8 +360,9 @@ static void dropout_repr(const tl_module *m, char *buf, size_t n) {
 static tl_tensor *dropout_forward(tl_module *m, const tl_tensor *x) {
     if (!m->training || m->p == 0) return (tl_tensor *)x;
     if (m->p == 1) return tl_mul_scalar(x, 0.0);
-    tl_tensor *noise = tl_empty_like(x);
+    tl_tensor *noise = tl_empty(tl_shape_of(x), x->dtype);   // drawn on the CPU, by our generator
     if (!noise || !tl_bernoulli_(noise, 1 - m->p, NULL)) return NULL;
+    noise = tl_to_device(noise, tl_device_of(x));              // chapter 08: to x's device
     return tl_mul(x, tl_div_scalar(noise, 1 - m->p));
 }
 
@@ -373,8 +375,8 @@ tl_module *tl_dropout_new(double p) {
     if (m) m->p = p;
     return m;
 }
-#line 1428 "chapters/04-mlp/04-mlp.md"
-#line 1910 "chapters/04-mlp/04-mlp.md"
+#line 1441 "chapters/04-mlp/04-mlp.md"
+#line 1924 "chapters/04-mlp/04-mlp.md"
 static void batchnorm_repr(const tl_module *m, char *buf, size_t n) {
     snprintf(buf, n, "%lld, eps=%s, momentum=%s, affine=True, track_running_stats=True", (long long)m->in_features,
              tl_float_repr(m->eps), tl_float_repr(m->momentum));
@@ -405,7 +407,7 @@ static tl_tensor *batchnorm_forward(tl_module *m, const tl_tensor *x) {
         tl_copy_(m->running_mean, tl_add(tl_mul_scalar(m->running_mean, 1 - mom), tl_mul_scalar(mean, mom)));
         tl_copy_(m->running_var, tl_add(tl_mul_scalar(m->running_var, 1 - mom),
                                         tl_mul_scalar(var, mom * (double)n / (double)(n - 1))));
-        TL_DATA(m->num_batches_tracked, int64_t)[0] += 1;
+        tl_add_(m->num_batches_tracked, tl_int(1));   // on any device (chapter 08)
     }
     return y;
 }
@@ -434,8 +436,8 @@ tl_module *tl_batchnorm1d_new(int64_t num_features) {
     }
     return m;
 }
-#line 1429 "chapters/04-mlp/04-mlp.md"
-#line 1978 "chapters/04-mlp/04-mlp.md"
+#line 1442 "chapters/04-mlp/04-mlp.md"
+#line 1992 "chapters/04-mlp/04-mlp.md"
 tl_tensor *tl_module_forward(tl_module *m, const tl_tensor *x) {
     if (!m || !x) return NULL;
     if (m->forward) return m->forward(m, x);
@@ -451,7 +453,7 @@ void tl_module_train(tl_module *m, bool mode) {
 }
 
 void tl_module_eval(tl_module *m) { tl_module_train(m, false); }
-#line 2000 "chapters/04-mlp/04-mlp.md"
+#line 2014 "chapters/04-mlp/04-mlp.md"
 static void retarget(tl_module *m, tl_tensor *old, tl_tensor *new_t) {
     tl_tensor **shortcuts[] = { &m->weight, &m->bias, &m->running_mean, &m->running_var, &m->num_batches_tracked };
     for (size_t i = 0; i < sizeof shortcuts / sizeof shortcuts[0]; i++)
@@ -488,8 +490,8 @@ bool tl_module_to_dtype(tl_module *m, tl_dtype dtype) {
         if (!tl_module_to_dtype(m->children[i], dtype)) return false;
     return true;
 }
-#line 1430 "chapters/04-mlp/04-mlp.md"
-#line 2047 "chapters/04-mlp/04-mlp.md"
+#line 1443 "chapters/04-mlp/04-mlp.md"
+#line 2061 "chapters/04-mlp/04-mlp.md"
 typedef struct { tl_named_tensor *items; int n, cap; bool ok; } named_list;
 
 static void named_push(named_list *list, const char *prefix, const char *name, tl_tensor *t) {
@@ -542,7 +544,7 @@ static int collect_all(const tl_module *m, bool with_buffers, tl_named_tensor **
 
 int tl_module_parameters(const tl_module *m, tl_named_tensor **out) { return collect_all(m, false, out); }
 int tl_module_state(const tl_module *m, tl_named_tensor **out) { return collect_all(m, true, out); }
-#line 2106 "chapters/04-mlp/04-mlp.md"
+#line 2120 "chapters/04-mlp/04-mlp.md"
 int64_t tl_module_num_parameters(const tl_module *m, bool trainable_only) {
     int64_t total = 0;
     TL_SCOPE {
@@ -553,7 +555,7 @@ int64_t tl_module_num_parameters(const tl_module *m, bool trainable_only) {
     }
     return total;
 }
-#line 2122 "chapters/04-mlp/04-mlp.md"
+#line 2136 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_module_child(const tl_module *m, const char *name) {
     if (!m || !name) return NULL;
     int i = find_name(m->child_names, m->n_children, name);
@@ -596,8 +598,8 @@ tl_tensor *tl_module_param(const tl_module *m, const char *path) {
         tl_error_set(TL_ATTRIBUTE_ERROR, "%s has no attribute `%s`", owner->type, name);
     return NULL;
 }
-#line 1431 "chapters/04-mlp/04-mlp.md"
-#line 2173 "chapters/04-mlp/04-mlp.md"
+#line 1444 "chapters/04-mlp/04-mlp.md"
+#line 2187 "chapters/04-mlp/04-mlp.md"
 static void write_repr(FILE *out, const tl_module *m, int indent) {
     char extra[256] = "";
     if (m->extra_repr) m->extra_repr(m, extra, sizeof extra);

@@ -1,5 +1,5 @@
 /* generated from chapters/04-mlp/04-mlp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1274 "chapters/04-mlp/04-mlp.md"
+#line 1286 "chapters/04-mlp/04-mlp.md"
 // nn.h — modules: layers that own their parameters, nested into networks (torch.nn).
 //
 //     tl_manual_seed(123);
@@ -17,7 +17,7 @@
 #include "random.h"
 #include "tensor.h"
 
-#line 1301 "chapters/04-mlp/04-mlp.md"
+#line 1313 "chapters/04-mlp/04-mlp.md"
 typedef struct tl_module tl_module;
 // model(x): a tensor owned by the current pool, or NULL and an error
 typedef tl_tensor *(*tl_forward_fn)(tl_module *self, const tl_tensor *input);
@@ -47,9 +47,9 @@ struct tl_module {
 
 // a parameter or buffer with its dotted name, as named_parameters() yields them
 typedef struct { const char *name; tl_tensor *tensor; } tl_named_tensor;
-#line 1292 "chapters/04-mlp/04-mlp.md"
+#line 1304 "chapters/04-mlp/04-mlp.md"
 
-#line 1335 "chapters/04-mlp/04-mlp.md"
+#line 1347 "chapters/04-mlp/04-mlp.md"
 // ---------------------------------------------------------------------------
 // Building. A module owns what is added to it: tl_module_free releases the whole tree.
 tl_module *tl_module_new(const char *type, tl_forward_fn forward);   // an empty user module
@@ -114,5 +114,5 @@ int64_t    tl_module_num_parameters(const tl_module *m, bool trainable_only);
 // Printing: print(model) in PyTorch's format (nested, two spaces per level).
 const char *tl_module_repr(const tl_module *m);      // pool-owned string
 void        tl_module_print(const tl_module *m);     // repr and a newline; NULL: the error, as tl_print
-#line 1294 "chapters/04-mlp/04-mlp.md"
+#line 1306 "chapters/04-mlp/04-mlp.md"
 #endif

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2376 "chapters/01-tensors/01-tensors.md"
+#line 2390 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2560 "chapters/01-tensors/01-tensors.md"
+#line 2576 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2399 "chapters/01-tensors/01-tensors.md"
-#line 3234 "chapters/01-tensors/01-tensors.md"
+#line 2413 "chapters/01-tensors/01-tensors.md"
+#line 3255 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2400 "chapters/01-tensors/01-tensors.md"
-#line 2504 "chapters/01-tensors/01-tensors.md"
+#line 2414 "chapters/01-tensors/01-tensors.md"
+#line 2520 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -188,8 +188,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2401 "chapters/01-tensors/01-tensors.md"
-#line 2455 "chapters/01-tensors/01-tensors.md"
+#line 2415 "chapters/01-tensors/01-tensors.md"
+#line 2471 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -211,8 +211,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2402 "chapters/01-tensors/01-tensors.md"
-#line 2634 "chapters/01-tensors/01-tensors.md"
+#line 2416 "chapters/01-tensors/01-tensors.md"
+#line 2650 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -292,8 +292,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2403 "chapters/01-tensors/01-tensors.md"
-#line 2731 "chapters/01-tensors/01-tensors.md"
+#line 2417 "chapters/01-tensors/01-tensors.md"
+#line 2747 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -308,8 +308,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2404 "chapters/01-tensors/01-tensors.md"
-#line 2867 "chapters/01-tensors/01-tensors.md"
+#line 2418 "chapters/01-tensors/01-tensors.md"
+#line 2883 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -389,8 +389,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2405 "chapters/01-tensors/01-tensors.md"
-#line 2755 "chapters/01-tensors/01-tensors.md"
+#line 2419 "chapters/01-tensors/01-tensors.md"
+#line 2771 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -490,8 +490,8 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2406 "chapters/01-tensors/01-tensors.md"
-#line 705 "chapters/03-autograd/03-autograd.md"
+#line 2420 "chapters/01-tensors/01-tensors.md"
+#line 706 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -508,8 +508,31 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2407 "chapters/01-tensors/01-tensors.md"
-#line 2958 "chapters/01-tensors/01-tensors.md"
+#line 2421 "chapters/01-tensors/01-tensors.md"
+#line 1486 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// The CUDA paths of the ops (chapter 08), defined at the end of the file
+#include "device.h"
+static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
+                              tl_shape s, tl_device dev);
+static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct);
+static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_shape s,
+                             tl_device dev);
+static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved);
+static tl_tensor *cuda_best_dim_backward(const tl_node *node, const tl_tensor *g);
+static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind);
+static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
+                                   bool want_values, tl_tensor **indices_out);
+static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape);
+static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
+static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape);
+static bool cuda_copy_view(tl_device dev, const view *dst, const view *src);
+static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev);
+static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
+static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
+static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
+#line 2422 "chapters/01-tensors/01-tensors.md"
+#line 2974 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -556,6 +579,10 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     tl_shape s = { ndim, { 0 } };
     for (int i = 0; i < ndim; i++) s.d[i] = shape[i];
 
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_binary(op, a, b, ct, out_dt, s, dev);   // chapter 08
+
     view va = view_of(a), vb = view_of(b), ca, cb;
     void *sa = NULL, *sb = NULL;
     if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
@@ -571,9 +598,9 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 830 "chapters/03-autograd/03-autograd.md"
+#line 831 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3020 "chapters/01-tensors/01-tensors.md"
+#line 3040 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -590,8 +617,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2408 "chapters/01-tensors/01-tensors.md"
-#line 3044 "chapters/01-tensors/01-tensors.md"
+#line 2423 "chapters/01-tensors/01-tensors.md"
+#line 3064 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -638,8 +665,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2409 "chapters/01-tensors/01-tensors.md"
-#line 3100 "chapters/01-tensors/01-tensors.md"
+#line 2424 "chapters/01-tensors/01-tensors.md"
+#line 3120 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -697,6 +724,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     }
     tl_dtype ct = t->dtype;
     if (op >= U_EXP && !tl_dtype_is_floating(ct)) ct = TL_FLOAT32;
+    if (tl_is_cuda(t)) return cuda_unary(op, t, ct);                     // chapter 08
     view v = view_of(t), c;
     void *scratch;
     if (!materialize(&v, ct, false, &c, &scratch)) return NULL;
@@ -708,9 +736,9 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
-#line 900 "chapters/03-autograd/03-autograd.md"
+#line 902 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3169 "chapters/01-tensors/01-tensors.md"
+#line 3190 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -722,8 +750,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2410 "chapters/01-tensors/01-tensors.md"
-#line 3356 "chapters/01-tensors/01-tensors.md"
+#line 2425 "chapters/01-tensors/01-tensors.md"
+#line 3377 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -751,6 +779,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     int64_t s1[TL_MAX_DIMS], s2[TL_MAX_DIMS];
     if (!broadcast_shapes(cond->ndim, cond->shape, a->ndim, a->shape, &n1, s1)) return NULL;
     if (!broadcast_shapes(n1, s1, b->ndim, b->shape, &n2, s2)) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ cond, a, b }, 3, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {
+        tl_shape s = { n2, { 0 } };
+        for (int i = 0; i < n2; i++) s.d[i] = s2[i];
+        return cuda_where(cond, a, b, ct, s, dev);
+    }
     view vc = view_of(cond), va = view_of(a), vb = view_of(b), ca, cb;
     void *sa = NULL, *sb = NULL;
     if (!materialize(&va, ct, false, &ca, &sa) || !materialize(&vb, ct, false, &cb, &sb)) {
@@ -768,13 +803,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1020 "chapters/03-autograd/03-autograd.md"
+#line 1024 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3401 "chapters/01-tensors/01-tensors.md"
+#line 3429 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2411 "chapters/01-tensors/01-tensors.md"
-#line 3409 "chapters/01-tensors/01-tensors.md"
+#line 2426 "chapters/01-tensors/01-tensors.md"
+#line 3437 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -808,6 +843,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     int nd;
     int64_t shape[TL_MAX_DIMS];
     if (!broadcast_shapes(mask->ndim, mask->shape, t->ndim, t->shape, &nd, shape)) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ t, mask }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {
+        tl_shape s = { nd, { 0 } };
+        for (int i = 0; i < nd; i++) s.d[i] = shape[i];
+        return cuda_masked_select(t, mask, s, dev);
+    }
     view ops[2] = { view_of(t), view_of(mask) };
     iter it;
     iter_init(&it, nd, shape, 1, &ops[1]);     // pass 1: count the true elements
@@ -818,13 +860,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1024 "chapters/03-autograd/03-autograd.md"
+#line 1028 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3453 "chapters/01-tensors/01-tensors.md"
+#line 3488 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2412 "chapters/01-tensors/01-tensors.md"
-#line 3461 "chapters/01-tensors/01-tensors.md"
+#line 2427 "chapters/01-tensors/01-tensors.md"
+#line 3496 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -851,6 +893,9 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         tl_error_set(TL_RUNTIME_ERROR, "index_select(): Expected dtype int32 or int64 for index");
         return NULL;
     }
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *[]){ t, index }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_index_select(t, dim, index, dev);
     view vi = view_of(index);
     int64_t n = index->ndim ? index->shape[0] : 1, istride = index->ndim ? vi.stride[0] : 0;
     int64_t size = t->ndim ? t->shape[dim] : 1;
@@ -872,22 +917,22 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1028 "chapters/03-autograd/03-autograd.md"
+#line 1032 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3509 "chapters/01-tensors/01-tensors.md"
+#line 3547 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2413 "chapters/01-tensors/01-tensors.md"
-#line 3519 "chapters/01-tensors/01-tensors.md"
+#line 2428 "chapters/01-tensors/01-tensors.md"
+#line 3557 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
 
-static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt) {
+static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt, tl_device dev) {
     int ref = 0;  // the first tensor that is not skipped sets the expected shape
     while (ref < n - 1 && cat_skipped(&vs[ref])) ref++;
     const view *r = &vs[ref];
-    if (cat_skipped(r)) return tl_empty(TL_SHAPE(0), dt);   // all empty
+    if (cat_skipped(r)) return tl_empty_on(TL_SHAPE(0), dt, dev);   // all empty
     if (!wrap_dim(&dim, r->ndim)) return NULL;
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -911,14 +956,15 @@ static tl_tensor *cat_views(const view *vs, int n, int dim, tl_dtype dt) {
     tl_shape s = { r->ndim, { 0 } };
     for (int d = 0; d < r->ndim; d++) s.d[d] = r->shape[d];
     s.d[dim] = total;
-    tl_tensor *out = tl_empty(s, dt);
+    tl_tensor *out = tl_empty_on(s, dt, dev);
     if (!out) return NULL;
     view slab = view_of(out);   // the part of out that input i fills
     int64_t step = slab.stride[dim] * (int64_t)tl_dtype_size(dt);
     for (int i = 0; i < n; i++) {
         if (cat_skipped(&vs[i])) continue;
         slab.shape[dim] = vs[i].shape[dim];
-        copy_view(&slab, &vs[i]);
+        if (dev.type == TL_CUDA) { if (!cuda_copy_view(dev, &slab, &vs[i])) return NULL; }   // chapter 08
+        else copy_view(&slab, &vs[i]);
         slab.data += vs[i].shape[dim] * step;
     }
     return out;
@@ -937,6 +983,8 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     }
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *const *)ts, n, &dev)) return NULL;
     for (int i = 0; i < n; i++) {
         if (ts[i]->ndim == 0) {
             tl_error_set(TL_RUNTIME_ERROR, "zero-dimensional tensor (at position %d) cannot be concatenated", i);
@@ -946,11 +994,11 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     view *vs = malloc(sizeof(view) * (size_t)n);
     if (!vs) return NULL;
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
-    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1032 "chapters/03-autograd/03-autograd.md"
+#line 1036 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3589 "chapters/01-tensors/01-tensors.md"
+#line 3630 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -961,6 +1009,8 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     for (int i = 0; i < n; i++)
         if (!ts[i]) return NULL;
+    tl_device dev;                                                        // chapter 08
+    if (!tl_common_device((const tl_tensor *const *)ts, n, &dev)) return NULL;
     int nd = ts[0]->ndim;
     if (nd + 1 > TL_MAX_DIMS) {
         tl_error_set(TL_RUNTIME_ERROR, "stack: too many dimensions (at most %d)", TL_MAX_DIMS);
@@ -990,15 +1040,15 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
         v.ndim = nd + 1;
         vs[i] = v;
     }
-    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n));
+    tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1036 "chapters/03-autograd/03-autograd.md"
+#line 1040 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3631 "chapters/01-tensors/01-tensors.md"
+#line 3674 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2414 "chapters/01-tensors/01-tensors.md"
-#line 3687 "chapters/01-tensors/01-tensors.md"
+#line 2429 "chapters/01-tensors/01-tensors.md"
+#line 3730 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1029,8 +1079,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2415 "chapters/01-tensors/01-tensors.md"
-#line 3729 "chapters/01-tensors/01-tensors.md"
+#line 2430 "chapters/01-tensors/01-tensors.md"
+#line 3772 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1097,6 +1147,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
         return NULL;
     }
     if (!whole && !wrap_dim(&dim, t->ndim)) return NULL;
+    if (tl_is_cuda(t)) return cuda_reduce_sum(t, dim, whole, keepdim, kind);   // chapter 08
     reduction r;
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
@@ -1127,9 +1178,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1143 "chapters/03-autograd/03-autograd.md"
+#line 1148 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 3826 "chapters/01-tensors/01-tensors.md"
+#line 3870 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1139,8 +1190,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2416 "chapters/01-tensors/01-tensors.md"
-#line 3842 "chapters/01-tensors/01-tensors.md"
+#line 2431 "chapters/01-tensors/01-tensors.md"
+#line 3886 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1198,13 +1249,14 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
         tl_error_set(TL_INDEX_ERROR, "%s(): Expected reduction dim %d to have non-zero size.", name, dim);
         return NULL;
     }
+    if (tl_is_cuda(t)) return cuda_reduce_best(t, dim, whole, keepdim, is_min, want_values, indices_out);   // chapter 08
     reduction r;
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1147 "chapters/03-autograd/03-autograd.md"
+#line 1152 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 3904 "chapters/01-tensors/01-tensors.md"
+#line 3949 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1217,9 +1269,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1151 "chapters/03-autograd/03-autograd.md"
+#line 1156 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 3917 "chapters/01-tensors/01-tensors.md"
+#line 3962 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1236,8 +1288,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2417 "chapters/01-tensors/01-tensors.md"
-#line 3993 "chapters/01-tensors/01-tensors.md"
+#line 2432 "chapters/01-tensors/01-tensors.md"
+#line 4038 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1319,8 +1371,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     free(sb);
     return true;
 }
-#line 2418 "chapters/01-tensors/01-tensors.md"
-#line 4101 "chapters/01-tensors/01-tensors.md"
+#line 2433 "chapters/01-tensors/01-tensors.md"
+#line 4146 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1383,6 +1435,9 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
 // Allocate the result and run the product; a 1-D a is a (1, k) matrix and a 1-D b a
 // (k, 1) one, whose size-1 dims the result shape leaves out.
 static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b }, 2, &dev)) return NULL;
+    if (dev.type == TL_CUDA) return cuda_matmul_run(a, b, nb, bshape);   // chapter 08
     view va = view_of(a), vb = view_of(b);
     if (a->ndim == 1) {
         va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
@@ -1402,8 +1457,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
-#line 2419 "chapters/01-tensors/01-tensors.md"
-#line 4196 "chapters/01-tensors/01-tensors.md"
+#line 2434 "chapters/01-tensors/01-tensors.md"
+#line 4244 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1461,8 +1516,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2420 "chapters/01-tensors/01-tensors.md"
-#line 4275 "chapters/01-tensors/01-tensors.md"
+#line 2435 "chapters/01-tensors/01-tensors.md"
+#line 4323 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1472,9 +1527,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1253 "chapters/03-autograd/03-autograd.md"
+#line 1258 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4285 "chapters/01-tensors/01-tensors.md"
+#line 4333 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1484,9 +1539,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1257 "chapters/03-autograd/03-autograd.md"
+#line 1262 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4295 "chapters/01-tensors/01-tensors.md"
+#line 4343 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1541,12 +1596,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1261 "chapters/03-autograd/03-autograd.md"
+#line 1266 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4350 "chapters/01-tensors/01-tensors.md"
+#line 4398 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4388 "chapters/01-tensors/01-tensors.md"
+#line 4436 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1583,17 +1638,24 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     }
     int64_t m = a->shape[0], n = b->shape[1];
     if (!check_addmm_bias(bias, m, n) || !check_mm(a, b, m, a->shape[1])) return NULL;
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ a, b, bias }, 3, &dev)) return NULL;
+    if (dev.type == TL_CUDA) {                                               // chapter 08
+        tl_tensor *out = cuda_addmm(bias, a, b);
+        if (out) record_addmm(out, bias, a, b);
+        return out;
+    }
     tl_tensor *out = tl_empty(TL_SHAPE(m, n), a->dtype);
     if (!out) return NULL;
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1265 "chapters/03-autograd/03-autograd.md"
+#line 1270 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4430 "chapters/01-tensors/01-tensors.md"
+#line 4485 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2421 "chapters/01-tensors/01-tensors.md"
+#line 2436 "chapters/01-tensors/01-tensors.md"
 #line 583 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
@@ -1641,6 +1703,7 @@ static bool inplace_shapes(const tl_tensor *dst, const tl_tensor *src) {
 // walk the shape (ndim, shape) with dst and src broadcast to it; kernel(dst, src_converted)
 static bool inplace_run(row_kernel kernel, const tl_tensor *dst, const tl_tensor *src, int ndim,
                         const int64_t *shape) {
+    if (tl_is_cuda(dst) || tl_is_cuda(src)) return cuda_inplace(kernel == acc_kernels[dst->dtype], dst, src, ndim, shape);   // chapter 08
     view vs = view_of(src), cs;
     void *scratch;
     if (!materialize(&vs, dst->dtype, false, &cs, &scratch)) return false;
@@ -1690,13 +1753,13 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
                      shape_str(b, sizeof b, t->ndim, t->shape));
         return NULL;
     }
-    tl_tensor *out = tl_zeros(shape, t->dtype);
+    tl_tensor *out = tl_zeros_on(shape, t->dtype, t->storage->device);
     if (!out || !inplace_run(acc_kernels[t->dtype], out, t, t->ndim, t->shape)) return NULL;
     // PyTorch sums with keepdim, then views away the leading dims: its grad_fn says which
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 744 "chapters/03-autograd/03-autograd.md"
+#line 745 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1777,7 +1840,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 852 "chapters/03-autograd/03-autograd.md"
+#line 853 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1804,6 +1867,7 @@ static void unary_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     unary_op op = (unary_op)node->ints[0];
     if (op == U_NEG) { grads[0] = tl_neg(g); return; }
     const tl_tensor *s = node->saved[0];            // x or y, g's shape and dtype
+    if (tl_is_cuda(g)) { grads[0] = cuda_unary_backward(op, g, s); return; }   // chapter 08
     tl_tensor *out = tl_empty(tl_shape_of(g), g->dtype);
     if (!out) return;
     view ops[3] = { view_of(out), view_of(g), view_of(s) };
@@ -1823,7 +1887,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 914 "chapters/03-autograd/03-autograd.md"
+#line 916 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -1845,6 +1909,7 @@ DEF_UNSELECT(unselect_d, double)
 
 static void masked_select_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *mask = node->saved[0];
+    if (tl_is_cuda(g)) { grads[0] = cuda_masked_select_backward(node, g); return; }   // chapter 08
     tl_shape in = node->input_shape[0];
     int nd;
     int64_t shape[TL_MAX_DIMS];
@@ -1865,6 +1930,7 @@ static void index_select_backward(tl_node *node, const tl_tensor *g, tl_tensor *
     const tl_tensor *index = node->saved[0];
     int dim = (int)node->ints[0];
     if (node->input_shape[0].ndim == 0) { grads[0] = (tl_tensor *)g; return; }   // a 0-d input
+    if (tl_is_cuda(g)) { grads[0] = cuda_index_select_backward(node, g); return; }   // chapter 08
     tl_tensor *out = tl_zeros(node->input_shape[0], g->dtype);
     if (!out) return;
     view vo = view_of(out), vg = view_of(g), vi = view_of(index);
@@ -1897,7 +1963,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 993 "chapters/03-autograd/03-autograd.md"
+#line 997 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -1920,7 +1986,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1051 "chapters/03-autograd/03-autograd.md"
+#line 1055 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -1975,6 +2041,7 @@ static void best_all_backward(tl_node *node, const tl_tensor *g, tl_tensor **gra
 // max(x, dim) / min(x, dim): g goes to the index that won, zeros elsewhere
 static void best_dim_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *index = node->saved[0];        // contiguous, the result's shape
+    if (tl_is_cuda(g)) { grads[0] = cuda_best_dim_backward(node, g); return; }   // chapter 08
     tl_shape in = node->input_shape[0];
     int dim = (int)node->ints[1];
     tl_tensor *out = tl_zeros(in, g->dtype), *gc = tl_contiguous(g);
@@ -2007,7 +2074,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1186 "chapters/03-autograd/03-autograd.md"
+#line 1191 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 
@@ -2071,4 +2138,341 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node *node = tl_record("AddmmBackward0", addmm_backward, out, (const tl_tensor *[]){ bias, a, b }, 3);
     tl_node_save(node, a);
     tl_node_save(node, b);
+}
+#line 2437 "chapters/01-tensors/01-tensors.md"
+#line 1514 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
+// checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
+// on the operands' device with one launch. The same record_* hooks build the graph.
+
+// a no-grad contiguous version of t (on t's device)
+static const tl_tensor *cuda_contiguous(const tl_tensor *t) {
+    tl_grad_mode_push(false);
+    const tl_tensor *c = tl_contiguous(t);
+    tl_grad_mode_pop();
+    return c;
+}
+
+static tl_tensor *cuda_binary(int op, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_dtype out_dt,
+                              tl_shape s, tl_device dev) {
+    tl_tensor *out = tl_empty_on(s, out_dt, dev);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, s.ndim, s.d);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, a);
+    tl_cuda_ew_set(&e, 2, b);
+    if (!tl_cuda_binary(dev.index, op, ct, &e)) return NULL;
+    record_binary((binary_op)op, out, a, b);
+    return out;
+}
+
+static tl_tensor *cuda_unary(int op, const tl_tensor *t, tl_dtype ct) {
+    tl_tensor *out = tl_empty_on(tl_shape_of(t), ct, t->storage->device);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, t->ndim, t->shape);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, t);
+    if (!tl_cuda_unary(t->storage->device.index, op, ct, &e)) return NULL;
+    record_unary(op, out, t);
+    return out;
+}
+
+static tl_tensor *cuda_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b, tl_dtype ct, tl_shape s,
+                             tl_device dev) {
+    tl_tensor *out = tl_empty_on(s, ct, dev);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, s.ndim, s.d);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, cond);
+    tl_cuda_ew_set(&e, 2, a);
+    tl_cuda_ew_set(&e, 3, b);
+    if (!tl_cuda_where(dev.index, ct, &e)) return NULL;
+    record_where(out, cond, a, b);
+    return out;
+}
+
+// max(x, dim)'s rule on a GPU: g goes where the position along dim equals the saved index,
+// i.e. where(arange(n) == index, g, 0), all three broadcast to the input's shape
+static tl_tensor *cuda_best_dim_backward(const tl_node *node, const tl_tensor *g) {
+    const tl_tensor *index = node->saved[0];
+    tl_shape in = node->input_shape[0];
+    int dim = (int)node->ints[1];
+    if (in.ndim == 0) return tl_clone(g);
+    bool keepdim = node->ints[2] != 0;
+    const tl_tensor *gk = keepdim ? g : tl_unsqueeze(g, dim), *ik = keepdim ? index : tl_unsqueeze(index, dim);
+    tl_shape ps = { in.ndim, { 0 } };
+    for (int d = 0; d < in.ndim; d++) ps.d[d] = d == dim ? in.d[d] : 1;
+    tl_tensor *positions = tl_to_device(tl_reshape(tl_arange(0, in.d[dim], 1), ps), tl_device_of(g));
+    return tl_where(tl_eq(positions, ik), gk, tl_number(0));
+}
+
+// the rule of unary op `op` as one fused kernel: g and the saved x or y in, dx out
+static tl_tensor *cuda_unary_backward(int op, const tl_tensor *g, const tl_tensor *saved) {
+    static const int rules[U_COUNT] = { [U_ABS] = TL_CUDA_ABS_BW, [U_EXP] = TL_CUDA_MUL, [U_LOG] = TL_CUDA_LOG_BW,
+        [U_SQRT] = TL_CUDA_SQRT_BW, [U_SIGMOID] = TL_CUDA_SIGMOID_BW, [U_TANH] = TL_CUDA_TANH_BW,
+        [U_RELU] = TL_CUDA_RELU_BW };
+    tl_tensor *out = tl_empty_like(g);
+    if (!out) return NULL;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, g->ndim, g->shape);
+    tl_cuda_ew_set(&e, 0, out);
+    tl_cuda_ew_set(&e, 1, g);
+    tl_cuda_ew_set(&e, 2, saved);
+    return tl_cuda_binary(g->storage->device.index, rules[op], g->dtype, &e) ? out : NULL;
+}
+
+// sum and mean on the device; reduction_setup only reads the layout of a contiguous input
+static tl_tensor *cuda_reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepdim, int kind) {
+    if (kind == R_STD) {   // with ops: sqrt(sum((x - mean)^2) / (n - 1)), then chapter 03's node
+        int64_t n = whole ? tl_numel(t) : (t->ndim ? t->shape[dim] : 1);
+        tl_grad_mode_push(false);
+        tl_tensor *d = tl_sub(t, whole ? tl_mean(t) : tl_mean_dim(t, dim, true)), *d2 = tl_mul(d, d);
+        tl_tensor *out = tl_sqrt(tl_div_scalar(whole ? tl_sum(d2) : tl_sum_dim(d2, dim, keepdim), (double)(n - 1)));
+        tl_grad_mode_pop();
+        if (out) record_sum(kind, out, t, dim, whole, keepdim, n);
+        return out;
+    }
+    const tl_tensor *x = cuda_contiguous(t);
+    reduction r;
+    if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
+    tl_dtype out_dt = tl_dtype_is_floating(t->dtype) ? t->dtype : TL_INT64;
+    tl_tensor *out = tl_empty_on(r.out_shape, out_dt, t->storage->device);
+    bool ok = out && tl_cuda_sum(t->storage->device.index, t->dtype, out_dt, tl_data_ptr(x), tl_data_ptr(out),
+                                 r.outer, r.n, r.inner, kind == R_MEAN ? 1.0 / (double)r.n : 1.0);
+    free(r.scratch);   // NULL unless the input was empty (then nothing was read)
+    if (!ok) return NULL;
+    record_sum(kind, out, t, dim, whole, keepdim, r.n);
+    return out;
+}
+
+static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool keepdim, bool is_min,
+                                   bool want_values, tl_tensor **indices_out) {
+    const tl_tensor *x = cuda_contiguous(t);
+    reduction r;
+    if (!x || !reduction_setup(&r, x, dim, whole, keepdim)) return NULL;
+    tl_device dev = t->storage->device;
+    tl_tensor *values = want_values ? tl_empty_on(r.out_shape, t->dtype, dev) : NULL;
+    bool want_index = !want_values || indices_out || (!whole && tl_needs_record(&t, 1));   // the rule needs them
+    tl_tensor *index = want_index ? tl_empty_on(r.out_shape, TL_INT64, dev) : NULL;
+    bool ok = (!want_values || values) && (!want_index || index) &&
+              tl_cuda_argbest(dev.index, t->dtype, tl_data_ptr(x), values ? tl_data_ptr(values) : NULL,
+                              index ? (int64_t *)tl_data_ptr(index) : NULL, r.outer, r.n, r.inner, is_min);
+    free(r.scratch);
+    if (!ok) return NULL;
+    if (want_values) record_best(values, index, t, dim, whole, keepdim, is_min);
+    if (indices_out) *indices_out = index;
+    return want_values ? values : index;
+}
+#line 1651 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
+// an operand it cannot read becomes a contiguous copy first.
+static bool cuda_gemm2d(int device, const view *a, const view *b, char *c, int64_t ldc, bool accumulate) {
+    CBLAS_TRANSPOSE ta, tb;
+    int64_t lda, ldb;
+    if (!blas_layout(a, &ta, &lda) || !blas_layout(b, &tb, &ldb)) {
+        tl_error_set(TL_RUNTIME_ERROR, "matmul: an operand's layout cannot be read by cuBLAS (internal error)");
+        return false;
+    }
+    return tl_cuda_gemm(device, a->dtype, ta == CblasTrans, tb == CblasTrans, a->shape[0], b->shape[1], a->shape[1],
+                        a->data, lda, b->data, ldb, c, ldc, accumulate);
+}
+
+static const tl_tensor *blas_ready(const tl_tensor *t) {
+    if (t->ndim == 1) return t->stride[0] == 1 ? t : cuda_contiguous(t);
+    view v = { tensor_data(t), t->dtype, 2, { t->shape[t->ndim - 2], t->shape[t->ndim - 1] },
+               { t->stride[t->ndim - 2], t->stride[t->ndim - 1] } };
+    CBLAS_TRANSPOSE tr;
+    int64_t ld;
+    return blas_layout(&v, &tr, &ld) ? t : cuda_contiguous(t);
+}
+
+// matmul_run and gemm_batched of the CPU, on the device: one gemm when a's batch folds into
+// its rows, one per batch otherwise
+static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
+    if (a->dtype != TL_FLOAT32 && a->dtype != TL_FLOAT64) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"addmm_cuda\" not implemented for '%s'", scalar_type_name(a->dtype));
+        return NULL;
+    }
+    a = blas_ready(a);
+    b = blas_ready(b);
+    if (!a || !b) return NULL;
+    int device = a->storage->device.index;
+    view va = view_of(a), vb = view_of(b);
+    if (a->ndim == 1) {
+        va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
+        va.shape[0] = 1; va.stride[0] = 0;
+        va.ndim = 2;
+    }
+    if (b->ndim == 1) {
+        vb.shape[1] = 1; vb.stride[1] = 0;
+        vb.ndim = 2;
+    }
+    tl_shape s = { 0, { 0 } };
+    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
+    if (a->ndim > 1) s.d[s.ndim++] = va.shape[va.ndim - 2];
+    if (b->ndim > 1) s.d[s.ndim++] = vb.shape[vb.ndim - 1];
+    tl_tensor *out = tl_empty_on(s, a->dtype, a->storage->device);
+    if (!out) return NULL;
+    char *c = tensor_data(out);
+    int64_t m = va.shape[va.ndim - 2], n = vb.shape[vb.ndim - 1];
+    size_t es = tl_dtype_size(a->dtype);
+    view a2 = { va.data, va.dtype, 2, { m, va.shape[va.ndim - 1] }, { va.stride[va.ndim - 2], va.stride[va.ndim - 1] } };
+    view b2 = { vb.data, vb.dtype, 2, { vb.shape[vb.ndim - 2], n }, { vb.stride[vb.ndim - 2], vb.stride[vb.ndim - 1] } };
+    if (vb.ndim == 2 && fold_rows(&va, &a2.shape[0], &a2.stride[0])) {
+        CBLAS_TRANSPOSE tr;
+        int64_t ld;
+        if (blas_layout(&a2, &tr, &ld)) return cuda_gemm2d(device, &a2, &b2, c, n, false) ? out : NULL;
+        a2.shape[0] = m;   // folded rows cuBLAS cannot read: one gemm per batch instead
+        a2.stride[0] = va.stride[va.ndim - 2];
+    }
+    int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
+    for (int d = 0; d < nb; d++) {
+        int ja = d - (nb - (va.ndim - 2)), jb = d - (nb - (vb.ndim - 2));
+        sa[d] = (ja < 0 || va.shape[ja] == 1) ? 0 : va.stride[ja];
+        sb[d] = (jb < 0 || vb.shape[jb] == 1) ? 0 : vb.stride[jb];
+    }
+    int64_t batches = shape_numel(nb, bshape);
+    for (int64_t bi = 0; bi < batches; bi++) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < nb; d++) {
+            oa += idx[d] * sa[d];
+            ob += idx[d] * sb[d];
+        }
+        view ai = a2, bj = b2;
+        ai.data = va.data + oa * (int64_t)es;
+        bj.data = vb.data + ob * (int64_t)es;
+        if (!cuda_gemm2d(device, &ai, &bj, c + bi * m * n * (int64_t)es, n, false)) return NULL;
+        for (int d = nb - 1; d >= 0; d--) {
+            if (++idx[d] < bshape[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return out;
+}
+
+// addmm: out = bias (broadcast, one copy kernel), then out += a @ b (cuBLAS with beta = 1)
+static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
+    if (a->dtype != TL_FLOAT32 && a->dtype != TL_FLOAT64) {
+        tl_error_set(TL_RUNTIME_ERROR, "\"addmm_cuda\" not implemented for '%s'", scalar_type_name(a->dtype));
+        return NULL;
+    }
+    const tl_tensor *ra = blas_ready(a), *rb = blas_ready(b);
+    if (!ra || !rb) return NULL;
+    int64_t m = a->shape[0], n = b->shape[1];
+    tl_tensor *out = tl_empty_on(TL_SHAPE(m, n), a->dtype, a->storage->device);
+    if (!out || !tl_device_copy(out, bias)) return NULL;
+    view va = view_of(ra), vb = view_of(rb);
+    return cuda_gemm2d(a->storage->device.index, &va, &vb, tensor_data(out), n, true) ? out : NULL;
+}
+
+// copy_, add_ and sum_to_size on a device. copy_ may cross devices (the source moves first);
+// add_ follows the same-device rule. Accumulation is atomic: dst may be broadcast over shape.
+static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape) {
+    bool number = !tl_is_cuda(src) && src->ndim == 0;   // a CPU number joins as a kernel argument
+    if (!accumulate && !number && !tl_device_equal(tl_device_of(dst), tl_device_of(src))) {
+        tl_grad_mode_push(false);
+        src = tl_to_device(src, tl_device_of(dst));
+        tl_grad_mode_pop();
+        if (!src) return false;
+    }
+    tl_device dev;
+    if (!tl_common_device((const tl_tensor *[]){ dst, src }, 2, &dev)) return false;
+    if (!tl_is_cuda(dst)) {   // a CPU destination and a CPU (moved) source: the CPU loop
+        row_kernel k = accumulate ? acc_kernels[dst->dtype] : cast_kernels[dst->dtype][dst->dtype];
+        return inplace_run(k, dst, src, ndim, shape);
+    }
+    if (!tl_device_equal(dev, tl_device_of(dst))) {   // dst on a GPU, src a CPU number: dev is dst's
+        dev = tl_device_of(dst);
+    }
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, ndim, shape);
+    tl_cuda_ew_set(&e, 0, dst);
+    tl_cuda_ew_set(&e, 1, src);
+    return accumulate ? tl_cuda_accumulate(dev.index, &e) : tl_cuda_copy(dev.index, &e);
+}
+
+// dst = src for two views of device memory with the same shape (cat and stack fill their slabs)
+static bool cuda_copy_view(tl_device dev, const view *dst, const view *src) {
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, dst->ndim, dst->shape);
+    const view *ops[2] = { dst, src };
+    for (int k = 0; k < 2; k++) {
+        e.data[k] = ops[k]->data;
+        e.dtype[k] = ops[k]->dtype;
+        for (int d = 0; d < dst->ndim; d++) e.stride[k][d] = ops[k]->shape[d] == 1 ? 0 : ops[k]->stride[d];
+    }
+    return tl_cuda_copy(dev.index, &e);
+}
+
+// index_select on a device (its checks done by the CPU code before): one gather launch; t and
+// the result are described over the result's shape, t with stride 0 along dim
+static bool index_launch(const tl_tensor *res, const tl_tensor *src, int dim, const tl_tensor *index, bool add) {
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, res->ndim, res->shape);
+    tl_cuda_ew_set(&e, 0, res);
+    tl_cuda_ew_set(&e, 1, src);
+    if (src->ndim) e.stride[1][dim] = 0;
+    int64_t istride = index->ndim ? index->stride[0] : 0;
+    return tl_cuda_index(res->storage->device.index, &e, dim, tl_data_ptr(index), istride,
+                         src->ndim ? src->shape[dim] : 1, src->ndim ? src->stride[dim] : 0, add);
+}
+
+static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev) {
+    if (!tl_is_cuda(index)) index = tl_to_device(index, dev);   // a 0-d CPU index
+    tl_shape s = tl_shape_of(t);
+    if (t->ndim) s.d[dim] = index->ndim ? index->shape[0] : 1;
+    tl_tensor *out = index ? tl_empty_on(s, t->dtype, dev) : NULL;
+    if (!out || !index_launch(out, t, dim, index, false)) return NULL;
+    record_index_select(out, t, dim, index);
+    return out;
+}
+
+// the rule: zeros of the input's shape, g added at the selected positions
+static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g) {
+    tl_tensor *out = tl_zeros_on(node->input_shape[0], g->dtype, tl_device_of(g));
+    return out && index_launch(g, out, (int)node->ints[0], node->saved[0], true) ? out : NULL;
+}
+
+// masked_select: the size of the result depends on the mask, so the mask is read on the host (PyTorch
+// waits here too); its true positions in the broadcast shape s become an index for index_select on
+// the flattened input, and, in the rule, for the same kernel adding g back
+static tl_tensor *mask_positions(const tl_tensor *mask, tl_shape s, tl_device dev) {
+    tl_grad_mode_push(false);
+    const tl_tensor *m = tl_cpu(tl_expand(mask, s));   // contiguous on the host
+    tl_grad_mode_pop();
+    if (!m) return NULL;
+    int64_t n = tl_numel(m), count = 0;
+    const bool *p = TL_DATA(m, bool);
+    for (int64_t i = 0; i < n; i++) count += p[i];
+    tl_tensor *pos = tl_empty(TL_SHAPE(count), TL_INT64);
+    if (!pos) return NULL;
+    for (int64_t i = 0, k = 0; i < n; i++)
+        if (p[i]) TL_DATA(pos, int64_t)[k++] = i;
+    return tl_to_device(pos, dev);
+}
+
+static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev) {
+    tl_tensor *pos = mask_positions(mask, s, dev), *out = NULL;
+    if (!pos) return NULL;
+    tl_grad_mode_push(false);
+    tl_tensor *flat = tl_reshape(tl_expand(t, s), TL_SHAPE(-1));
+    if (flat) out = tl_index_select(flat, 0, pos);
+    tl_grad_mode_pop();
+    if (out) record_masked_select(out, t, mask);
+    return out;
+}
+
+static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g) {
+    const tl_tensor *mask = node->saved[0];
+    tl_shape in = node->input_shape[0], s = { 0, { 0 } };
+    broadcast_shapes(mask->ndim, mask->shape, in.ndim, in.d, &s.ndim, s.d);   // checked in the forward
+    tl_tensor *pos = mask_positions(mask, s, tl_device_of(g));
+    tl_tensor *flat = pos ? tl_zeros_on(TL_SHAPE(shape_numel(s.ndim, s.d)), g->dtype, tl_device_of(g)) : NULL;
+    if (!flat || !index_launch(g, flat, 0, pos, true)) return NULL;
+    return tl_view(flat, s);   // the engine sums it back to the input's shape
 }

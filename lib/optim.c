@@ -1,16 +1,17 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 436 "chapters/06-training/06-training.md"
+#line 460 "chapters/06-training/06-training.md"
 // optim.c — SGD and the progress line (chapter 06).
 #define _POSIX_C_SOURCE 200809L
 #include "optim.h"
 #include "autograd.h"
+#include "device.h"   // chapter 08: SGD's update on a GPU
 #include "print.h"
 
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-#line 249 "chapters/06-training/06-training.md"
+#line 264 "chapters/06-training/06-training.md"
 tl_sgd *tl_sgd_new_params(tl_tensor *const *params, int n, tl_sgd_options o) {
     if (!params && n > 0) return NULL;
     if (o.lr < 0) return tl_error_set(TL_VALUE_ERROR, "Invalid learning rate: %s", tl_float_repr(o.lr)), NULL;
@@ -74,7 +75,7 @@ void tl_sgd_zero_grad(tl_sgd *s) {
         s->params[i]->grad = NULL;
     }
 }
-#line 326 "chapters/06-training/06-training.md"
+#line 341 "chapters/06-training/06-training.md"
 #define SGD_KERNEL(T)                                                                         \
 /* w -= lr * d, with d the gradient after weight decay and momentum; buf may be NULL */       \
 static void sgd_update_##T(T *w, const T *g, T *buf, bool first, int64_t n, tl_sgd_options o) {\
@@ -112,7 +113,16 @@ bool tl_sgd_step(tl_sgd *s) {
             first = true;
         }
         tl_tensor *buf = s->opt.momentum != 0 ? s->momentum[i] : NULL;
-        if (w->dtype == TL_FLOAT32)
+        if (tl_is_cuda(w)) {                                                     // chapter 08
+            if (!tl_is_cuda(g) || g->storage->device.index != w->storage->device.index) {
+                tl_error_set(TL_RUNTIME_ERROR, "SGD: parameter %d and its gradient are on different devices", i);
+                return false;
+            }
+            if (!tl_cuda_sgd(w->storage->device.index, w->dtype, tl_data_ptr(w), tl_data_ptr(g),
+                             buf ? tl_data_ptr(buf) : NULL, first, tl_numel(w), s->opt.lr, s->opt.momentum,
+                             s->opt.dampening, s->opt.weight_decay, s->opt.nesterov))
+                return false;
+        } else if (w->dtype == TL_FLOAT32)
             sgd_update_float(TL_DATA(w, float), TL_DATA(g, float), buf ? TL_DATA(buf, float) : NULL, first,
                              tl_numel(w), s->opt);
         else
@@ -122,8 +132,8 @@ bool tl_sgd_step(tl_sgd *s) {
     s->steps++;
     return true;
 }
-#line 447 "chapters/06-training/06-training.md"
-#line 400 "chapters/06-training/06-training.md"
+#line 472 "chapters/06-training/06-training.md"
+#line 424 "chapters/06-training/06-training.md"
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

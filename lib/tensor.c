@@ -6,6 +6,7 @@
 // leaves the recorded error alone; a bad argument records PyTorch's message and returns NULL.
 #define _POSIX_C_SOURCE 200809L
 #include "tensor.h"
+#include "device.h"   // chapter 08: storages on a GPU
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,7 @@
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
 #include "ops.h"
-#line 1283 "chapters/03-autograd/03-autograd.md"
+#line 1288 "chapters/03-autograd/03-autograd.md"
 
 // rules of the views and copies (chapter 03); ints[] holds each op's dims and bounds
 static void reshape_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -62,8 +63,8 @@ static void slice_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
 static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *out, const tl_tensor *t) {
     return tl_record(name, rule, out, &t, 1);
 }
-#line 425 "chapters/01-tensors/01-tensors.md"
-#line 1095 "chapters/01-tensors/01-tensors.md"
+#line 426 "chapters/01-tensors/01-tensors.md"
+#line 1098 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -102,7 +103,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1139 "chapters/01-tensors/01-tensors.md"
+#line 1142 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -133,8 +134,8 @@ void tl_check_fail_(const char *expr, const char *file, int line) {
     fflush(stderr);
     abort();
 }
-#line 426 "chapters/01-tensors/01-tensors.md"
-#line 450 "chapters/01-tensors/01-tensors.md"
+#line 427 "chapters/01-tensors/01-tensors.md"
+#line 452 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // dtypes
 static bool dtype_valid(tl_dtype dtype) { return dtype >= TL_BOOL && dtype <= TL_FLOAT64; }
@@ -197,8 +198,8 @@ static bool scalar_fits(double v, tl_dtype dtype) {
     }
     return true;
 }
-#line 427 "chapters/01-tensors/01-tensors.md"
-#line 520 "chapters/01-tensors/01-tensors.md"
+#line 428 "chapters/01-tensors/01-tensors.md"
+#line 522 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shapes: "[2, 3]" as PyTorch prints a size list in messages.
 static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
@@ -250,8 +251,8 @@ static bool check_shape(tl_shape shape) {
     }
     return true;
 }
-#line 428 "chapters/01-tensors/01-tensors.md"
-#line 939 "chapters/01-tensors/01-tensors.md"
+#line 429 "chapters/01-tensors/01-tensors.md"
+#line 942 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -337,8 +338,8 @@ static void cache_drain(void) {
     while (cache_nbig > 0) free(cache_big[--cache_nbig].block);
     cache_bytes = 0;
 }
-#line 429 "chapters/01-tensors/01-tensors.md"
-#line 761 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/01-tensors/01-tensors.md"
+#line 763 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -443,7 +444,7 @@ void *tl_pool_adopt(void *malloced) {
 }
 
 int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 872 "chapters/01-tensors/01-tensors.md"
+#line 874 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -451,7 +452,8 @@ tl_tensor *tl_retain(tl_tensor *t) {
 
 static void storage_release(tl_storage *s) {
     if (s && --s->refcount == 0) {
-        if (s->capacity) tl_block_free(s->data, s->capacity);
+        if (s->device.type == TL_CUDA) tl_cuda_free(s->device.index, s->data, s->capacity);   // chapter 08
+        else if (s->capacity) tl_block_free(s->data, s->capacity);
         else free(s->data);
         tl_block_free(s, sizeof *s);
     }
@@ -462,12 +464,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 411 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 889 "chapters/01-tensors/01-tensors.md"
+#line 892 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     atomic_fetch_sub(&live_tensors, 1);
 }
-#line 900 "chapters/01-tensors/01-tensors.md"
+#line 903 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -476,8 +478,8 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     pool_add(u, true);
     return u;
 }
-#line 430 "chapters/01-tensors/01-tensors.md"
-#line 583 "chapters/01-tensors/01-tensors.md"
+#line 431 "chapters/01-tensors/01-tensors.md"
+#line 585 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
@@ -535,8 +537,8 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     s->device = TL_CPU_DEVICE;
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
-#line 431 "chapters/01-tensors/01-tensors.md"
-#line 1706 "chapters/01-tensors/01-tensors.md"
+#line 432 "chapters/01-tensors/01-tensors.md"
+#line 1717 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -572,8 +574,8 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
     }
 #undef COPY_LOOP
 }
-#line 432 "chapters/01-tensors/01-tensors.md"
-#line 1208 "chapters/01-tensors/01-tensors.md"
+#line 433 "chapters/01-tensors/01-tensors.md"
+#line 1211 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -601,9 +603,14 @@ tl_tensor *tl_full(tl_shape shape, double value, tl_dtype dtype) {
 
 tl_tensor *tl_ones(tl_shape shape, tl_dtype dtype) { return tl_full(shape, 1.0, dtype); }
 
-tl_tensor *tl_empty_like(const tl_tensor *t) { return t ? tl_empty(tl_shape_of(t), t->dtype) : NULL; }
-tl_tensor *tl_zeros_like(const tl_tensor *t) { return t ? tl_zeros(tl_shape_of(t), t->dtype) : NULL; }
-tl_tensor *tl_ones_like(const tl_tensor *t) { return t ? tl_ones(tl_shape_of(t), t->dtype) : NULL; }
+// the _like functions make their tensor on t's device (chapter 08)
+tl_tensor *tl_empty_like(const tl_tensor *t) { return t ? tl_empty_on(tl_shape_of(t), t->dtype, t->storage->device) : NULL; }
+tl_tensor *tl_zeros_like(const tl_tensor *t) { return t ? tl_zeros_on(tl_shape_of(t), t->dtype, t->storage->device) : NULL; }
+tl_tensor *tl_ones_like(const tl_tensor *t) {
+    if (!t || !tl_is_cuda(t)) return t ? tl_ones(tl_shape_of(t), t->dtype) : NULL;
+    tl_tensor *out = tl_empty_like(t);
+    return out && tl_device_fill(out, 1.0) ? out : NULL;
+}
 
 tl_tensor *tl_from_data(const void *data, tl_shape shape, tl_dtype dtype) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
@@ -628,7 +635,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1276 "chapters/01-tensors/01-tensors.md"
+#line 1284 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -681,7 +688,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1347 "chapters/01-tensors/01-tensors.md"
+#line 1355 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -710,8 +717,8 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
 #undef LINSPACE_AT
     return t;
 }
-#line 433 "chapters/01-tensors/01-tensors.md"
-#line 649 "chapters/01-tensors/01-tensors.md"
+#line 434 "chapters/01-tensors/01-tensors.md"
+#line 651 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -735,16 +742,17 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1747 "chapters/01-tensors/01-tensors.md"
+#line 1758 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
-    tl_tensor *out = tl_empty(tl_shape_of(t), t->dtype);
+    tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
-    copy_to_contiguous(out->storage->data, t);
-#line 1373 "chapters/03-autograd/03-autograd.md"
+    if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
+    else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
+#line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1754 "chapters/01-tensors/01-tensors.md"
+#line 1766 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -752,8 +760,8 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     if (!t) return NULL;
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
-#line 434 "chapters/01-tensors/01-tensors.md"
-#line 1650 "chapters/01-tensors/01-tensors.md"
+#line 435 "chapters/01-tensors/01-tensors.md"
+#line 1658 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -780,12 +788,14 @@ static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, con
 double tl_get(const tl_tensor *t, tl_shape index) {
     int64_t off;
     if (!t || !element_offset(t, index, &off, "tl_get")) return NAN;
+    if (tl_is_cuda(t)) return tl_device_load(t, off);                   // chapter 08
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 
 bool tl_set(tl_tensor *t, tl_shape index, double value) {
     int64_t off;
     if (!t || !element_offset(t, index, &off, "tl_set") || !scalar_fits(value, t->dtype)) return false;
+    if (tl_is_cuda(t)) return tl_device_store(t, off, value);           // chapter 08
     store_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype, value);
     return true;
 }
@@ -798,21 +808,23 @@ double tl_item(const tl_tensor *t) {
         return NAN;
     }
     int64_t off = t->offset;      // the one element: every index is 0
+    if (tl_is_cuda(t)) return tl_device_load(t, off);                   // chapter 08
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
-#line 435 "chapters/01-tensors/01-tensors.md"
-#line 1770 "chapters/01-tensors/01-tensors.md"
+#line 436 "chapters/01-tensors/01-tensors.md"
+#line 1782 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!t) return NULL;
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     if (t->dtype == dtype) return same_tensor(t);          // PyTorch's .to returns self
-    tl_tensor *out = tl_empty(tl_shape_of(t), dtype);
+    tl_tensor *out = tl_empty_on(tl_shape_of(t), dtype, t->storage->device);
     if (!out) return NULL;
-#line 1377 "chapters/03-autograd/03-autograd.md"
+#line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1779 "chapters/01-tensors/01-tensors.md"
+#line 1791 "chapters/01-tensors/01-tensors.md"
+    if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
     // read the source in row-major order through a contiguous copy when needed
@@ -850,8 +862,8 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     free(scratch);
     return out;
 }
-#line 436 "chapters/01-tensors/01-tensors.md"
-#line 1877 "chapters/01-tensors/01-tensors.md"
+#line 437 "chapters/01-tensors/01-tensors.md"
+#line 1890 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -892,7 +904,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1924 "chapters/01-tensors/01-tensors.md"
+#line 1937 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -935,7 +947,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1971 "chapters/01-tensors/01-tensors.md"
+#line 1984 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -946,9 +958,9 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1327 "chapters/03-autograd/03-autograd.md"
+#line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1982 "chapters/01-tensors/01-tensors.md"
+#line 1995 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -957,21 +969,22 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     int64_t stride[TL_MAX_DIMS];
     if (view_strides(t, shape.ndim, shape.d, stride)) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1327 "chapters/03-autograd/03-autograd.md"
+#line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1991 "chapters/01-tensors/01-tensors.md"
+#line 2004 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
-    tl_tensor *out = tl_empty(shape, t->dtype);
+    tl_tensor *out = tl_empty_on(shape, t->dtype, t->storage->device);
     if (!out) return NULL;
-    copy_to_contiguous(out->storage->data, t);
-#line 1331 "chapters/03-autograd/03-autograd.md"
+    if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
+    else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
+#line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 1998 "chapters/01-tensors/01-tensors.md"
+#line 2012 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2009 "chapters/01-tensors/01-tensors.md"
+#line 2023 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -982,10 +995,10 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
         shape[dim1] = t->shape[dim0];  stride[dim1] = t->stride[dim0];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1335 "chapters/03-autograd/03-autograd.md"
+#line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2020 "chapters/01-tensors/01-tensors.md"
+#line 2034 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -997,10 +1010,10 @@ tl_tensor *tl_T(const tl_tensor *t) {
         stride[i] = t->stride[t->ndim - 1 - i];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1340 "chapters/03-autograd/03-autograd.md"
+#line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2032 "chapters/01-tensors/01-tensors.md"
+#line 2046 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1024,13 +1037,13 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
         stride[i] = t->stride[d];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1345 "chapters/03-autograd/03-autograd.md"
+#line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2056 "chapters/01-tensors/01-tensors.md"
+#line 2070 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2069 "chapters/01-tensors/01-tensors.md"
+#line 2083 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1039,9 +1052,9 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     for (int i = 0; i < t->ndim; i++)
         if (i != dim || t->shape[i] != 1) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
-#line 1350 "chapters/03-autograd/03-autograd.md"
+#line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2078 "chapters/01-tensors/01-tensors.md"
+#line 2092 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1070,10 +1083,10 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
         }
     }
     tl_tensor *out = new_view(t, t->ndim + 1, shape, stride, t->offset);
-#line 1354 "chapters/03-autograd/03-autograd.md"
+#line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2107 "chapters/01-tensors/01-tensors.md"
+#line 2121 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1093,7 +1106,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2137 "chapters/01-tensors/01-tensors.md"
+#line 2151 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1138,12 +1151,12 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
         }
     }
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
-#line 1359 "chapters/03-autograd/03-autograd.md"
+#line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2182 "chapters/01-tensors/01-tensors.md"
+#line 2196 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2195 "chapters/01-tensors/01-tensors.md"
+#line 2209 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1168,16 +1181,16 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
     for (int i = 0; i < t->ndim; i++)
         if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
-#line 1363 "chapters/03-autograd/03-autograd.md"
+#line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2220 "chapters/01-tensors/01-tensors.md"
+#line 2234 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2235 "chapters/01-tensors/01-tensors.md"
+#line 2249 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1197,14 +1210,14 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     shape[dim] = end == start ? 0 : (end - start - 1) / step + 1;      // ceil((end - start) / step)
     stride[dim] = t->stride[dim] * step;
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
-#line 1368 "chapters/03-autograd/03-autograd.md"
+#line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2255 "chapters/01-tensors/01-tensors.md"
+#line 2269 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 437 "chapters/01-tensors/01-tensors.md"
-#line 1397 "chapters/01-tensors/01-tensors.md"
+#line 438 "chapters/01-tensors/01-tensors.md"
+#line 1405 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1240,7 +1253,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1438 "chapters/01-tensors/01-tensors.md"
+#line 1446 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1293,7 +1306,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1496 "chapters/01-tensors/01-tensors.md"
+#line 1504 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1326,7 +1339,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1535 "chapters/01-tensors/01-tensors.md"
+#line 1543 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
@@ -1412,4 +1425,30 @@ tl_tensor *tl_tensor_parse(const char *literal) { return parse_impl(literal, -1)
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     return parse_impl(literal, (int)dtype);
+}
+#line 439 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/08-gpu/08-gpu.md"
+// ----------------------------------------------------------------------------
+// A tensor on a device (chapter 08): its storage comes from the device's caching allocator
+tl_tensor *tl_empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
+    if (device.type == TL_CPU) return tl_empty(shape, dtype);
+    if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
+    if (!check_shape(shape)) return NULL;
+    int64_t stride[TL_MAX_DIMS];
+    int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
+    size_t nbytes = (size_t)numel * tl_dtype_size(dtype), capacity = 0;
+    void *data = tl_cuda_malloc(device.index, nbytes, &capacity);
+    if (!data) return NULL;
+    tl_storage *s = tl_block_alloc(sizeof *s);
+    if (!s) {
+        tl_cuda_free(device.index, data, capacity);
+        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+        return NULL;
+    }
+    memset(s, 0, sizeof *s);
+    s->data = data;
+    s->nbytes = nbytes;
+    s->capacity = capacity;
+    s->device = device;
+    return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }

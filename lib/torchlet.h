@@ -32,7 +32,7 @@
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
 #line 713 "chapters/04-mlp/04-mlp.md"
 #include "activation.h" // chapter 04: GELU, SiLU, LeakyReLU, ELU, PReLU, and an SVG line plot
-#line 1270 "chapters/04-mlp/04-mlp.md"
+#line 1282 "chapters/04-mlp/04-mlp.md"
 #include "nn.h"         // chapter 04: modules (Linear, Sequential, ...), parameters, print(model)
 #line 19 "chapters/05-loaders/05-loaders.md"
 #include "data.h"       // chapter 05: Dataset, TensorDataset, random_split, samplers, DataLoader
@@ -41,6 +41,8 @@
 #include "optim.h"      // chapter 06: SGD with momentum, weight decay, Nesterov; a progress line
 #line 35 "chapters/07-saving/07-saving.md"
 #include "serialize.h"  // chapter 07: state dicts, torch.save/torch.load's .pth files, safetensors
+#line 21 "chapters/08-gpu/08-gpu.md"
+#include "device.h"     // chapter 08: devices, tl_to(t, "cuda"), model.to(device), the CUDA backend
 #line 15 "chapters/09-ddp/09-ddp.md"
 #include "dist.h"       // chapter 09: process groups over MPI, collectives, NCCL, the DDP wrapper
 #line 107 "chapters/00-setup/00-setup.md"

@@ -261,6 +261,12 @@ local function render_output(cb, cell, real_outputs)
     text, class = cb.text, "cell-output not-run"
     caption = { pandoc.Strong({ pandoc.Str("not run") }),
                 pandoc.Str(" — expected output" .. (where and (", " .. where) or "")) }
+  elseif a.needs and real:match("^skipped: needs") then
+    -- hardware this machine lacks: the expected text, never passed off as a run
+    text, class = cb.text, "cell-output not-run"
+    caption = { pandoc.Strong({ pandoc.Str("not run: needs " .. a.needs) }),
+                pandoc.Str(" — expected output" .. (where and (", " .. where) or "") ..
+                           "; this machine printed: " .. real:gsub("\n.*", "")) }
   elseif a.compare == "none" then
     text, class = real, "cell-output this-machine"
     caption = { pandoc.Str("output of this machine") }
