@@ -8,7 +8,17 @@
 // Replace the two lines with your code, then grade it: ./build.sh grade 01.1
 #ifndef TL_EXERCISE_H
 #define TL_EXERCISE_H
+#ifdef __cplusplus                 // a CUDA exercise (NN-name.cu, compiled by nvcc as C++): the C
+#include <stdbool.h>              // library's names keep C linkage; the C headers it uses come first
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+extern "C" {
+#endif
 #include "torchlet.h"
+#ifdef __cplusplus
+}
+#endif
 
 #define TL_TODO(id) tl_error_set(TL_RUNTIME_ERROR, "exercise %s (%s) is not implemented yet", (id), __func__)
 #endif

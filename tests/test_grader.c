@@ -306,7 +306,7 @@ static void test_stubs_are_the_handout_of_the_solutions(void **state) {
     free(out);
     out = run("rm -rf build/handout-test && tools/handout.sh build/handout-test >/dev/null && "
               "for f in build/handout-test/*; do cmp \"$f\" \"exercises/$(basename \"$f\")\" || exit 1; done; "
-              "grep -l 'BEGIN SOLUTION\\|END SOLUTION\\|// STUB:' build/handout-test/* exercises/[0-9]*.c; "
+              "grep -l 'BEGIN SOLUTION\\|END SOLUTION\\|// STUB:' build/handout-test/* exercises/[0-9]*.c exercises/[0-9]*.cu; "
               "test $? -eq 1", &status);
     if (status != 0) fail_msg("the hand-out differs from exercises/ or keeps solution markers:\n%s", out);
     free(out);

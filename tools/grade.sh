@@ -12,13 +12,13 @@
 # who sets TL_GRADE_SALT=anyword gets other inputs (the same for everyone with that word).
 #
 # How: for each chapter NN with a graded test exercises/tests/grade_NN.c, the student's file
-# DIR/NN-*.c is compiled on its own (a compile error scores 0 for that chapter, shows the compiler's
-# message and the other chapters go on), linked with the graded test against libtorchlet.so, and
-# each exercise runs in its own process under `timeout`, so a crash or an endless loop costs that
-# exercise only. The table gives, for a failure, the first failing check with expected and actual
-# values. An exercise that needs what this machine lacks (mpirun for chapter 09) says so and is
-# "skipped", not counted in X/Y. The last line is "Score: X/Y". The exit status is 0 when grading
-# ran (whatever the score).
+# DIR/NN-*.c (DIR/NN-*.cu for CUDA, compiled by nvcc) is compiled on its own (a compile error scores
+# 0 for that chapter, shows the compiler's message and the other chapters go on), linked with the
+# graded test against libtorchlet.so, and each exercise runs in its own process under `timeout`,
+# so a crash or an endless loop costs that exercise only. The table gives, for a failure, the first
+# failing check with expected and actual values. An exercise that needs what this machine lacks
+# (mpirun for chapter 09; nvcc or a GPU for chapter 08) says so and is "skipped", not counted in
+# X/Y. The last line is "Score: X/Y". The exit status is 0 when grading ran (whatever the score).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +56,11 @@ if grep -q -- -DTL_WITH_MPI "$BUILD/.flags" 2>/dev/null && command -v mpicc >/de
     CFLAGS+=(-DTL_WITH_MPI "${mpi_cflags[@]}")
     LIBS+=("${mpi_libs[@]}")
 fi
+# CUDA (chapter 08's exercises are a .cu file): nvcc with the library's architectures
+NVCC=$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)
+CUDA_HOME=${NVCC%/bin/nvcc}
+NVFLAGS=(-O2 -Ilib -Iexercises -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+         -gencode arch=compute_90,code=compute_90)
 if grep -q fsanitize "$BUILD/.flags" 2>/dev/null; then
     CFLAGS+=(-fsanitize=address,undefined -fno-omit-frame-pointer)
     LIBS+=(-fsanitize=address,undefined)
@@ -101,17 +106,35 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
     for row in "${table[@]}"; do selected "${row%%|*}" && wanted+=("$row"); done
     [ ${#wanted[@]} -eq 0 ] && continue
 
-    src=$(ls "$DIR/$nn"-*.c 2>/dev/null | head -n 1)
-    problem= status=
+    src=$(ls "$DIR/$nn"-*.c "$DIR/$nn"-*.cu 2>/dev/null | head -n 1)
+    problem= status= cu_libs=()
+    if [[ $src == *.cu ]]; then        # a CUDA exercise file: nvcc compiles it, where there is CUDA
+        why=
+        if ! grep -q -- -DTL_WITH_CUDA "$BUILD/.flags" 2>/dev/null; then why="this Torchlet was built without CUDA"
+        elif [ -z "$NVCC" ]; then why="nvcc is not installed"; fi
+        if [ -n "$why" ]; then
+            for row in "${wanted[@]}"; do
+                IFS='|' read -r id pts title <<<"$row"
+                skipped=$((skipped + 1))
+                report "$id" 0 0 skipped "$title" "$why: the CUDA exercises are graded where nvcc and a GPU are (not counted)"
+            done
+            continue
+        fi
+        cu_libs=(-L"$CUDA_HOME/lib64" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lstdc++)
+    fi
     if [ -z "$src" ]; then
         problem="no file $DIR/$nn-*.c"; status="missing"
-    elif ! gcc "${CFLAGS[@]}" -O0 -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
+    elif [[ $src == *.cu ]] && ! "$NVCC" "${NVFLAGS[@]}" -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
+        problem="$src does not compile:"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
+        status="compile error"
+    elif [[ $src != *.cu ]] && ! gcc "${CFLAGS[@]}" -O0 -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="$src does not compile:"$'\n'"$(grep -v '^In file included' "$WORK/cc_$nn.log" | head -n 15)"
         status="compile error"
     elif ! gcc "${CFLAGS[@]}" -O1 -c "$test" -o "$WORK/grade_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="the graded test $test does not compile (not your fault):"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
         status="grader error"
-    elif ! gcc -o "$WORK/grade_$nn" "$WORK/grade_$nn.o" "$WORK/student_$nn.o" "${LIBS[@]}" 2>"$WORK/cc_$nn.log"; then
+    elif ! gcc -o "$WORK/grade_$nn" "$WORK/grade_$nn.o" "$WORK/student_$nn.o" "${LIBS[@]}" ${cu_libs[@]+"${cu_libs[@]}"} \
+               2>"$WORK/cc_$nn.log"; then
         missing=$(grep -oE "undefined reference to \`[^']+'" "$WORK/cc_$nn.log" | sed -E "s/.*\`([^']+)'/\1/" | sort -u | xargs)
         if [ -n "$missing" ]; then problem="$src does not link: it has no function $missing (missing or misnamed?)"
         else problem="$src does not link:"$'\n'"$(grep -v '^collect2' "$WORK/cc_$nn.log" | head -n 10)"; fi

@@ -5,7 +5,7 @@
 #   tools/handout.sh --update   rewrite the stubs exercises/NN-name.c from exercises/solutions/
 #   tools/handout.sh --check    exit 1 if a stub in exercises/ is not its solution file stripped
 #
-# A solution file exercises/solutions/NN-name.c is the stub file plus its answers, marked so:
+# A solution file exercises/solutions/NN-name.c (or .cu) is the stub file plus its answers, marked so:
 #
 #       tl_tensor *ex01_trace(const tl_tensor *t) {
 #           // BEGIN SOLUTION
@@ -37,7 +37,7 @@ strip() {   # strip FILE: the hand-out text of one solution file, on stdout
 case ${1:-} in
     --check)
         bad=0
-        for sol in exercises/solutions/[0-9][0-9]-*.c; do
+        for sol in exercises/solutions/[0-9][0-9]-*.c exercises/solutions/[0-9][0-9]-*.cu; do
             stub=exercises/$(basename "$sol")
             if ! strip "$sol" | cmp -s - "$stub"; then
                 echo "$stub is not what tools/handout.sh makes of $sol (run tools/handout.sh --update):"
@@ -48,7 +48,7 @@ case ${1:-} in
         [ $bad -eq 0 ] && echo "every stub in exercises/ is its solution file without the solutions"
         exit $bad ;;
     --update)
-        for sol in exercises/solutions/[0-9][0-9]-*.c; do
+        for sol in exercises/solutions/[0-9][0-9]-*.c exercises/solutions/[0-9][0-9]-*.cu; do
             out=exercises/$(basename "$sol")
             strip "$sol" >"$out.tmp" && mv "$out.tmp" "$out"
             echo "wrote $out"
@@ -58,7 +58,7 @@ case ${1:-} in
         [ -n "${1:-}" ] || exit 2 ;;
     *)
         mkdir -p "$1"
-        for sol in exercises/solutions/[0-9][0-9]-*.c; do strip "$sol" >"$1/$(basename "$sol")"; done
+        for sol in exercises/solutions/[0-9][0-9]-*.c exercises/solutions/[0-9][0-9]-*.cu; do strip "$sol" >"$1/$(basename "$sol")"; done
         cp exercises/exercise.h "$1/"
         echo "hand-out written to $1: $(cd "$1" && ls | xargs)" ;;
 esac
