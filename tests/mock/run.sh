@@ -11,12 +11,12 @@ CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Wno-unused-parameter -fPIC -Ilib -DTL_WIT
 for f in lib/*.c tests/mock/mock_cuda.c; do
     gcc $CFLAGS -c "$f" -o $B/obj/$(basename "$f" .c).o
 done
-gcc -shared ${MOCK_CFLAGS:-} -o $B/libtorchlet.so $B/obj/*.o -lopenblas -lm -lpthread
+gcc -shared ${MOCK_CFLAGS:-} -o $B/libtorchlet.so $B/obj/*.o -lopenblas -lzip -lcjson -lm -lpthread
 RP="-Wl,-rpath,$PWD/$B"
 for t in tests/test_ch08_cuda.c tests/test_ch08_device.c; do
-    gcc $CFLAGS -Itests -o $B/tests/$(basename "$t" .c) "$t" -L$B -ltorchlet $RP -lcmocka -lopenblas -lm -lpthread
+    gcc $CFLAGS -Itests -o $B/tests/$(basename "$t" .c) "$t" -L$B -ltorchlet $RP -lcmocka -lopenblas -lzip -lcjson -lm -lpthread
 done
-gcc $CFLAGS -o $B/labs/08-gpu labs/08-gpu.c -L$B -ltorchlet $RP -lopenblas -lm -lpthread
+gcc $CFLAGS -o $B/labs/08-gpu labs/08-gpu.c -L$B -ltorchlet $RP -lopenblas -lzip -lcjson -lm -lpthread
 status=0
 $B/tests/test_ch08_cuda || status=1
 $B/tests/test_ch08_device || status=1
