@@ -1432,33 +1432,41 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
     return true;
 }
 
-// Allocate the result and run the product; a 1-D a is a (1, k) matrix and a 1-D b a
-// (k, 1) one, whose size-1 dims the result shape leaves out.
+// The operands as matrices (a 1-D a is a (1, k) matrix, a 1-D b a (k, 1) one) and the result's
+// shape, the batch dims then (m, n), leaving out the size-1 dims a 1-D operand brought in.
+static tl_shape matmul_views(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape, view *va,
+                             view *vb) {
+    *va = view_of(a);
+    *vb = view_of(b);
+    if (a->ndim == 1) {
+        va->shape[1] = va->shape[0]; va->stride[1] = va->stride[0];
+        va->shape[0] = 1; va->stride[0] = 0;
+        va->ndim = 2;
+    }
+    if (b->ndim == 1) {
+        vb->shape[1] = 1; vb->stride[1] = 0;
+        vb->ndim = 2;
+    }
+    tl_shape s = { 0, { 0 } };
+    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
+    if (a->ndim > 1) s.d[s.ndim++] = va->shape[va->ndim - 2];
+    if (b->ndim > 1) s.d[s.ndim++] = vb->shape[vb->ndim - 1];
+    return s;
+}
+
+// Allocate the result and run the product.
 static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
     tl_device dev;
     if (!tl_common_device((const tl_tensor *[]){ a, b }, 2, &dev)) return NULL;
     if (dev.type == TL_CUDA) return cuda_matmul_run(a, b, nb, bshape);   // chapter 08
-    view va = view_of(a), vb = view_of(b);
-    if (a->ndim == 1) {
-        va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
-        va.shape[0] = 1; va.stride[0] = 0;
-        va.ndim = 2;
-    }
-    if (b->ndim == 1) {
-        vb.shape[1] = 1; vb.stride[1] = 0;
-        vb.ndim = 2;
-    }
-    tl_shape s = { 0, { 0 } };
-    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
-    if (a->ndim > 1) s.d[s.ndim++] = va.shape[va.ndim - 2];
-    if (b->ndim > 1) s.d[s.ndim++] = vb.shape[vb.ndim - 1];
-    tl_tensor *out = tl_empty(s, a->dtype);
+    view va, vb;
+    tl_tensor *out = tl_empty(matmul_views(a, b, nb, bshape, &va, &vb), a->dtype);
     if (!out) return NULL;
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2434 "chapters/01-tensors/01-tensors.md"
-#line 4244 "chapters/01-tensors/01-tensors.md"
+#line 4252 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1517,7 +1525,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2435 "chapters/01-tensors/01-tensors.md"
-#line 4323 "chapters/01-tensors/01-tensors.md"
+#line 4331 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1529,7 +1537,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1258 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4333 "chapters/01-tensors/01-tensors.md"
+#line 4341 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1541,7 +1549,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1262 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4343 "chapters/01-tensors/01-tensors.md"
+#line 4351 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1598,10 +1606,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1266 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4398 "chapters/01-tensors/01-tensors.md"
+#line 4406 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4436 "chapters/01-tensors/01-tensors.md"
+#line 4444 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1652,7 +1660,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1270 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4485 "chapters/01-tensors/01-tensors.md"
+#line 4493 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2436 "chapters/01-tensors/01-tensors.md"
@@ -2302,21 +2310,8 @@ static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb
     b = blas_ready(b);
     if (!a || !b) return NULL;
     int device = a->storage->device.index;
-    view va = view_of(a), vb = view_of(b);
-    if (a->ndim == 1) {
-        va.shape[1] = va.shape[0]; va.stride[1] = va.stride[0];
-        va.shape[0] = 1; va.stride[0] = 0;
-        va.ndim = 2;
-    }
-    if (b->ndim == 1) {
-        vb.shape[1] = 1; vb.stride[1] = 0;
-        vb.ndim = 2;
-    }
-    tl_shape s = { 0, { 0 } };
-    for (int d = 0; d < nb; d++) s.d[s.ndim++] = bshape[d];
-    if (a->ndim > 1) s.d[s.ndim++] = va.shape[va.ndim - 2];
-    if (b->ndim > 1) s.d[s.ndim++] = vb.shape[vb.ndim - 1];
-    tl_tensor *out = tl_empty_on(s, a->dtype, a->storage->device);
+    view va, vb;                                             // chapter 01's operands-as-matrices
+    tl_tensor *out = tl_empty_on(matmul_views(a, b, nb, bshape, &va, &vb), a->dtype, a->storage->device);
     if (!out) return NULL;
     char *c = tensor_data(out);
     int64_t m = va.shape[va.ndim - 2], n = vb.shape[vb.ndim - 1];
