@@ -5,17 +5,18 @@
 #define _POSIX_C_SOURCE 200809L
 #include "torchlet.h"
 #include "neural_network.h"
+#include "training_loop.h"         // chapter 06's compute_accuracy
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#line 877 "chapters/09-ddp/09-ddp.md"
+#line 878 "chapters/09-ddp/09-ddp.md"
 // NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them
 static void ddp_setup(void) {
     TL_CHECK(tl_dist_init());
 }
-#line 923 "chapters/09-ddp/09-ddp.md"
+#line 924 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -57,37 +58,17 @@ static void print_indices(tl_sampler *s) {
         printf("]");
     }
 }
-#line 1008 "chapters/09-ddp/09-ddp.md"
-// the share of correct predictions over a loader; false + a hint when the loader gave no batch
-static bool compute_accuracy(tl_module *model, tl_dataloader *loader, double *accuracy) {
-    tl_module_eval(model);
-    int64_t correct = 0, total_examples = 0;
-    tl_dataloader_iterator *it = tl_dataloader_iter(loader);
-    tl_tensor *features, *labels;
-    for (bool more = it != NULL; more;) {
-        TL_SCOPE {
-            if ((more = tl_dataloader_next(it, &features, &labels))) {
-                TL_NO_GRAD {
-                    tl_tensor *logits = tl_module_forward(model, features);
-                    tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
-                    tl_tensor *compare = tl_eq(labels, predictions);
-                    correct += (int64_t)tl_item(tl_sum(compare));
-                    total_examples += tl_numel(compare);
-                }
-            }
-        }
-    }
-    tl_dataloader_iter_free(it);
-    if (total_examples == 0) {
-        tl_error_set(TL_RUNTIME_ERROR, "division by zero: this rank's loader gave no batch.\n\nThis script is "
-                     "designed for 2 ranks. You can run it as:\nmpirun -np 2 build/labs/09-ddp\nOr, for more "
-                     "ranks, enlarge the data set in prepare_dataset.");
-        return false;
-    }
-    *accuracy = (double)correct / (double)total_examples;
-    return true;
+#line 1010 "chapters/09-ddp/09-ddp.md"
+// chapter 06's compute_accuracy; false + the tutorial's hint when this rank's loader gave no batch
+static bool rank_accuracy(tl_module *model, tl_dataloader *loader, double *accuracy) {
+    *accuracy = compute_accuracy(model, loader);
+    if (!isnan(*accuracy)) return true;
+    tl_error_set(TL_RUNTIME_ERROR, "division by zero: this rank's loader gave no batch.\n\nThis script is "
+                 "designed for 2 ranks. You can run it as:\nmpirun -np 2 build/labs/09-ddp\nOr, for more "
+                 "ranks, enlarge the data set in prepare_dataset.");
+    return false;
 }
-#line 1051 "chapters/09-ddp/09-ddp.md"
+#line 1033 "chapters/09-ddp/09-ddp.md"
 static void log_error(int rank) {
     fprintf(stderr, "[CPU%d] %s: %s\n", rank, tl_error_kind_name(tl_error_kind()), tl_error());
 }
@@ -125,9 +106,9 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
 
         tl_module_eval(ddp->module);
         double train_acc = 0, test_acc = 0;
-        ok = ok && compute_accuracy(ddp->module, data.train_loader, &train_acc);
+        ok = ok && rank_accuracy(ddp->module, data.train_loader, &train_acc);
         if (ok) printf("[CPU%d] Training accuracy %s\n", rank, tl_float_repr(train_acc));
-        ok = ok && compute_accuracy(ddp->module, data.test_loader, &test_acc);
+        ok = ok && rank_accuracy(ddp->module, data.test_loader, &test_acc);
         if (ok) printf("[CPU%d] Test accuracy %s\n", rank, tl_float_repr(test_acc));
     }
     if (!ok) log_error(rank);
@@ -137,7 +118,7 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
     free_dataset(&data);
     return ok;
 }
-#line 1172 "chapters/09-ddp/09-ddp.md"
+#line 1154 "chapters/09-ddp/09-ddp.md"
 static int run_script(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     ddp_setup();
@@ -154,31 +135,31 @@ static int run_script(void) {
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 1387 "chapters/09-ddp/09-ddp.md"
+#line 1369 "chapters/09-ddp/09-ddp.md"
 static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
 }
-#line 859 "chapters/09-ddp/09-ddp.md"
+#line 860 "chapters/09-ddp/09-ddp.md"
 
 int main(int argc, char **argv) {
     if (tl_dist_launcher_world_size() > 1 || (argc > 1 && strcmp(argv[1], "--script") == 0))
         return run_script();        // mpirun -np N build/labs/09-ddp: the script, on every rank
     tl_lab_begin(argc, argv);
-#line 884 "chapters/09-ddp/09-ddp.md"
+#line 885 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
     ddp_setup();
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 899 "chapters/09-ddp/09-ddp.md"
+#line 900 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 971 "chapters/09-ddp/09-ddp.md"
+#line 972 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -193,12 +174,12 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
-#line 1106 "chapters/09-ddp/09-ddp.md"
+#line 1088 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main(rank, world_size, num_epochs=3)");
     tl_manual_seed(123);
     int num_epochs = 3;
     TL_CHECK(ddp_main(rank, world_size, num_epochs));
-#line 1135 "chapters/09-ddp/09-ddp.md"
+#line 1117 "chapters/09-ddp/09-ddp.md"
     TL_CELL("model.module, and the collectives of one step");
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
@@ -211,13 +192,13 @@ int main(int argc, char **argv) {
         TL_CHECK(tl_ddp_backward(model, tl_cross_entropy(tl_ddp_forward(model, X), y)));
     }
     printf("collectives in one step: %lld\n", (long long)(tl_dist_collectives_issued() - before));
-#line 1193 "chapters/09-ddp/09-ddp.md"
+#line 1175 "chapters/09-ddp/09-ddp.md"
     TL_CELL("destroy_process_group()");
     tl_ddp_free(model);
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 1349 "chapters/09-ddp/09-ddp.md"
+#line 1331 "chapters/09-ddp/09-ddp.md"
     TL_CELL("synchronous vs stale updates");
     for (int staleness = 0; staleness <= 4; staleness++) {
         if (staleness == 3) continue;
@@ -228,7 +209,7 @@ int main(int argc, char **argv) {
         }
         printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
     }
-#line 1394 "chapters/09-ddp/09-ddp.md"
+#line 1376 "chapters/09-ddp/09-ddp.md"
     TL_CELL("gradient compression: top 10% and 8 bits");
     tl_manual_seed(123);
     tl_module *cnet = neural_network_new(2, 2);
@@ -259,6 +240,6 @@ int main(int argc, char **argv) {
         printf("8 bits per value: relative error %.4f, %d bytes instead of %d\n", sqrt(err2 / norm2), n + 4, n * 4);
     }
     tl_module_free(cnet);
-#line 865 "chapters/09-ddp/09-ddp.md"
+#line 866 "chapters/09-ddp/09-ddp.md"
     return tl_lab_end();
 }

@@ -1,17 +1,19 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 566 "chapters/06-training/06-training.md"
-// training_loop.h — the tutorial's training loop (chapter 06), shared by the labs that train.
+#line 564 "chapters/06-training/06-training.md"
+// training_loop.h — the tutorial's training loop and compute_accuracy (chapter 06), shared by the labs
+// that train.
 #ifndef LAB_TRAINING_LOOP_H
 #define LAB_TRAINING_LOOP_H
+#include <math.h>
 #include <stdio.h>
 #include "torchlet.h"
 
-#line 527 "chapters/06-training/06-training.md"
+#line 525 "chapters/06-training/06-training.md"
 // the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
 // batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
 // the number of steps taken, or -1 when a step failed (the error is recorded).
-static int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train_loader, int num_epochs,
-                       bool verbose, double *losses, int max_losses) {
+static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train_loader, int num_epochs,
+                              bool verbose, double *losses, int max_losses) {
     int steps = 0;
     bool ok = true;
     for (int epoch = 0; epoch < num_epochs && ok; epoch++) {
@@ -44,5 +46,31 @@ static int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train
     return ok ? steps : -1;
 }
 #line 573 "chapters/06-training/06-training.md"
+
+#line 716 "chapters/06-training/06-training.md"
+// the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
+// NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives)
+static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
+    tl_module_eval(model);
+    int64_t correct = 0, total_examples = 0;
+    tl_dataloader_iterator *it = tl_dataloader_iter(loader);
+    tl_tensor *features, *labels;
+    for (bool more = it != NULL; more;) {
+        TL_SCOPE {
+            if ((more = tl_dataloader_next(it, &features, &labels))) {
+                TL_NO_GRAD {
+                    tl_tensor *logits = tl_module_forward(model, features);
+                    tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
+                    tl_tensor *compare = tl_eq(labels, predictions);
+                    correct += (int64_t)tl_item(tl_sum(compare));
+                    total_examples += tl_numel(compare);
+                }
+            }
+        }
+    }
+    tl_dataloader_iter_free(it);
+    return total_examples ? (double)correct / (double)total_examples : NAN;
+}
+#line 575 "chapters/06-training/06-training.md"
 
 #endif
