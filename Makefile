@@ -94,7 +94,7 @@ $(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) |
 $(BUILD)/tests/%: tests/%.c $(LIB) $(HEADERS) $(FLAGS_FILE) $(wildcard tests/*.h tests/golden/*.h labs/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) -lcmocka $(LDLIBS)
 # benchmarks: built with everything (so they never rot), run only by ./build.sh bench
-$(BUILD)/bench/%: bench/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/bench
+$(BUILD)/bench/%: bench/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h bench/*.h) $(FLAGS_FILE) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
 $(BUILD)/tests/doctest: tools/doctest.c $(FLAGS_FILE) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lm

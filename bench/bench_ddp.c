@@ -15,35 +15,15 @@
 #include <time.h>
 
 #include "torchlet.h"
+#include "bench.h"
 
 enum { BATCH = 128, STEPS = 10, RUNS = 7 };
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 int main(void) {
     if (!tl_dist_init()) { tl_error_print(); return 1; }
     int rank = tl_dist_rank(), world = tl_dist_world_size();
     tl_manual_seed(123);
-    tl_module *mlp = tl_sequential_new(0);
-    tl_sequential_append(mlp, tl_linear_new(784, 256, true));
-    tl_sequential_append(mlp, tl_relu_new());
-    tl_sequential_append(mlp, tl_linear_new(256, 128, true));
-    tl_sequential_append(mlp, tl_relu_new());
-    tl_sequential_append(mlp, tl_linear_new(128, 10, true));
+    tl_module *mlp = mlp_784_256_128_10();
     tl_ddp *ddp = TL_CHECK(tl_ddp_new(mlp));
     tl_sgd *opt = tl_sgd_new(mlp, (tl_sgd_options){ .lr = 0.01 });
     tl_generator *g = tl_generator_new(1000 + (uint64_t)rank);     // each rank its own batch

@@ -14,33 +14,8 @@
 #include <time.h>
 
 #include "torchlet.h"
+#include "bench.h"
 #include "../labs/neural_network.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
-// one training step of the tutorial's loop, in its own pool
-static void train_step(tl_module *model, tl_sgd *opt, const tl_tensor *x, const tl_tensor *y) {
-    TL_SCOPE {
-        tl_tensor *loss = tl_cross_entropy(tl_module_forward(model, x), y);
-        tl_sgd_zero_grad(opt);
-        tl_backward(loss);
-        tl_sgd_step(opt);
-    }
-}
 
 static double bench_tutorial_step(void) {
     tl_manual_seed(123);
@@ -65,12 +40,7 @@ static double bench_tutorial_step(void) {
 static double bench_mlp(void) {
     enum { N = 60000, BATCH = 128, PASSES = 3 };
     tl_manual_seed(0);
-    tl_module *model = tl_sequential_new(0);
-    tl_sequential_append(model, tl_linear_new(784, 256, true));
-    tl_sequential_append(model, tl_relu_new());
-    tl_sequential_append(model, tl_linear_new(256, 128, true));
-    tl_sequential_append(model, tl_relu_new());
-    tl_sequential_append(model, tl_linear_new(128, 10, true));
+    tl_module *model = mlp_784_256_128_10();
     tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.01 });
     double runs[PASSES];
     TL_SCOPE {
