@@ -17,24 +17,9 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "../labs/neural_network.h"
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
-}
+#include "fixture.h"
 
 #define NEEDS_CUDA()                                                                                   \
     do {                                                                                               \
@@ -599,21 +584,6 @@ static void test_layers_on_gpu(void **state) {
 // the tutorial's run (§9.2) on the GPU: chapter 06's losses, with model.to(device) after
 // the optimizer was made (its parameters move in place)
 
-static tl_tensor *net_forward(tl_module *self, const tl_tensor *x) {
-    return tl_module_forward(tl_module_child(self, "layers"), x);
-}
-
-static tl_module *neural_network(int64_t in, int64_t out) {
-    tl_module *m = tl_module_new("NeuralNetwork", net_forward);
-    tl_module *layers = tl_module_add(m, "layers", tl_sequential_new(0));
-    tl_sequential_append(layers, tl_linear_new(in, 30, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(30, 20, true));
-    tl_sequential_append(layers, tl_relu_new());
-    tl_sequential_append(layers, tl_linear_new(20, out, true));
-    return m;
-}
-
 static void test_tutorial_training_run_on_gpu(void **state) {
     (void)state;
     NEEDS_CUDA();
@@ -623,7 +593,7 @@ static void test_tutorial_training_run_on_gpu(void **state) {
     static const double losses[6] = { 0.74873573, 0.64503062, 0.44225580, 0.12562281, 0.02690554, 0.00432724 };
     static const char *printed[6] = { "0.75", "0.65", "0.44", "0.13", "0.03", "0.00" };   // 000:938-943
     tl_manual_seed(123);
-    tl_module *model = neural_network(2, 2);
+    tl_module *model = neural_network_new(2, 2);
     tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
     assert_true(tl_module_to(model, "cuda"));
     for (int b = 0; b < 6; b++) {
