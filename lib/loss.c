@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 175 "chapters/06-training/06-training.md"
+#line 172 "chapters/06-training/06-training.md"
 // loss.c — cross_entropy and nll_loss (chapter 06).
 #include "loss.h"
 #include "autograd.h"
@@ -36,7 +36,7 @@ static bool check_nll(const tl_tensor *input, const tl_tensor *target) {
     }
     return true;
 }
-#line 186 "chapters/06-training/06-training.md"
+#line 183 "chapters/06-training/06-training.md"
 #line 90 "chapters/06-training/06-training.md"
 #define NLL_KERNELS(T)                                                                        \
 /* -mean_i x[i, t_i]; false (and an error) when a target is out of range */                   \
@@ -59,25 +59,22 @@ static void nll_backward_##T(const int64_t *t, int64_t n, int64_t c, double g, T
 }
 NLL_KERNELS(float)
 NLL_KERNELS(double)
-#line 187 "chapters/06-training/06-training.md"
+#line 184 "chapters/06-training/06-training.md"
 #line 117 "chapters/06-training/06-training.md"
 static void nll_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *target = node->saved[0];
-    if (tl_is_cuda(target)) {                                                    // chapter 08
-        grad_inputs[0] = grad_inputs[1] = NULL;
-        if (!node->needs_grad[0]) return;
-        tl_tensor *dx = tl_empty_on(TL_SHAPE(node->ints[0], node->ints[1]), node->input_dtype[0], target->storage->device);
-        const tl_tensor *g = tl_to_dtype(grad_output, node->input_dtype[0]);
-        if (dx && g && tl_cuda_nll_backward(target->storage->device.index, dx->dtype, tl_data_ptr(target),
-                                            node->ints[0], node->ints[1], tl_data_ptr(g), tl_data_ptr(dx)))
-            grad_inputs[0] = dx;
-        return;
-    }
-    double g = TL_DATA(grad_output, float)[0];
-    if (grad_output->dtype == TL_FLOAT64) g = TL_DATA(grad_output, double)[0];
     int64_t n = node->ints[0], c = node->ints[1];
     grad_inputs[0] = grad_inputs[1] = NULL;
     if (!node->needs_grad[0]) return;
+    if (tl_is_cuda(target)) {                                                    // chapter 08
+        tl_tensor *dx = tl_empty_on(TL_SHAPE(n, c), node->input_dtype[0], target->storage->device);
+        const tl_tensor *g = tl_to_dtype(grad_output, node->input_dtype[0]);
+        if (dx && g && tl_cuda_nll_backward(target->storage->device.index, dx->dtype, tl_data_ptr(target), n, c,
+                                            tl_data_ptr(g), tl_data_ptr(dx)))
+            grad_inputs[0] = dx;
+        return;
+    }
+    double g = tl_item(grad_output);              // d(loss)/d(this loss): 1 for loss.backward()
     tl_tensor *dx = tl_empty(TL_SHAPE(n, c), node->input_dtype[0]);
     if (!dx) return;
     if (dx->dtype == TL_FLOAT32) nll_backward_float(TL_DATA(target, int64_t), n, c, g, TL_DATA(dx, float));

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 460 "chapters/06-training/06-training.md"
+#line 457 "chapters/06-training/06-training.md"
 // optim.c — SGD and the progress line (chapter 06).
 #define _POSIX_C_SOURCE 200809L
 #include "optim.h"
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#line 264 "chapters/06-training/06-training.md"
+#line 261 "chapters/06-training/06-training.md"
 tl_sgd *tl_sgd_new_params(tl_tensor *const *params, int n, tl_sgd_options o) {
     if (!params && n > 0) return NULL;
     if (o.lr < 0) return tl_error_set(TL_VALUE_ERROR, "Invalid learning rate: %s", tl_float_repr(o.lr)), NULL;
@@ -75,7 +75,7 @@ void tl_sgd_zero_grad(tl_sgd *s) {
         s->params[i]->grad = NULL;
     }
 }
-#line 341 "chapters/06-training/06-training.md"
+#line 338 "chapters/06-training/06-training.md"
 #define SGD_KERNEL(T)                                                                         \
 /* w -= lr * d, with d the gradient after weight decay and momentum; buf may be NULL */       \
 static void sgd_update_##T(T *w, const T *g, T *buf, bool first, int64_t n, tl_sgd_options o) {\
@@ -132,8 +132,8 @@ bool tl_sgd_step(tl_sgd *s) {
     s->steps++;
     return true;
 }
-#line 472 "chapters/06-training/06-training.md"
-#line 424 "chapters/06-training/06-training.md"
+#line 469 "chapters/06-training/06-training.md"
+#line 421 "chapters/06-training/06-training.md"
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 208 "chapters/06-training/06-training.md"
+#line 205 "chapters/06-training/06-training.md"
 // optim.h — SGD (torch.optim.SGD) and a progress line for long runs.
 //
 //     tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });   // SGD(model.parameters(), lr=0.5)
@@ -18,7 +18,7 @@
 #include "nn.h"
 #include "tensor.h"
 
-#line 244 "chapters/06-training/06-training.md"
+#line 241 "chapters/06-training/06-training.md"
 typedef struct {
     double lr;              // the learning rate (required, >= 0)
     double momentum;        // 0: plain SGD
@@ -34,7 +34,7 @@ typedef struct tl_sgd {
     tl_tensor    **momentum;      // [n] the momentum buffers (retained), NULL until first used
     int64_t        steps;
 } tl_sgd;
-#line 227 "chapters/06-training/06-training.md"
+#line 224 "chapters/06-training/06-training.md"
 
 // the parameters of model that require grad, in model.parameters() order; NULL + error on a bad
 // option, in PyTorch's words ("Invalid learning rate: -0.1")
@@ -44,7 +44,7 @@ void    tl_sgd_zero_grad(tl_sgd *opt);     // every parameter's .grad dropped (s
 bool    tl_sgd_step(tl_sgd *opt);          // one update of every parameter that has a .grad
 void    tl_sgd_free(tl_sgd *opt);          // NULL-safe; the parameters stay the model's
 
-#line 408 "chapters/06-training/06-training.md"
+#line 405 "chapters/06-training/06-training.md"
 // a progress line: tl_progress_begin(&p, "train", total_steps); per step
 // tl_progress_update(&p, step + 1, loss, batch_size); tl_progress_end(&p) at the end.
 // On a terminal one line rewritten in place; otherwise a plain line at every 10%.
@@ -58,5 +58,5 @@ typedef struct {
 void tl_progress_begin(tl_progress *p, const char *label, int64_t total_steps);
 void tl_progress_update(tl_progress *p, int64_t step, double loss, int64_t batch_samples);
 void tl_progress_end(tl_progress *p);
-#line 237 "chapters/06-training/06-training.md"
+#line 234 "chapters/06-training/06-training.md"
 #endif
