@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 564 "chapters/06-training/06-training.md"
+#line 561 "chapters/06-training/06-training.md"
 // training_loop.h — the tutorial's training loop and compute_accuracy (chapter 06), shared by the labs
 // that train.
 #ifndef LAB_TRAINING_LOOP_H
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "torchlet.h"
 
-#line 525 "chapters/06-training/06-training.md"
+#line 522 "chapters/06-training/06-training.md"
 // the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
 // batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
 // the number of steps taken, or -1 when a step failed (the error is recorded).
@@ -45,9 +45,9 @@ static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader
     }
     return ok ? steps : -1;
 }
-#line 573 "chapters/06-training/06-training.md"
+#line 570 "chapters/06-training/06-training.md"
 
-#line 716 "chapters/06-training/06-training.md"
+#line 713 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
 // NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives)
 static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
@@ -71,6 +71,6 @@ static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     tl_dataloader_iter_free(it);
     return total_examples ? (double)correct / (double)total_examples : NAN;
 }
-#line 575 "chapters/06-training/06-training.md"
+#line 572 "chapters/06-training/06-training.md"
 
 #endif

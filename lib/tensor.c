@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1098 "chapters/01-tensors/01-tensors.md"
+#line 1107 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -103,7 +103,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1142 "chapters/01-tensors/01-tensors.md"
+#line 1151 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -252,7 +252,7 @@ static bool check_shape(tl_shape shape) {
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 942 "chapters/01-tensors/01-tensors.md"
+#line 951 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -339,7 +339,7 @@ static void cache_drain(void) {
     cache_bytes = 0;
 }
 #line 430 "chapters/01-tensors/01-tensors.md"
-#line 763 "chapters/01-tensors/01-tensors.md"
+#line 767 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -444,17 +444,22 @@ void *tl_pool_adopt(void *malloced) {
 }
 
 int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 874 "chapters/01-tensors/01-tensors.md"
+#line 878 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
 }
 
+// the bytes of a storage back to where they came from
+static void storage_bytes_free(tl_device device, void *data, size_t capacity) {
+    if (device.type == TL_CUDA) tl_cuda_free(device.index, data, capacity);   // chapter 08
+    else if (capacity) tl_block_free(data, capacity);
+    else free(data);
+}
+
 static void storage_release(tl_storage *s) {
     if (s && --s->refcount == 0) {
-        if (s->device.type == TL_CUDA) tl_cuda_free(s->device.index, s->data, s->capacity);   // chapter 08
-        else if (s->capacity) tl_block_free(s->data, s->capacity);
-        else free(s->data);
+        storage_bytes_free(s->device, s->data, s->capacity);
         tl_block_free(s, sizeof *s);
     }
 }
@@ -464,12 +469,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 411 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 892 "chapters/01-tensors/01-tensors.md"
+#line 901 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     atomic_fetch_sub(&live_tensors, 1);
 }
-#line 903 "chapters/01-tensors/01-tensors.md"
+#line 912 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -514,18 +519,20 @@ static int64_t contiguous_strides(int ndim, const int64_t *shape, int64_t *strid
     return shape_numel(ndim, shape);
 }
 
-tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
+// a new contiguous tensor on a device: its bytes from the block cache on the CPU, from the
+// device's caching allocator on a GPU (chapter 08)
+static tl_tensor *empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     if (!check_shape(shape)) return NULL;
     int64_t stride[TL_MAX_DIMS];
     int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
-    size_t nbytes = (size_t)numel * tl_dtype_size(dtype);
-    tl_storage *s = tl_block_alloc(sizeof *s);
-    size_t capacity = block_size(nbytes);    // 64-byte aligned, never size 0
-    void *data = tl_block_alloc(capacity);
-    if (!s || !data) {
-        if (s) tl_block_free(s, sizeof *s);
-        if (data) tl_block_free(data, capacity);
+    size_t nbytes = (size_t)numel * tl_dtype_size(dtype), capacity = 0;
+    void *data = device.type == TL_CUDA ? tl_cuda_malloc(device.index, nbytes, &capacity)   // chapter 08
+                                        : tl_block_alloc(capacity = block_size(nbytes));  // 64-byte aligned
+    if (!data && device.type == TL_CUDA) return NULL;     // the device allocator said why
+    tl_storage *s = data ? tl_block_alloc(sizeof *s) : NULL;
+    if (!s) {
+        if (data) storage_bytes_free(device, data, capacity);
         tl_error_set(TL_RUNTIME_ERROR, "DefaultCPUAllocator: not enough memory: you tried to allocate %zu bytes.",
                      nbytes);
         return NULL;
@@ -534,11 +541,13 @@ tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) {
     s->data = data;
     s->nbytes = nbytes;
     s->capacity = capacity;
-    s->device = TL_CPU_DEVICE;
+    s->device = device;
     return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
 }
+
+tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape, dtype, TL_CPU_DEVICE); }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1717 "chapters/01-tensors/01-tensors.md"
+#line 1726 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -575,7 +584,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1211 "chapters/01-tensors/01-tensors.md"
+#line 1220 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -635,7 +644,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1284 "chapters/01-tensors/01-tensors.md"
+#line 1293 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -688,7 +697,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1355 "chapters/01-tensors/01-tensors.md"
+#line 1364 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -718,7 +727,7 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     return t;
 }
 #line 434 "chapters/01-tensors/01-tensors.md"
-#line 651 "chapters/01-tensors/01-tensors.md"
+#line 655 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -742,7 +751,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1758 "chapters/01-tensors/01-tensors.md"
+#line 1767 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -752,7 +761,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1766 "chapters/01-tensors/01-tensors.md"
+#line 1775 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -761,7 +770,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1658 "chapters/01-tensors/01-tensors.md"
+#line 1667 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -812,7 +821,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1782 "chapters/01-tensors/01-tensors.md"
+#line 1791 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -823,7 +832,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1791 "chapters/01-tensors/01-tensors.md"
+#line 1800 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -863,7 +872,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 1890 "chapters/01-tensors/01-tensors.md"
+#line 1899 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -904,7 +913,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1937 "chapters/01-tensors/01-tensors.md"
+#line 1946 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -947,7 +956,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1984 "chapters/01-tensors/01-tensors.md"
+#line 1993 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -960,7 +969,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 1995 "chapters/01-tensors/01-tensors.md"
+#line 2004 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -971,7 +980,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2004 "chapters/01-tensors/01-tensors.md"
+#line 2013 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -981,10 +990,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2012 "chapters/01-tensors/01-tensors.md"
+#line 2021 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2023 "chapters/01-tensors/01-tensors.md"
+#line 2032 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -998,7 +1007,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2034 "chapters/01-tensors/01-tensors.md"
+#line 2043 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1013,7 +1022,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2046 "chapters/01-tensors/01-tensors.md"
+#line 2055 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1040,10 +1049,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2070 "chapters/01-tensors/01-tensors.md"
+#line 2079 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2083 "chapters/01-tensors/01-tensors.md"
+#line 2092 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1054,7 +1063,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2092 "chapters/01-tensors/01-tensors.md"
+#line 2101 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1086,7 +1095,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2121 "chapters/01-tensors/01-tensors.md"
+#line 2130 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1106,7 +1115,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2151 "chapters/01-tensors/01-tensors.md"
+#line 2160 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1153,10 +1162,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2196 "chapters/01-tensors/01-tensors.md"
+#line 2205 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2209 "chapters/01-tensors/01-tensors.md"
+#line 2218 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1184,13 +1193,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2234 "chapters/01-tensors/01-tensors.md"
+#line 2243 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2249 "chapters/01-tensors/01-tensors.md"
+#line 2258 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1213,11 +1222,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2269 "chapters/01-tensors/01-tensors.md"
+#line 2278 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1405 "chapters/01-tensors/01-tensors.md"
+#line 1414 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1253,7 +1262,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1446 "chapters/01-tensors/01-tensors.md"
+#line 1455 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1306,7 +1315,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1504 "chapters/01-tensors/01-tensors.md"
+#line 1513 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1339,7 +1348,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1543 "chapters/01-tensors/01-tensors.md"
+#line 1552 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
@@ -1431,24 +1440,5 @@ tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
 // ----------------------------------------------------------------------------
 // A tensor on a device (chapter 08): its storage comes from the device's caching allocator
 tl_tensor *tl_empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
-    if (device.type == TL_CPU) return tl_empty(shape, dtype);
-    if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
-    if (!check_shape(shape)) return NULL;
-    int64_t stride[TL_MAX_DIMS];
-    int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
-    size_t nbytes = (size_t)numel * tl_dtype_size(dtype), capacity = 0;
-    void *data = tl_cuda_malloc(device.index, nbytes, &capacity);
-    if (!data) return NULL;
-    tl_storage *s = tl_block_alloc(sizeof *s);
-    if (!s) {
-        tl_cuda_free(device.index, data, capacity);
-        tl_error_set(TL_RUNTIME_ERROR, "out of memory");
-        return NULL;
-    }
-    memset(s, 0, sizeof *s);
-    s->data = data;
-    s->nbytes = nbytes;
-    s->capacity = capacity;
-    s->device = device;
-    return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
+    return empty_on(shape, dtype, device);        // chapter 01's tl_empty, on the device's allocator
 }
