@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1107 "chapters/01-tensors/01-tensors.md"
+#line 1188 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -103,7 +103,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1151 "chapters/01-tensors/01-tensors.md"
+#line 1232 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -252,7 +252,7 @@ static bool check_shape(tl_shape shape) {
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 951 "chapters/01-tensors/01-tensors.md"
+#line 1032 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -339,7 +339,7 @@ static void cache_drain(void) {
     cache_bytes = 0;
 }
 #line 430 "chapters/01-tensors/01-tensors.md"
-#line 767 "chapters/01-tensors/01-tensors.md"
+#line 780 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -354,17 +354,30 @@ struct tl_pool {
 
 static _Thread_local tl_pool *pool_top;      // innermost pool; NULL = the root
 static _Thread_local tl_pool *pool_root;
-static _Atomic int64_t live_tensors;
+static _Thread_local tl_pool *pool_spare;    // popped pools kept for reuse (linked by parent)
 static pthread_key_t root_key;
 static pthread_once_t root_once = PTHREAD_ONCE_INIT;
 
-static void pool_drain(tl_pool *p) {
-    for (size_t i = p->n; i-- > 0;) {               // last in, first out
+// release what the pool owns, last in, first out; the pool itself is then empty
+static void pool_release_items(tl_pool *p) {
+    for (size_t i = p->n; i-- > 0;) {
         if (p->items[i].is_tensor) tl_release(p->items[i].ptr);
         else free(p->items[i].ptr);
     }
+    p->n = 0;
+}
+
+static void pool_drain(tl_pool *p) {
+    pool_release_items(p);
     free(p->items);
     free(p);
+}
+
+// a popped pool: emptied and kept, with its array, for the next tl_pool_push
+static void pool_recycle(tl_pool *p) {
+    pool_release_items(p);
+    p->parent = pool_spare;
+    pool_spare = p;
 }
 
 // release every pool of this thread: the pushed ones, then the root
@@ -379,10 +392,20 @@ static void release_thread_pools(void) {
         pool_root = NULL;
         pool_drain(r);
     }
+    while (pool_spare) {
+        tl_pool *p = pool_spare;
+        pool_spare = p->parent;
+        pool_drain(p);
+    }
     cache_drain();                       // and the blocks this thread kept for reuse
 }
 
-static void root_thread_exit(void *unused) { (void)unused; release_thread_pools(); }
+static void live_retire(void);
+static void root_thread_exit(void *unused) {
+    (void)unused;
+    release_thread_pools();
+    live_retire();                       // this thread's count of live tensors goes to the total
+}
 static void root_at_exit(void) { release_thread_pools(); }
 static void root_init_once(void) {
     pthread_key_create(&root_key, root_thread_exit);
@@ -413,8 +436,14 @@ static void pool_add(void *ptr, bool is_tensor) {
 }
 
 tl_pool *tl_pool_push(void) {
-    tl_pool *p = calloc(1, sizeof *p);
-    if (!p) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
+    tl_pool *p = pool_spare;
+    if (p) {
+        pool_spare = p->parent;
+    } else {
+        if (!(p = calloc(1, sizeof *p))) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
+        pthread_once(&root_once, root_init_once);
+        if (!pthread_getspecific(root_key)) pthread_setspecific(root_key, p);   // its spares die with the thread
+    }
     p->parent = pool_top;
     pool_top = p;
     return p;
@@ -432,10 +461,10 @@ void tl_pool_pop(tl_pool *pool) {
     while (pool_top != pool) {
         tl_pool *p = pool_top;
         pool_top = p->parent;
-        pool_drain(p);
+        pool_recycle(p);
     }
     pool_top = pool->parent;
-    pool_drain(pool);
+    pool_recycle(pool);
 }
 
 void *tl_pool_adopt(void *malloced) {
@@ -443,8 +472,47 @@ void *tl_pool_adopt(void *malloced) {
     return malloced;
 }
 
-int64_t tl_live_tensors(void) { return atomic_load(&live_tensors); }
-#line 878 "chapters/01-tensors/01-tensors.md"
+// Live tensors: a slot per thread, written only by its thread (no atomic read-modify-write)
+enum { LIVE_SLOTS = 256 };
+static struct {
+    _Atomic int64_t n;
+    _Atomic bool    used;
+    char            pad[64 - sizeof(int64_t) - sizeof(bool)];   // a cache line each: no false sharing
+} live_slot[LIVE_SLOTS];
+static _Atomic int64_t live_shared;          // threads that ended, and threads past the slots
+static _Thread_local int live_me = -1;       // this thread's slot; LIVE_SLOTS: the shared counter
+
+static int live_claim(void) {
+    pthread_once(&root_once, root_init_once);
+    if (!pthread_getspecific(root_key)) pthread_setspecific(root_key, &live_me);   // retire at exit
+    for (int i = 0; i < LIVE_SLOTS; i++) {
+        bool free_slot = false;
+        if (atomic_compare_exchange_strong(&live_slot[i].used, &free_slot, true)) return live_me = i;
+    }
+    return live_me = LIVE_SLOTS;
+}
+
+static inline void live_add(int64_t d) {
+    int i = live_me >= 0 ? live_me : live_claim();
+    if (i == LIVE_SLOTS) atomic_fetch_add(&live_shared, d);
+    else atomic_store_explicit(&live_slot[i].n, atomic_load_explicit(&live_slot[i].n, memory_order_relaxed) + d,
+                               memory_order_relaxed);
+}
+
+static void live_retire(void) {
+    if (live_me < 0 || live_me == LIVE_SLOTS) return;
+    atomic_fetch_add(&live_shared, atomic_exchange(&live_slot[live_me].n, 0));
+    atomic_store(&live_slot[live_me].used, false);
+    live_me = -1;
+}
+
+// tensors alive now, all threads (exact when no other thread is making or freeing tensors)
+int64_t tl_live_tensors(void) {
+    int64_t n = atomic_load(&live_shared);
+    for (int i = 0; i < LIVE_SLOTS; i++) n += atomic_load_explicit(&live_slot[i].n, memory_order_relaxed);
+    return n;
+}
+#line 959 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -469,12 +537,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 411 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 901 "chapters/01-tensors/01-tensors.md"
+#line 982 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
-    atomic_fetch_sub(&live_tensors, 1);
+    live_add(-1);
 }
-#line 912 "chapters/01-tensors/01-tensors.md"
+#line 993 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -499,7 +567,7 @@ static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, c
     t->storage = storage;
     storage->refcount++;
     t->refcount = 1;
-    atomic_fetch_add(&live_tensors, 1);
+    live_add(1);
     pool_add(t, true);                   // the current pool owns the new reference
     return t;
 }
@@ -547,7 +615,7 @@ static tl_tensor *empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
 
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape, dtype, TL_CPU_DEVICE); }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1726 "chapters/01-tensors/01-tensors.md"
+#line 1807 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -584,7 +652,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1220 "chapters/01-tensors/01-tensors.md"
+#line 1301 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -644,7 +712,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1293 "chapters/01-tensors/01-tensors.md"
+#line 1374 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -697,7 +765,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1364 "chapters/01-tensors/01-tensors.md"
+#line 1445 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -751,7 +819,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
     return s;
 }
-#line 1767 "chapters/01-tensors/01-tensors.md"
+#line 1848 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -761,7 +829,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1775 "chapters/01-tensors/01-tensors.md"
+#line 1856 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -770,7 +838,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1667 "chapters/01-tensors/01-tensors.md"
+#line 1748 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -821,7 +889,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1791 "chapters/01-tensors/01-tensors.md"
+#line 1872 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -832,7 +900,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1800 "chapters/01-tensors/01-tensors.md"
+#line 1881 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -872,7 +940,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 1899 "chapters/01-tensors/01-tensors.md"
+#line 1980 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -913,7 +981,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 1946 "chapters/01-tensors/01-tensors.md"
+#line 2027 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -956,7 +1024,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 1993 "chapters/01-tensors/01-tensors.md"
+#line 2074 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -969,7 +1037,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2004 "chapters/01-tensors/01-tensors.md"
+#line 2085 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -980,7 +1048,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2013 "chapters/01-tensors/01-tensors.md"
+#line 2094 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -990,10 +1058,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2021 "chapters/01-tensors/01-tensors.md"
+#line 2102 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2032 "chapters/01-tensors/01-tensors.md"
+#line 2113 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1007,7 +1075,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2043 "chapters/01-tensors/01-tensors.md"
+#line 2124 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1022,7 +1090,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2055 "chapters/01-tensors/01-tensors.md"
+#line 2136 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1049,10 +1117,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2079 "chapters/01-tensors/01-tensors.md"
+#line 2160 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2092 "chapters/01-tensors/01-tensors.md"
+#line 2173 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1063,7 +1131,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2101 "chapters/01-tensors/01-tensors.md"
+#line 2182 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1095,7 +1163,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2130 "chapters/01-tensors/01-tensors.md"
+#line 2211 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1115,7 +1183,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2160 "chapters/01-tensors/01-tensors.md"
+#line 2241 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1162,10 +1230,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2205 "chapters/01-tensors/01-tensors.md"
+#line 2286 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2218 "chapters/01-tensors/01-tensors.md"
+#line 2299 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1193,13 +1261,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2243 "chapters/01-tensors/01-tensors.md"
+#line 2324 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2258 "chapters/01-tensors/01-tensors.md"
+#line 2339 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1222,11 +1290,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2278 "chapters/01-tensors/01-tensors.md"
+#line 2359 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1414 "chapters/01-tensors/01-tensors.md"
+#line 1495 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1262,7 +1330,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1455 "chapters/01-tensors/01-tensors.md"
+#line 1536 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1315,7 +1383,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1513 "chapters/01-tensors/01-tensors.md"
+#line 1594 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1348,7 +1416,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1552 "chapters/01-tensors/01-tensors.md"
+#line 1633 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

@@ -100,13 +100,13 @@ tl_tensor *tl_retain(tl_tensor *t);          // +1 owner; returns t (NULL-safe)
 void       tl_release(tl_tensor *t);         // -1 owner; frees at 0 (NULL-safe)
 void      *tl_pool_adopt(void *malloced);    // free() it when the current pool pops; returns it
 int64_t    tl_live_tensors(void);            // tensors alive now, all threads (for leak tests)
-#line 944 "chapters/01-tensors/01-tensors.md"
+#line 1025 "chapters/01-tensors/01-tensors.md"
 // The block cache behind tensors, for the library's other structs made per operation (graph
 // nodes): 64-byte aligned, uninitialised; free with the size given to tl_block_alloc.
 void      *tl_block_alloc(size_t bytes);
 void       tl_block_free(void *block, size_t bytes);
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 1073 "chapters/01-tensors/01-tensors.md"
+#line 1154 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -135,7 +135,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1192 "chapters/01-tensors/01-tensors.md"
+#line 1273 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -158,7 +158,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1650 "chapters/01-tensors/01-tensors.md"
+#line 1731 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -174,7 +174,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1848 "chapters/01-tensors/01-tensors.md"
+#line 1929 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
