@@ -5,20 +5,19 @@
 #define _POSIX_C_SOURCE 200809L
 #include "torchlet.h"
 #include "neural_network.h"
-#include "training_loop.h"         // chapter 06's compute_accuracy
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#line 1082 "chapters/09-ddp/09-ddp.md"
+#line 1081 "chapters/09-ddp/09-ddp.md"
 // NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them;
 // the device is this rank's GPU (cuda:<local rank>) when there is one per rank, else the CPU
 static const char *ddp_setup(void) {
     TL_CHECK(tl_dist_init());
     return tl_dist_device();
 }
-#line 1131 "chapters/09-ddp/09-ddp.md"
+#line 1130 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -171,27 +170,27 @@ static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
 }
-#line 1062 "chapters/09-ddp/09-ddp.md"
+#line 1061 "chapters/09-ddp/09-ddp.md"
 
 int main(int argc, char **argv) {
     if (tl_dist_launcher_world_size() > 1 || (argc > 1 && strcmp(argv[1], "--script") == 0))
         return run_script();        // mpirun -np N build/labs/09-ddp: the script, on every rank
     tl_lab_begin(argc, argv);
-#line 1091 "chapters/09-ddp/09-ddp.md"
+#line 1090 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
     const char *device = ddp_setup();
     (void)device;               // the notebook trains on the CPU; the GPU cell below asks for a GPU itself
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 1107 "chapters/09-ddp/09-ddp.md"
+#line 1106 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 1179 "chapters/09-ddp/09-ddp.md"
+#line 1178 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -280,6 +279,6 @@ int main(int argc, char **argv) {
         printf("8 bits per value: relative error %.4f, %d bytes instead of %d\n", sqrt(err2 / norm2), n + 4, n * 4);
     }
     tl_module_free(cnet);
-#line 1068 "chapters/09-ddp/09-ddp.md"
+#line 1067 "chapters/09-ddp/09-ddp.md"
     return tl_lab_end();
 }

@@ -5,7 +5,8 @@
 //     argument errors; DDP on cuda:0 equals DDP on the CPU after a step, with ONE NCCL all-reduce
 //     per step and no device allocation after the first step;
 //   - two ranks under `mpirun -np 2`, each on its own GPU: the collectives on CUDA tensors equal the
-//     CPU ones; after a DDP step on the GPUs both ranks hold the same parameters, bit for bit,
+//     CPU ones; a model on a GPU on one rank and on the CPU on the other is an error on both;
+//     after a DDP step on the GPUs both ranks hold the same parameters, bit for bit,
 //     equal to those of the same DDP step on the CPU.
 // Every case needs a GPU (and NCCL): without one it says so and is skipped. CI runs this file
 // against the host emulation of CUDA and NCCL (tests/mock/run.sh: TL_MOCK_GPUS=2 emulated GPUs),
@@ -346,6 +347,14 @@ static int worker_collectives(int rank, const char *dev) {
     WCHECK(strstr(tl_error(), "rank 0 gave 1 elements and rank 1 gave 2") != NULL);
     tl_error_clear();
     WCHECK(tl_dist_nccl_device() == rank);
+    // DDP with rank 0's model on its GPU and rank 1's on the CPU: the same error on both, no hang
+    tl_module *m = neural_network_new(2, 2);
+    WCHECK(tl_module_to(m, rank == 0 ? dev : "cpu"));
+    WCHECK(tl_ddp_new(m) == NULL);
+    WCHECK(strcmp(tl_error(), "DDP expects every rank's model on the same kind of device, but rank 1 has it on "
+                              "the CPU and rank 0 on a GPU.") == 0);
+    tl_error_clear();
+    tl_module_free(m);
     WCHECK(tl_dist_barrier());
     printf("rank %d: collectives ok\n", rank);
     return 0;
