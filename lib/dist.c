@@ -1,7 +1,8 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 738 "chapters/09-ddp/09-ddp.md"
-// dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
-// Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
+#line 741 "chapters/09-ddp/09-ddp.md"
+// dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
+// tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
+// Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
 #define _POSIX_C_SOURCE 200809L
 #include "dist.h"
 #include "autograd.h"
@@ -18,7 +19,7 @@
 
 // ---------------------------------------------------------------------------
 // the process group
-#line 129 "chapters/09-ddp/09-ddp.md"
+#line 132 "chapters/09-ddp/09-ddp.md"
 #define NOT_INITIALIZED "Default process group has not been initialized, please make sure to call init_process_group."
 
 static struct {
@@ -66,8 +67,8 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 757 "chapters/09-ddp/09-ddp.md"
-#line 185 "chapters/09-ddp/09-ddp.md"
+#line 761 "chapters/09-ddp/09-ddp.md"
+#line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
         tl_error_set(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
@@ -148,11 +149,11 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 758 "chapters/09-ddp/09-ddp.md"
+#line 762 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 312 "chapters/09-ddp/09-ddp.md"
+#line 315 "chapters/09-ddp/09-ddp.md"
 // a CUDA tensor goes through NCCL: in the build, the communicator made, the tensor on its GPU
 static bool check_nccl(const char *op, const tl_tensor *t) {
     char dev[32];
@@ -202,7 +203,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 370 "chapters/09-ddp/09-ddp.md"
+#line 373 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -263,7 +264,7 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     g_dist.collectives++;
     return tl_dist_nccl_broadcast(first_byte(t), nbytes, src);
 }
-#line 438 "chapters/09-ddp/09-ddp.md"
+#line 441 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -321,11 +322,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 762 "chapters/09-ddp/09-ddp.md"
+#line 766 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 547 "chapters/09-ddp/09-ddp.md"
+#line 550 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -363,7 +364,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 605 "chapters/09-ddp/09-ddp.md"
+#line 608 "chapters/09-ddp/09-ddp.md"
         if (ok) {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel, on_gpu }, TL_SHAPE(3), TL_INT64);
@@ -387,7 +388,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 585 "chapters/09-ddp/09-ddp.md"
+#line 588 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -399,8 +400,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 766 "chapters/09-ddp/09-ddp.md"
-#line 642 "chapters/09-ddp/09-ddp.md"
+#line 770 "chapters/09-ddp/09-ddp.md"
+#line 645 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

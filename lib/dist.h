@@ -1,21 +1,24 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
 #line 78 "chapters/09-ddp/09-ddp.md"
-// dist.h — distributed training (chapter 09): process groups over MPI, collectives on CPU tensors,
-// NCCL for GPU buffers, and DistributedDataParallel.
+// dist.h — distributed training (chapter 09): process groups over MPI, collectives on CPU tensors
+// (MPI) and CUDA tensors (NCCL), and DistributedDataParallel.
 //
 //     tl_dist_init();                                  // init_process_group (mpirun decides the ranks)
+//     tl_module_to(net, tl_dist_device());             // this rank's GPU, cuda:<local rank> (or "cpu")
 //     tl_ddp *model = tl_ddp_new(net);                 // DDP(net): every rank takes rank 0's weights
 //     tl_sgd *opt = tl_sgd_new(model->module, (tl_sgd_options){ .lr = 0.5 });
 //     for (...) {
 //         tl_tensor *loss = tl_cross_entropy(tl_ddp_forward(model, x), y);
 //         tl_sgd_zero_grad(opt);
 //         tl_ddp_backward(model, loss);                // loss.backward() + one all-reduce of all grads
+//                                                      // (MPI on the CPU, NCCL on GPUs)
 //         tl_sgd_step(opt);
 //     }
 //     tl_ddp_free(model);                              // the wrapper; net stays yours
 //     tl_dist_destroy();                               // destroy_process_group
 //
-// Run it as `mpirun -np 2 ./program` (each process one rank), or plainly: rank 0 of a world of one.
+// Run it as `mpirun -np 2 ./program` (each process one rank, on one GPU when the machine has one
+// per rank), or plainly: rank 0 of a world of one.
 #ifndef TL_DIST_H
 #define TL_DIST_H
 #include <stdbool.h>
@@ -23,7 +26,7 @@
 #include "nn.h"
 #include "tensor.h"
 
-#line 106 "chapters/09-ddp/09-ddp.md"
+#line 109 "chapters/09-ddp/09-ddp.md"
 // ---------------------------------------------------------------------------
 // The process group. Queries before tl_dist_init (or after destroy) return -1 and PyTorch's error
 // "Default process group has not been initialized, please make sure to call init_process_group."
@@ -40,7 +43,7 @@ bool        tl_dist_mpi_compiled(void);      // was MPI compiled into this libra
 int         tl_dist_launcher_world_size(void);
 // stops every rank now (MPI_Abort), with exit status `code`; exit(code) in a world of one
 void        tl_dist_abort(int code) __attribute__((noreturn));
-#line 289 "chapters/09-ddp/09-ddp.md"
+#line 292 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // Collectives: every rank calls them, in the same order, with tensors of the same shape and dtype.
@@ -54,7 +57,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 524 "chapters/09-ddp/09-ddp.md"
+#line 527 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -75,7 +78,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 809 "chapters/09-ddp/09-ddp.md"
+#line 813 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: collectives on GPU memory (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
@@ -96,5 +99,5 @@ void tl_dist_nccl_destroy(void);     // tl_dist_destroy calls it
 // where this rank computes: "cuda:<local rank>" when this machine has a GPU for every one of its
 // ranks, else "cpu" (the tutorial's torch.cuda.set_device(rank) and model.to(rank))
 const char *tl_dist_device(void);
-#line 102 "chapters/09-ddp/09-ddp.md"
+#line 105 "chapters/09-ddp/09-ddp.md"
 #endif
