@@ -1,22 +1,23 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 848 "chapters/09-ddp/09-ddp.md"
+#line 1055 "chapters/09-ddp/09-ddp.md"
 // 09-ddp — tutorial §9.3: DistributedDataParallel on CPU processes. A notebook when run plainly;
 // the tutorial's stand-alone script on every rank when started by mpirun with several ranks.
 #define _POSIX_C_SOURCE 200809L
 #include "torchlet.h"
 #include "neural_network.h"
-#include "training_loop.h"         // chapter 06's compute_accuracy
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#line 878 "chapters/09-ddp/09-ddp.md"
-// NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them
-static void ddp_setup(void) {
+#line 1086 "chapters/09-ddp/09-ddp.md"
+// NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them;
+// the device is this rank's GPU (cuda:<local rank>) when there is one per rank, else the CPU
+static const char *ddp_setup(void) {
     TL_CHECK(tl_dist_init());
+    return tl_dist_device();
 }
-#line 924 "chapters/09-ddp/09-ddp.md"
+#line 1135 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -58,26 +59,54 @@ static void print_indices(tl_sampler *s) {
         printf("]");
     }
 }
-#line 1010 "chapters/09-ddp/09-ddp.md"
-// chapter 06's compute_accuracy; false + the tutorial's hint when this rank's loader gave no batch
-static bool rank_accuracy(tl_module *model, tl_dataloader *loader, double *accuracy) {
-    *accuracy = compute_accuracy(model, loader);
+#line 1223 "chapters/09-ddp/09-ddp.md"
+// chapter 06's compute_accuracy, with the batches moved to the model's device
+static double compute_accuracy_on(tl_module *model, tl_dataloader *loader, const char *device) {
+    tl_module_eval(model);
+    int64_t correct = 0, total_examples = 0;
+    tl_dataloader_iterator *it = tl_dataloader_iter(loader);
+    tl_tensor *features, *labels;
+    for (bool more = it != NULL; more;) {
+        TL_SCOPE {
+            if ((more = tl_dataloader_next(it, &features, &labels))) {
+                features = tl_to(features, device), labels = tl_to(labels, device);   // NEW
+                TL_NO_GRAD {
+                    tl_tensor *logits = tl_module_forward(model, features);
+                    tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
+                    tl_tensor *compare = tl_eq(labels, predictions);
+                    correct += (int64_t)tl_item(tl_sum(compare));
+                    total_examples += tl_numel(compare);
+                }
+            }
+        }
+    }
+    tl_dataloader_iter_free(it);
+    return total_examples ? (double)correct / (double)total_examples : NAN;
+}
+
+// false + the tutorial's hint when this rank's loader gave no batch
+static bool rank_accuracy(tl_module *model, tl_dataloader *loader, const char *device, double *accuracy) {
+    *accuracy = compute_accuracy_on(model, loader, device);
     if (!isnan(*accuracy)) return true;
     tl_error_set(TL_RUNTIME_ERROR, "division by zero: this rank's loader gave no batch.\n\nThis script is "
                  "designed for 2 ranks. You can run it as:\nmpirun -np 2 build/labs/09-ddp\nOr, for more "
                  "ranks, enlarge the data set in prepare_dataset.");
     return false;
 }
-#line 1033 "chapters/09-ddp/09-ddp.md"
-static void log_error(int rank) {
-    fprintf(stderr, "[CPU%d] %s: %s\n", rank, tl_error_kind_name(tl_error_kind()), tl_error());
+#line 1270 "chapters/09-ddp/09-ddp.md"
+// the log lines' prefix: [GPU0] on a GPU, as in the tutorial, [CPU0] on the CPU
+static const char *tag(const char *device) { return strncmp(device, "cuda", 4) == 0 ? "GPU" : "CPU"; }
+
+static void log_error(int rank, const char *device) {
+    fprintf(stderr, "[%s%d] %s: %s\n", tag(device), rank, tl_error_kind_name(tl_error_kind()), tl_error());
 }
 
-// NEW: the training run of one rank (the tutorial's main(rank, world_size, num_epochs))
-static bool ddp_main(int rank, int world_size, int num_epochs) {
+// NEW: the training run of one rank (the tutorial's main(rank, world_size, num_epochs)) on device
+static bool ddp_main(int rank, int world_size, int num_epochs, const char *device) {
     toy_data data;
     bool ok = prepare_dataset(&data, rank, world_size);
     tl_module *model = neural_network_new(2, 2);
+    ok = ok && tl_module_to(model, device);        // NEW: model.to(rank)
     tl_sgd *optimizer = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
     tl_ddp *ddp = ok ? tl_ddp_new(model) : NULL;   // NEW: wrap the model; the core model is ddp->module
     ok = ok && optimizer && ddp;
@@ -90,6 +119,7 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
         for (bool more = it != NULL; ok && more;) {
             TL_SCOPE {
                 if ((more = tl_dataloader_next(it, &features, &labels))) {
+                    features = tl_to(features, device), labels = tl_to(labels, device);   // NEW
                     tl_tensor *logits = tl_ddp_forward(ddp, features);
                     tl_tensor *loss = tl_cross_entropy(logits, labels);      // loss function
 
@@ -97,8 +127,8 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
                     ok = tl_ddp_backward(ddp, loss) && tl_sgd_step(optimizer);   // NEW: grads averaged
 
                     // LOGGING
-                    if (ok) printf("[CPU%d] Epoch: %03d/%03d | Batchsize %03lld | Train/Val Loss: %.2f\n", rank,
-                                   epoch + 1, num_epochs, (long long)labels->shape[0], tl_item(loss));
+                    if (ok) printf("[%s%d] Epoch: %03d/%03d | Batchsize %03lld | Train/Val Loss: %.2f\n", tag(device),
+                                   rank, epoch + 1, num_epochs, (long long)labels->shape[0], tl_item(loss));
                 }
             }
         }
@@ -106,60 +136,61 @@ static bool ddp_main(int rank, int world_size, int num_epochs) {
 
         tl_module_eval(ddp->module);
         double train_acc = 0, test_acc = 0;
-        ok = ok && rank_accuracy(ddp->module, data.train_loader, &train_acc);
-        if (ok) printf("[CPU%d] Training accuracy %s\n", rank, tl_float_repr(train_acc));
-        ok = ok && rank_accuracy(ddp->module, data.test_loader, &test_acc);
-        if (ok) printf("[CPU%d] Test accuracy %s\n", rank, tl_float_repr(test_acc));
+        ok = ok && rank_accuracy(ddp->module, data.train_loader, device, &train_acc);
+        if (ok) printf("[%s%d] Training accuracy %s\n", tag(device), rank, tl_float_repr(train_acc));
+        ok = ok && rank_accuracy(ddp->module, data.test_loader, device, &test_acc);
+        if (ok) printf("[%s%d] Test accuracy %s\n", tag(device), rank, tl_float_repr(test_acc));
     }
-    if (!ok) log_error(rank);
+    if (!ok) log_error(rank, device);
     tl_ddp_free(ddp);
     tl_sgd_free(optimizer);
     tl_module_free(model);
     free_dataset(&data);
     return ok;
 }
-#line 1154 "chapters/09-ddp/09-ddp.md"
+#line 1429 "chapters/09-ddp/09-ddp.md"
 static int run_script(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    ddp_setup();
+    const char *device = ddp_setup();
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     if (rank == 0) {        // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
-        printf("World size: %d (backend: %s)\n", world_size, tl_dist_backend());
+        printf("World size: %d (backend: %s)\n", world_size, strcmp(tag(device), "GPU") == 0 ? "nccl" : tl_dist_backend());
     }
     tl_manual_seed(123);
     int num_epochs = 3;
-    if (!ddp_main(rank, world_size, num_epochs)) tl_dist_abort(1);   // stop every rank, not just this one
+    if (!ddp_main(rank, world_size, num_epochs, device)) tl_dist_abort(1);   // stop every rank, not just this one
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 1369 "chapters/09-ddp/09-ddp.md"
+#line 1649 "chapters/09-ddp/09-ddp.md"
 static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
 }
-#line 860 "chapters/09-ddp/09-ddp.md"
+#line 1066 "chapters/09-ddp/09-ddp.md"
 
 int main(int argc, char **argv) {
     if (tl_dist_launcher_world_size() > 1 || (argc > 1 && strcmp(argv[1], "--script") == 0))
         return run_script();        // mpirun -np N build/labs/09-ddp: the script, on every rank
     tl_lab_begin(argc, argv);
-#line 885 "chapters/09-ddp/09-ddp.md"
+#line 1095 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
-    ddp_setup();
+    const char *device = ddp_setup();
+    (void)device;               // the notebook trains on the CPU; the GPU cell below asks for a GPU itself
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 900 "chapters/09-ddp/09-ddp.md"
+#line 1111 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 972 "chapters/09-ddp/09-ddp.md"
+#line 1183 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -174,12 +205,20 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
-#line 1088 "chapters/09-ddp/09-ddp.md"
+#line 1330 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main(rank, world_size, num_epochs=3)");
     tl_manual_seed(123);
     int num_epochs = 3;
-    TL_CHECK(ddp_main(rank, world_size, num_epochs));
-#line 1117 "chapters/09-ddp/09-ddp.md"
+    TL_CHECK(ddp_main(rank, world_size, num_epochs, "cpu"));
+#line 1359 "chapters/09-ddp/09-ddp.md"
+    TL_CELL("main on the GPU");
+    if (strcmp(tl_dist_device(), "cpu") == 0) {
+        printf("skipped: needs a CUDA device (this machine has %d)\n", tl_cuda_device_count());
+    } else {
+        tl_manual_seed(123);
+        TL_CHECK(ddp_main(rank, world_size, num_epochs, tl_dist_device()));
+    }
+#line 1391 "chapters/09-ddp/09-ddp.md"
     TL_CELL("model.module, and the collectives of one step");
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
@@ -192,13 +231,13 @@ int main(int argc, char **argv) {
         TL_CHECK(tl_ddp_backward(model, tl_cross_entropy(tl_ddp_forward(model, X), y)));
     }
     printf("collectives in one step: %lld\n", (long long)(tl_dist_collectives_issued() - before));
-#line 1175 "chapters/09-ddp/09-ddp.md"
+#line 1450 "chapters/09-ddp/09-ddp.md"
     TL_CELL("destroy_process_group()");
     tl_ddp_free(model);
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 1331 "chapters/09-ddp/09-ddp.md"
+#line 1611 "chapters/09-ddp/09-ddp.md"
     TL_CELL("synchronous vs stale updates");
     for (int staleness = 0; staleness <= 4; staleness++) {
         if (staleness == 3) continue;
@@ -209,7 +248,7 @@ int main(int argc, char **argv) {
         }
         printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
     }
-#line 1376 "chapters/09-ddp/09-ddp.md"
+#line 1656 "chapters/09-ddp/09-ddp.md"
     TL_CELL("gradient compression: top 10% and 8 bits");
     tl_manual_seed(123);
     tl_module *cnet = neural_network_new(2, 2);
@@ -240,6 +279,6 @@ int main(int argc, char **argv) {
         printf("8 bits per value: relative error %.4f, %d bytes instead of %d\n", sqrt(err2 / norm2), n + 4, n * 4);
     }
     tl_module_free(cnet);
-#line 866 "chapters/09-ddp/09-ddp.md"
+#line 1072 "chapters/09-ddp/09-ddp.md"
     return tl_lab_end();
 }

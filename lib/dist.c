@@ -1,10 +1,13 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 636 "chapters/09-ddp/09-ddp.md"
-// dist.c — process groups over MPI (or a world of one), collectives on CPU tensors, DDP (chapter 09).
-// Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI; lib/dist_nccl.c adds NCCL.
+#line 741 "chapters/09-ddp/09-ddp.md"
+// dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
+// tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
+// Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
 #define _POSIX_C_SOURCE 200809L
 #include "dist.h"
 #include "autograd.h"
+#include "device.h"
+#include "setup.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -16,7 +19,7 @@
 
 // ---------------------------------------------------------------------------
 // the process group
-#line 128 "chapters/09-ddp/09-ddp.md"
+#line 132 "chapters/09-ddp/09-ddp.md"
 #define NOT_INITIALIZED "Default process group has not been initialized, please make sure to call init_process_group."
 
 static struct {
@@ -64,8 +67,8 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 653 "chapters/09-ddp/09-ddp.md"
-#line 184 "chapters/09-ddp/09-ddp.md"
+#line 761 "chapters/09-ddp/09-ddp.md"
+#line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
         tl_error_set(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
@@ -116,8 +119,17 @@ int tl_dist_local_rank(void) { return check_initialized() ? g_dist.local_rank : 
 int tl_dist_local_world_size(void) { return check_initialized() ? g_dist.local_world_size : -1; }
 const char *tl_dist_backend(void) { return !check_initialized() ? NULL : g_dist.mpi ? "mpi" : "single"; }
 
+const char *tl_dist_device(void) {
+    static char name[32];
+    if (!check_initialized()) return NULL;
+    if (tl_cuda_device_count() < g_dist.local_world_size) return "cpu";   // not one GPU per rank here
+    snprintf(name, sizeof name, "cuda:%d", g_dist.local_rank);
+    return name;
+}
+
 void tl_dist_destroy(void) {
     if (!g_dist.initialized) return;
+    tl_dist_nccl_destroy();             // NCCL's communicator first: it may still talk through MPI
 #ifdef TL_WITH_MPI
     if (g_dist.mpi) {
         MPI_Comm_free(&g_dist.local);
@@ -137,18 +149,32 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 654 "chapters/09-ddp/09-ddp.md"
+#line 762 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 296 "chapters/09-ddp/09-ddp.md"
-static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
-    if (!t || !check_initialized()) return false;
-    if (t->storage->device.type != TL_CPU) {
-        tl_error_set(TL_RUNTIME_ERROR, "%s: the MPI backend works on CPU tensors; GPU buffers go through "
-                     "NCCL (tl_dist_nccl_all_reduce)", op);
+#line 315 "chapters/09-ddp/09-ddp.md"
+// a CUDA tensor goes through NCCL: in the build, the communicator made, the tensor on its GPU
+static bool check_nccl(const char *op, const tl_tensor *t) {
+    char dev[32];
+    tl_device_name(t->storage->device, dev, sizeof dev);
+    if (!tl_dist_nccl_compiled()) {
+        tl_error_set(TL_RUNTIME_ERROR, "Distributed package doesn't have NCCL built in: %s on a tensor on %s needs "
+                     "NCCL, and Torchlet was built without it (it needs CUDA and nccl.h when it is built). Move "
+                     "the tensor to the CPU (tl_to(t, \"cpu\")) to use MPI", op, dev);
         return false;
     }
+    if (!tl_dist_nccl_init()) return false;            // the first GPU collective makes the communicator
+    if (t->storage->device.index != tl_dist_nccl_device()) {
+        tl_error_set(TL_RUNTIME_ERROR, "%s: the tensor is on %s, but rank %d's NCCL communicator is on cuda:%d "
+                     "(its local rank); every rank works on its own GPU", op, dev, g_dist.rank, tl_dist_nccl_device());
+        return false;
+    }
+    return true;
+}
+
+static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
+    if (!t || !check_initialized()) return false;
     if (!tl_is_contiguous(t)) {
         tl_error_set(TL_RUNTIME_ERROR, "Tensors must be contiguous");
         return false;
@@ -157,7 +183,7 @@ static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
         tl_error_set(TL_RUNTIME_ERROR, "%s: cannot reduce a tensor of dtype torch.bool", op);
         return false;
     }
-    return true;
+    return !tl_is_cuda(t) || check_nccl(op, t);
 }
 
 // the first element's address (TL_DATA needs the element type at compile time)
@@ -177,7 +203,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 338 "chapters/09-ddp/09-ddp.md"
+#line 373 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -192,6 +218,7 @@ bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
         return false;
     }
     g_dist.collectives++;
+    if (tl_is_cuda(t)) return tl_dist_nccl_all_reduce(first_byte(t), tl_numel(t), t->dtype, op);
     if (g_dist.world_size == 1) return true;
     int64_t n = tl_numel(t);
     char *p = first_byte(t);
@@ -209,12 +236,14 @@ bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
     return true;
 }
 
+static bool check_src(int src) {
+    if (src >= 0 && src < g_dist.world_size) return true;
+    tl_error_set(TL_RUNTIME_ERROR, "Invalid src rank %d: the group has ranks 0 to %d", src, g_dist.world_size - 1);
+    return false;
+}
+
 bool tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src) {
-    if (!check_initialized()) return false;
-    if (src < 0 || src >= g_dist.world_size) {
-        tl_error_set(TL_RUNTIME_ERROR, "Invalid src rank %d: the group has ranks 0 to %d", src, g_dist.world_size - 1);
-        return false;
-    }
+    if (!check_initialized() || !check_src(src)) return false;
     g_dist.collectives++;
 #ifdef TL_WITH_MPI
     for (int64_t done = 0; g_dist.world_size > 1 && done < nbytes; done += MPI_CHUNK) {
@@ -229,9 +258,13 @@ bool tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src) {
 
 bool tl_dist_broadcast(tl_tensor *t, int src) {
     if (!check_tensor("broadcast", t, false)) return false;
-    return tl_dist_broadcast_bytes_(first_byte(t), tl_numel(t) * (int64_t)tl_dtype_size(t->dtype), src);
+    int64_t nbytes = tl_numel(t) * (int64_t)tl_dtype_size(t->dtype);
+    if (!tl_is_cuda(t)) return tl_dist_broadcast_bytes_(first_byte(t), nbytes, src);
+    if (!check_src(src)) return false;
+    g_dist.collectives++;
+    return tl_dist_nccl_broadcast(first_byte(t), nbytes, src);
 }
-#line 397 "chapters/09-ddp/09-ddp.md"
+#line 441 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -243,26 +276,33 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     tl_shape shape = { t->ndim + 1, { g_dist.world_size } };
     for (int d = 0; d < t->ndim; d++) shape.d[d + 1] = t->shape[d];
     g_dist.collectives++;
-    if (g_dist.world_size == 1) return tl_reshape(tl_clone(t), shape);
+    bool cuda = tl_is_cuda(t);
+    if (g_dist.world_size == 1 && !cuda) return tl_reshape(tl_clone(t), shape);
 #ifdef TL_WITH_MPI
-    int64_t *counts = malloc(sizeof(int64_t) * (size_t)g_dist.world_size);
-    if (!counts) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
-    MPI_Allgather(&n, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, g_dist.world);
-    for (int r = 0; r < g_dist.world_size; r++) {
-        if (counts[r] != counts[0]) {
-            tl_error_set(TL_RUNTIME_ERROR, "all_gather: every rank must give a tensor of the same size, but rank 0 "
-                         "gave %lld elements and rank %d gave %lld", (long long)counts[0], r, (long long)counts[r]);
-            free(counts);
-            return NULL;
+    if (g_dist.world_size > 1) {
+        int64_t *counts = malloc(sizeof(int64_t) * (size_t)g_dist.world_size);
+        if (!counts) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return NULL; }
+        MPI_Allgather(&n, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, g_dist.world);
+        for (int r = 0; r < g_dist.world_size; r++) {
+            if (counts[r] != counts[0]) {
+                tl_error_set(TL_RUNTIME_ERROR, "all_gather: every rank must give a tensor of the same size, but "
+                             "rank 0 gave %lld elements and rank %d gave %lld", (long long)counts[0], r,
+                             (long long)counts[r]);
+                free(counts);
+                return NULL;
+            }
         }
+        free(counts);
     }
-    free(counts);
-    if ((int64_t)size * n > INT_MAX) {
+    if (!cuda && (int64_t)size * n > INT_MAX) {
         tl_error_set(TL_RUNTIME_ERROR, "all_gather: Torchlet gathers at most 2 GiB per rank");
         return NULL;
     }
-    tl_tensor *out = tl_empty(shape, t->dtype);
+#endif
+    tl_tensor *out = tl_empty_on(shape, t->dtype, t->storage->device);
     if (!out) return NULL;
+    if (cuda) return tl_dist_nccl_all_gather(first_byte(t), first_byte(out), n * (int64_t)size) ? out : NULL;
+#ifdef TL_WITH_MPI
     MPI_Allgather(first_byte(t), (int)(n * (int64_t)size), MPI_BYTE, first_byte(out), (int)(n * (int64_t)size),
                   MPI_BYTE, g_dist.world);
     return out;
@@ -282,11 +322,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 658 "chapters/09-ddp/09-ddp.md"
+#line 766 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 499 "chapters/09-ddp/09-ddp.md"
+#line 550 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -302,42 +342,57 @@ tl_ddp *tl_ddp_new(tl_module *model) {
         // the parameters that train, and their common dtype
         ddp->params = ok ? calloc((size_t)np + 1, sizeof *ddp->params) : NULL;
         tl_dtype dtype = TL_FLOAT32;
+        tl_device device = TL_CPU_DEVICE;
         for (int i = 0; ok && i < np; i++) {
             tl_tensor *p = params[i].tensor;
             if (!p->requires_grad) continue;
-            if (ddp->n_params == 0) dtype = p->dtype;
+            if (ddp->n_params == 0) dtype = p->dtype, device = tl_device_of(p);
             if (p->dtype != dtype || !tl_dtype_is_floating(dtype)) {
                 tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: Torchlet's DDP needs all parameters in "
                              "one floating dtype, but %s is %s and the first is %s", params[i].name,
                              tl_dtype_name(p->dtype), tl_dtype_name(dtype));
+                ok = false;
+            } else if (!tl_device_equal(tl_device_of(p), device)) {
+                char a[32], b[32];
+                tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: Torchlet's DDP needs all parameters on one "
+                             "device, but %s is on %s and the first is on %s (move the whole model with "
+                             "tl_module_to)", params[i].name, tl_device_name(tl_device_of(p), a, sizeof a),
+                             tl_device_name(device, b, sizeof b));
                 ok = false;
             } else {
                 ddp->params[ddp->n_params++] = tl_retain(p);
                 ddp->numel += tl_numel(p);
             }
         }
-#line 547 "chapters/09-ddp/09-ddp.md"
+#line 608 "chapters/09-ddp/09-ddp.md"
         if (ok) {
-            tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel }, TL_SHAPE(2), TL_INT64);
+            int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
+            tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel, on_gpu }, TL_SHAPE(3), TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
             ok = all != NULL;
             const int64_t *v = ok ? TL_DATA(all, int64_t) : NULL;
             for (int r = 1; ok && r < g_dist.world_size; r++) {
-                if (v[2 * r] != v[0]) {
+                if (v[3 * r] != v[0]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but Rank %d has %lld params, "
-                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[2 * r], (long long)v[0]);
+                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[3 * r], (long long)v[0]);
                     ok = false;
-                } else if (v[2 * r + 1] != v[1]) {
+                } else if (v[3 * r + 1] != v[1]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but the parameters of rank %d "
-                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[2 * r + 1], (long long)v[1]);
+                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[3 * r + 1], (long long)v[1]);
+                    ok = false;
+                } else if (v[3 * r + 2] != v[2]) {
+                    tl_error_set(TL_RUNTIME_ERROR, "DDP expects every rank's model on the same kind of device, but rank %d "
+                                 "has it on %s and rank 0 on %s.", r, v[3 * r + 2] ? "a GPU" : "the CPU",
+                                 v[2] ? "a GPU" : "the CPU");
                     ok = false;
                 }
             }
         }
-#line 529 "chapters/09-ddp/09-ddp.md"
+#line 588 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
-        if (ok) ok = (ddp->flat = tl_retain(tl_zeros(TL_SHAPE(ddp->numel), dtype))) != NULL;
+        // the flat buffer, made once, on the parameters' device: every step reuses it
+        if (ok) ok = (ddp->flat = tl_retain(tl_zeros_on(TL_SHAPE(ddp->numel), dtype, device))) != NULL;
     }
     if (!ok) {
         tl_ddp_free(ddp);
@@ -345,24 +400,54 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 662 "chapters/09-ddp/09-ddp.md"
-#line 571 "chapters/09-ddp/09-ddp.md"
+#line 770 "chapters/09-ddp/09-ddp.md"
+#line 645 "chapters/09-ddp/09-ddp.md"
+// nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
+static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
+    if (d.type == TL_CPU) {
+        if (nbytes) memcpy(dst, src, nbytes);
+        return true;
+    }
+    return tl_cuda_memcpy(d.index, dst, src, nbytes, TL_D2D);
+}
+
+static bool zero_bytes(tl_device d, void *dst, size_t nbytes) {
+    if (d.type == TL_CPU) {
+        if (nbytes) memset(dst, 0, nbytes);
+        return true;
+    }
+    return tl_cuda_memset0(d.index, dst, nbytes);
+}
+
+// a tensor of the wrapped model that is not where the flat buffer is (the model moved after wrapping)
+static bool check_device(const tl_tensor *t, tl_device d) {
+    if (tl_device_equal(tl_device_of(t), d)) return true;
+    char a[32], b[32];
+    tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: a parameter or its gradient is on %s, but the model was "
+                 "on %s when it was wrapped; move the model before tl_ddp_new, not after",
+                 tl_device_name(tl_device_of(t), a, sizeof a), tl_device_name(d, b, sizeof b));
+    return false;
+}
+
 bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
+    tl_device dev = tl_device_of(ddp->flat);
     size_t size = tl_dtype_size(ddp->flat->dtype);
-    char *flat = first_byte(ddp->flat);
+    char *flat = first_byte(ddp->flat);          // on dev: not to be read here when dev is a GPU
     bool ok = true;
     int64_t off = 0;
     for (int i = 0; ok && i < ddp->n_params; i++) {            // gradients -> flat
         tl_tensor *p = ddp->params[i];
         int64_t n = tl_numel(p);
+        if (!(ok = check_device(p, dev))) break;
         if (p->grad) {
             TL_SCOPE {      // a converted copy, if one is needed, dies here (the grad keeps one owner)
                 const tl_tensor *g = tl_contiguous(tl_to_dtype(p->grad, ddp->flat->dtype));
-                if ((ok = g != NULL)) memcpy(flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
+                ok = g != NULL && check_device(g, dev) &&
+                     copy_bytes(dev, flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
             }
         } else {
-            memset(flat + off * (int64_t)size, 0, (size_t)n * size);
+            ok = zero_bytes(dev, flat + off * (int64_t)size, (size_t)n * size);
         }
         off += n;
     }
@@ -374,9 +459,10 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
             int64_t n = tl_numel(p);
             tl_tensor *g = p->grad;
             bool in_place = g && g->refcount == 1 && g->storage->refcount == 1 && tl_is_contiguous(g) &&
-                            g->dtype == ddp->flat->dtype && tl_numel(g) == n;
+                            g->dtype == ddp->flat->dtype && tl_numel(g) == n &&
+                            tl_device_equal(tl_device_of(g), dev);
             if (!in_place) {
-                tl_tensor *fresh = tl_empty_like(p);
+                tl_tensor *fresh = tl_empty_like(p);           // on p's device, which is dev
                 if (!(ok = fresh != NULL)) break;
                 fresh->requires_grad = false;
                 fresh->is_parameter = false;
@@ -384,7 +470,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
                 tl_release(g);
                 g = fresh;
             }
-            memcpy(first_byte(g), flat + off * (int64_t)size, (size_t)n * size);
+            ok = copy_bytes(dev, first_byte(g), flat + off * (int64_t)size, (size_t)n * size);
             off += n;
         }
     }

@@ -1,21 +1,24 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 77 "chapters/09-ddp/09-ddp.md"
-// dist.h — distributed training (chapter 09): process groups over MPI, collectives on CPU tensors,
-// NCCL for GPU buffers, and DistributedDataParallel.
+#line 78 "chapters/09-ddp/09-ddp.md"
+// dist.h — distributed training (chapter 09): process groups over MPI, collectives on CPU tensors
+// (MPI) and CUDA tensors (NCCL), and DistributedDataParallel.
 //
 //     tl_dist_init();                                  // init_process_group (mpirun decides the ranks)
+//     tl_module_to(net, tl_dist_device());             // this rank's GPU, cuda:<local rank> (or "cpu")
 //     tl_ddp *model = tl_ddp_new(net);                 // DDP(net): every rank takes rank 0's weights
 //     tl_sgd *opt = tl_sgd_new(model->module, (tl_sgd_options){ .lr = 0.5 });
 //     for (...) {
 //         tl_tensor *loss = tl_cross_entropy(tl_ddp_forward(model, x), y);
 //         tl_sgd_zero_grad(opt);
 //         tl_ddp_backward(model, loss);                // loss.backward() + one all-reduce of all grads
+//                                                      // (MPI on the CPU, NCCL on GPUs)
 //         tl_sgd_step(opt);
 //     }
 //     tl_ddp_free(model);                              // the wrapper; net stays yours
 //     tl_dist_destroy();                               // destroy_process_group
 //
-// Run it as `mpirun -np 2 ./program` (each process one rank), or plainly: rank 0 of a world of one.
+// Run it as `mpirun -np 2 ./program` (each process one rank, on one GPU when the machine has one
+// per rank), or plainly: rank 0 of a world of one.
 #ifndef TL_DIST_H
 #define TL_DIST_H
 #include <stdbool.h>
@@ -23,7 +26,7 @@
 #include "nn.h"
 #include "tensor.h"
 
-#line 105 "chapters/09-ddp/09-ddp.md"
+#line 109 "chapters/09-ddp/09-ddp.md"
 // ---------------------------------------------------------------------------
 // The process group. Queries before tl_dist_init (or after destroy) return -1 and PyTorch's error
 // "Default process group has not been initialized, please make sure to call init_process_group."
@@ -40,11 +43,12 @@ bool        tl_dist_mpi_compiled(void);      // was MPI compiled into this libra
 int         tl_dist_launcher_world_size(void);
 // stops every rank now (MPI_Abort), with exit status `code`; exit(code) in a world of one
 void        tl_dist_abort(int code) __attribute__((noreturn));
-#line 277 "chapters/09-ddp/09-ddp.md"
+#line 292 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // Collectives: every rank calls them, in the same order, with tensors of the same shape and dtype.
-// CPU tensors, contiguous, float32 / float64 / int64; in place except all_gather.
+// Contiguous float32 / float64 / int64 tensors; in place except all_gather. CPU tensors go
+// through MPI, CUDA tensors through NCCL (on this rank's GPU, cuda:<local rank>).
 typedef enum { TL_REDUCE_SUM, TL_REDUCE_AVG } tl_reduce_op;       // ReduceOp.SUM, ReduceOp.AVG
 bool       tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op);    // t = sum (or mean) over ranks
 bool       tl_dist_broadcast(tl_tensor *t, int src);             // t = rank src's t
@@ -53,7 +57,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 476 "chapters/09-ddp/09-ddp.md"
+#line 527 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -61,7 +65,7 @@ typedef struct tl_ddp {
     tl_module  *module;       // the wrapped model, PyTorch's model.module
     int         n_params;     // the parameters that require grad, in model.parameters() order
     tl_tensor **params;       // retained
-    tl_tensor  *flat;         // one buffer for all their gradients (retained)
+    tl_tensor  *flat;         // one buffer for all their gradients, on their device (retained)
     int64_t     numel;        // elements in flat
 } tl_ddp;
 
@@ -74,19 +78,26 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 678 "chapters/09-ddp/09-ddp.md"
+#line 813 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
-// NCCL: all-reduce of GPU buffers (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
-// tl_dist_nccl_init: cudaSetDevice(local rank), rank 0 makes the NCCL id, MPI broadcasts it,
-// ncclCommInitRank. Collective. One rank per GPU: NCCL refuses two ranks on one device.
+// NCCL: collectives on GPU memory (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
+// tl_dist_all_reduce / broadcast / all_gather send CUDA tensors here by themselves, and make the
+// communicator at the first of them. tl_dist_nccl_init makes it now: cudaSetDevice(local rank),
+// rank 0 makes the NCCL id, MPI broadcasts it, ncclCommInitRank. Collective, like everything below.
+// One rank per GPU: NCCL refuses two ranks on one device.
 bool tl_dist_nccl_compiled(void);
 bool tl_dist_nccl_init(void);
+int  tl_dist_nccl_device(void);      // the GPU of this rank's communicator; -1 before tl_dist_nccl_init
 // in place on `count` elements of dtype (float32/float64/int64) at device address dev_ptr
 bool tl_dist_nccl_all_reduce(void *dev_ptr, int64_t count, tl_dtype dtype, tl_reduce_op op);
-// the same for n floats in CPU memory: copied to this rank's GPU, all-reduced there, copied back
-// (until the GPU chapter gives tensors a device, this is how tests and labs reach the NCCL path)
+bool tl_dist_nccl_broadcast(void *dev_ptr, int64_t nbytes, int src);            // rank src's bytes to all
+bool tl_dist_nccl_all_gather(const void *dev_in, void *dev_out, int64_t nbytes);  // out: world x nbytes
+// n floats in CPU memory: copied to this rank's GPU, all-reduced there, copied back (a smoke test)
 bool tl_dist_nccl_all_reduce_host(float *data, int64_t n, tl_reduce_op op);
-void tl_dist_nccl_destroy(void);
-#line 101 "chapters/09-ddp/09-ddp.md"
+void tl_dist_nccl_destroy(void);     // tl_dist_destroy calls it
+// where this rank computes: "cuda:<local rank>" when this machine has a GPU for every one of its
+// ranks, else "cpu" (the tutorial's torch.cuda.set_device(rank) and model.to(rank))
+const char *tl_dist_device(void);
+#line 105 "chapters/09-ddp/09-ddp.md"
 #endif

@@ -27,10 +27,19 @@ static tl_cuda_memory_stats stats;
 static int64_t pending_target;
 static bool pending;
 
-int tl_cuda_backend_device_count(void) { return 1; }
+// one emulated GPU, or TL_MOCK_GPUS of them (chapter 09: each rank of mpirun -np 2 on its own).
+// They all share this process's memory; only the device numbers differ.
+int tl_cuda_backend_device_count(void) {
+    const char *v = getenv("TL_MOCK_GPUS");
+    int n = v && *v ? atoi(v) : 1;
+    return n < 1 ? 1 : n > 8 ? 8 : n;
+}
 
 bool tl_cuda_check_device(int index) {
-    if (index != 0) { tl_error_set(TL_RUNTIME_ERROR, "CUDA error: invalid device ordinal"); return false; }
+    if (index < 0 || index >= tl_cuda_backend_device_count()) {
+        tl_error_set(TL_RUNTIME_ERROR, "CUDA error: invalid device ordinal");
+        return false;
+    }
     return true;
 }
 
@@ -39,7 +48,7 @@ typedef struct blk { void *p; size_t size; struct blk *next; } blk;
 static blk *cache;
 
 void *tl_cuda_malloc(int device, size_t nbytes, size_t *capacity) {
-    if (device != 0) { tl_error_set(TL_RUNTIME_ERROR, "CUDA error: invalid device ordinal"); return NULL; }
+    if (!tl_cuda_check_device(device)) return NULL;
     size_t size = nbytes < 512 ? 512 : (nbytes + 511) & ~(size_t)511;
     for (blk **b = &cache; *b; b = &(*b)->next)
         if ((*b)->size == size) {
