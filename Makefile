@@ -22,7 +22,7 @@ CC       := gcc
 # -mtls-dialect=gnu2: a thread-local variable of the library (its pools, caches, error state)
 #      costs a call to __tls_get_addr per use in the default dialect; TLS descriptors make it a
 #      load, and stay safe for a library opened with dlopen.
-CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
 LDLIBS   := -lopenblas -lzip -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -92,7 +92,7 @@ $(BUILD)/obj/%.o: lib/%.c $(HEADERS) $(FLAGS_FILE) | $(BUILD)/obj
 $(BUILD)/obj/%.cu.o: lib/%.cu $(HEADERS) $(FLAGS_FILE) | $(BUILD)/obj
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 $(LIB): $(OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBCUDA)
+	$(CC) -shared -Wl,-Bsymbolic-functions $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBCUDA)
 
 $(BUILD)/labs/%: labs/%.c $(LIB) $(HEADERS) $(wildcard labs/*.h) $(FLAGS_FILE) | $(BUILD)/labs
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -ltorchlet $(RPATH) $(LDLIBS)
