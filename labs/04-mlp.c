@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nparams; i++)
         printf("%-16s %-22s %lld\n", params[i].name, tl_shape_str(params[i].tensor), (long long)tl_numel(params[i].tensor));
     for (int i = 0; i < 5; i += 2) {
-        char path[16];
+        char path[24];
         snprintf(path, sizeof path, "layers.%d", i);
         printf("%s: %lld\n", path, (long long)tl_module_num_parameters(tl_module_get(model, path), true));
     }

@@ -264,12 +264,12 @@ static _Thread_local cache_block *cache_small[CACHE_SMALL_MAX / 64 + 1];
 static _Thread_local struct { void *block; size_t size; } cache_big[CACHE_BIG_SLOTS];
 static _Thread_local int cache_nbig;
 static _Thread_local size_t cache_bytes;
-static atomic_int cache_mode = -1;                       // -1: not decided yet, 0: off, 1: on
 
 static bool cache_on(void) {
 #if defined(__SANITIZE_ADDRESS__)
     return false;                                        // let ASan see every use after free
 #else
+    static atomic_int cache_mode = -1;                   // -1: not decided yet, 0: off, 1: on
     int mode = atomic_load(&cache_mode);
     if (mode < 0) {
         const char *env = getenv("TORCHLET_CACHE");
@@ -592,7 +592,7 @@ static int64_t contiguous_strides(int ndim, const int64_t *shape, int64_t *strid
 static tl_tensor *empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     if (!check_shape(shape)) return NULL;
-    int64_t stride[TL_MAX_DIMS];
+    int64_t stride[TL_MAX_DIMS] = { 0 };
     int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
     size_t nbytes = (size_t)numel * tl_dtype_size(dtype), capacity = 0;
     void *data = device.type == TL_CUDA ? tl_cuda_malloc(device.index, nbytes, &capacity)   // chapter 08

@@ -185,7 +185,7 @@ static void test_pth_layout(void **state) {
     tl_state_dict *sd = sample_dict();
     assert_true(tl_save(sd, tmp_path("layout.pth")));
     tl_state_dict_free(sd);
-    size_t n;
+    size_t n = 0;
     unsigned char *f = slurp(tmp_path("layout.pth"), &n);
     assert_non_null(f);
     const char *want[] = { "archive/data.pkl", "archive/byteorder", "archive/data/0", "archive/data/1",
@@ -564,7 +564,7 @@ static void test_crafted_archive(void **state) {
     assert_error_contains("it has no data.pkl");
 
     // a flipped bit in a storage is caught by the CRC
-    size_t n;
+    size_t n = 0;
     pth_record r[] = { { "archive/data.pkl", p.b, p.n }, { "archive/version", "3\n", 2 },
                        { "archive/data/0", storage0, 24 } };
     unsigned char *zip = pth_build(r, 3, &n);
@@ -582,7 +582,7 @@ static void test_truncated_and_flipped(void **state) {
     tl_state_dict *sd = sample_dict();
     assert_true(tl_save(sd, tmp_path("cut.pth")));
     tl_state_dict_free(sd);
-    size_t n;
+    size_t n = 0;
     unsigned char *f = slurp(tmp_path("cut.pth"), &n);
     for (size_t k = 0; k < n; k++) {
         unsigned char *cut = malloc(k ? k : 1);                     // exactly k bytes: ASan sees overreads
@@ -761,7 +761,7 @@ static void test_safetensors_strict(void **state) {
     tl_state_dict_set(x, "v", tl_tensor_parse("[1., 2., 3.]"));
     assert_true(tl_save_safetensors(x, tmp_path("cut.safetensors")));
     tl_state_dict_free(x);
-    size_t n;
+    size_t n = 0;
     unsigned char *f = slurp(tmp_path("cut.safetensors"), &n);
     for (size_t k = 0; k < n; k++) {
         unsigned char *cut = malloc(k ? k : 1);
