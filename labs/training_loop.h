@@ -47,10 +47,11 @@ static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader
 }
 #line 570 "chapters/06-training/06-training.md"
 
-#line 713 "chapters/06-training/06-training.md"
+#line 716 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
-// NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives)
-static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
+// NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives).
+// device: where to move each batch first ("cuda:0", as chapter 09's script does), or NULL
+static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader, const char *device) {
     tl_module_eval(model);
     int64_t correct = 0, total_examples = 0;
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
@@ -58,6 +59,7 @@ static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     for (bool more = it != NULL; more;) {
         TL_SCOPE {
             if ((more = tl_dataloader_next(it, &features, &labels))) {
+                if (device) features = tl_to(features, device), labels = tl_to(labels, device);
                 TL_NO_GRAD {
                     tl_tensor *logits = tl_module_forward(model, features);
                     tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
@@ -70,6 +72,10 @@ static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     }
     tl_dataloader_iter_free(it);
     return total_examples ? (double)correct / (double)total_examples : NAN;
+}
+
+static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
+    return compute_accuracy_on(model, loader, NULL);
 }
 #line 572 "chapters/06-training/06-training.md"
 

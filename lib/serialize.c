@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2201 "chapters/07-saving/07-saving.md"
+#line 2204 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -162,7 +162,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2226 "chapters/07-saving/07-saving.md"
+#line 2229 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2228 "chapters/07-saving/07-saving.md"
+#line 2231 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2230 "chapters/07-saving/07-saving.md"
+#line 2233 "chapters/07-saving/07-saving.md"
 
 #line 442 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -394,7 +394,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2232 "chapters/07-saving/07-saving.md"
+#line 2235 "chapters/07-saving/07-saving.md"
 
 #line 600 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -457,7 +457,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2234 "chapters/07-saving/07-saving.md"
+#line 2237 "chapters/07-saving/07-saving.md"
 
 #line 683 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -526,7 +526,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2236 "chapters/07-saving/07-saving.md"
+#line 2239 "chapters/07-saving/07-saving.md"
 
 #line 762 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -554,7 +554,7 @@ static unsigned char *read_whole_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2238 "chapters/07-saving/07-saving.md"
+#line 2241 "chapters/07-saving/07-saving.md"
 
 #line 801 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -708,7 +708,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2240 "chapters/07-saving/07-saving.md"
+#line 2243 "chapters/07-saving/07-saving.md"
 
 #line 971 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -970,7 +970,10 @@ static value *rebuild_tensor(unpickler *u, value *args) {
     tl_tensor *t = tl_detach(storage->tensor);
     if (!t) return NULL;
     t->ndim = nd;
-    for (int d = 0; d < nd; d++) { t->shape[d] = shape[d]; t->stride[d] = strides[d]; }
+    for (int d = 0; d < TL_MAX_DIMS; d++) {          // the dims past nd stay 0, as in every tensor
+        t->shape[d] = d < nd ? shape[d] : 0;
+        t->stride[d] = d < nd ? strides[d] : 0;
+    }
     t->offset = offset->i;
     if (rg->i && !tl_requires_grad_(t, true)) return NULL;
     value *v = new_value(u, V_TENSOR);
@@ -988,7 +991,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1307 "chapters/07-saving/07-saving.md"
+#line 1310 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -1002,7 +1005,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1326 "chapters/07-saving/07-saving.md"
+#line 1329 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1026,7 +1029,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1356 "chapters/07-saving/07-saving.md"
+#line 1359 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1187,9 +1190,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2242 "chapters/07-saving/07-saving.md"
+#line 2245 "chapters/07-saving/07-saving.md"
 
-#line 1530 "chapters/07-saving/07-saving.md"
+#line 1533 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1281,9 +1284,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2244 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
-#line 1657 "chapters/07-saving/07-saving.md"
+#line 1660 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1349,9 +1352,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2246 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
-#line 1736 "chapters/07-saving/07-saving.md"
+#line 1739 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1443,7 +1446,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1830 "chapters/07-saving/07-saving.md"
+#line 1833 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1547,9 +1550,9 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2248 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
-#line 2135 "chapters/07-saving/07-saving.md"
+#line 2138 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
@@ -1561,9 +1564,9 @@ static int sd_find_named(const tl_named_tensor *entries, int n, const char *name
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2250 "chapters/07-saving/07-saving.md"
+#line 2253 "chapters/07-saving/07-saving.md"
 
-#line 1967 "chapters/07-saving/07-saving.md"
+#line 1970 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1581,7 +1584,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2000 "chapters/07-saving/07-saving.md"
+#line 2003 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1625,7 +1628,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2050 "chapters/07-saving/07-saving.md"
+#line 2053 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1704,7 +1707,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2149 "chapters/07-saving/07-saving.md"
+#line 2152 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 418 "chapters/02-graphs/02-graphs.md"
+#line 425 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
@@ -64,11 +64,11 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1188 "chapters/01-tensors/01-tensors.md"
+#line 1225 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
-static _Thread_local tl_errkind error_kind = TL_OK;
+static TL_THREAD_LOCAL tl_errkind error_kind = TL_OK;
 static _Thread_local char error_msg[TL_ERRMSG_MAX];
 
 void tl_error_set(tl_errkind kind, const char *fmt, ...) {
@@ -83,7 +83,11 @@ void tl_error_set(tl_errkind kind, const char *fmt, ...) {
 
 const char *tl_error(void) { return error_kind == TL_OK ? NULL : error_msg; }
 tl_errkind tl_error_kind(void) { return error_kind; }
-void tl_error_clear(void) { error_kind = TL_OK; error_msg[0] = '\0'; }
+void tl_error_clear(void) {
+    if (error_kind == TL_OK) return;     // the common case touches only the flag
+    error_kind = TL_OK;
+    error_msg[0] = '\0';
+}
 
 const char *tl_error_kind_name(tl_errkind kind) {
     switch (kind) {
@@ -103,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1232 "chapters/01-tensors/01-tensors.md"
+#line 1273 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -228,31 +232,31 @@ static bool wrap_dim(int *dim, int ndim) {
     return true;
 }
 
-static bool check_shape(tl_shape shape) {
-    if (shape.ndim < 0 || shape.ndim > TL_MAX_DIMS) {
-        tl_error_set(TL_RUNTIME_ERROR, "number of dimensions %d is out of range [0, %d]", shape.ndim, TL_MAX_DIMS);
+// ndim sizes d: a shape a tensor can have (taken by pointer: no 72-byte copy per call)
+static bool check_shape(int ndim, const int64_t *d) {
+    if (ndim < 0 || ndim > TL_MAX_DIMS) {
+        tl_error_set(TL_RUNTIME_ERROR, "number of dimensions %d is out of range [0, %d]", ndim, TL_MAX_DIMS);
         return false;
     }
-    for (int i = 0; i < shape.ndim; i++) {
-        if (shape.d[i] < 0) {
+    double n = 1;                                     // the byte count must fit in the address range
+    for (int i = 0; i < ndim; i++) {
+        if (d[i] < 0) {
             char s[256];
             tl_error_set(TL_RUNTIME_ERROR, "Trying to create tensor with negative dimension %lld: %s",
-                         (long long)shape.d[i], shape_str(s, sizeof s, shape.ndim, shape.d));
+                         (long long)d[i], shape_str(s, sizeof s, ndim, d));
             return false;
         }
+        n *= (double)d[i];
     }
-    // the byte count must fit in memory's address range
-    double n = 1;
-    for (int i = 0; i < shape.ndim; i++) n *= (double)shape.d[i];
     if (n * 8 > 9.0e18) {
         char s[256];
-        tl_error_set(TL_RUNTIME_ERROR, "tensor of shape %s is too large", shape_str(s, sizeof s, shape.ndim, shape.d));
+        tl_error_set(TL_RUNTIME_ERROR, "tensor of shape %s is too large", shape_str(s, sizeof s, ndim, d));
         return false;
     }
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1032 "chapters/01-tensors/01-tensors.md"
+#line 1055 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -260,10 +264,13 @@ static bool check_shape(tl_shape shape) {
 #define CACHE_BIG_SLOTS  64
 #define CACHE_LIMIT      ((size_t)1 << 30)               // bytes kept per thread, at most
 typedef struct cache_block { struct cache_block *next; } cache_block;
-static _Thread_local cache_block *cache_small[CACHE_SMALL_MAX / 64 + 1];
-static _Thread_local struct { void *block; size_t size; } cache_big[CACHE_BIG_SLOTS];
-static _Thread_local int cache_nbig;
-static _Thread_local size_t cache_bytes;
+typedef struct {
+    cache_block *small[CACHE_SMALL_MAX / 64 + 1];        // a free list per multiple of 64 bytes
+    struct { void *block; size_t size; } big[CACHE_BIG_SLOTS];
+    int          nbig;
+    size_t       bytes;                                  // bytes kept, all lists together
+} block_cache;
+static TL_THREAD_LOCAL block_cache *cache;               // this thread's; made at its first free
 
 static bool cache_on(void) {
 #if defined(__SANITIZE_ADDRESS__)
@@ -285,41 +292,49 @@ static size_t block_size(size_t n) { return n ? (n + 63) / 64 * 64 : 64; }
 
 void *tl_block_alloc(size_t n) {
     size_t size = block_size(n);
-    if (cache_on()) {
-        if (size <= CACHE_SMALL_MAX && cache_small[size / 64]) {
-            cache_block *b = cache_small[size / 64];
-            cache_small[size / 64] = b->next;
-            cache_bytes -= size;
-            return b;
-        }
-        for (int i = 0; size > CACHE_SMALL_MAX && i < cache_nbig; i++) {
-            if (cache_big[i].size != size) continue;
-            void *b = cache_big[i].block;
-            cache_big[i] = cache_big[--cache_nbig];
-            cache_bytes -= size;
-            return b;
-        }
+    block_cache *c = cache;                              // NULL: nothing freed yet, or the cache is off
+    if (c && size <= CACHE_SMALL_MAX && c->small[size / 64]) {
+        cache_block *b = c->small[size / 64];
+        c->small[size / 64] = b->next;
+        c->bytes -= size;
+        return b;
+    }
+    for (int i = 0; c && size > CACHE_SMALL_MAX && i < c->nbig; i++) {
+        if (c->big[i].size != size) continue;
+        void *b = c->big[i].block;
+        c->big[i] = c->big[--c->nbig];
+        c->bytes -= size;
+        return b;
     }
     return aligned_alloc(64, size);
 }
 
 static tl_pool *current_pool(void);     // below: makes sure this thread's exit drains its cache
 
+// this thread's cache, made on first use; NULL when the cache is off
+static block_cache *cache_open(void) {
+    if (!cache_on()) return NULL;
+    current_pool();                      // a root pool: this thread's exit drains the cache with it
+    cache = calloc(1, sizeof *cache);
+    return cache;
+}
+
 void tl_block_free(void *p, size_t n) {
     size_t size = block_size(n);
     if (!p) return;
-    if (cache_on() && cache_bytes + size <= CACHE_LIMIT && current_pool()) {
+    block_cache *c = cache ? cache : cache_open();
+    if (c && c->bytes + size <= CACHE_LIMIT) {
         if (size <= CACHE_SMALL_MAX) {
             cache_block *b = p;
-            b->next = cache_small[size / 64];
-            cache_small[size / 64] = b;
-            cache_bytes += size;
+            b->next = c->small[size / 64];
+            c->small[size / 64] = b;
+            c->bytes += size;
             return;
         }
-        if (size <= CACHE_BIG_MAX && cache_nbig < CACHE_BIG_SLOTS) {
-            cache_big[cache_nbig].block = p;
-            cache_big[cache_nbig++].size = size;
-            cache_bytes += size;
+        if (size <= CACHE_BIG_MAX && c->nbig < CACHE_BIG_SLOTS) {
+            c->big[c->nbig].block = p;
+            c->big[c->nbig++].size = size;
+            c->bytes += size;
             return;
         }
     }
@@ -328,18 +343,21 @@ void tl_block_free(void *p, size_t n) {
 
 // give every cached block of this thread back to the system (at thread exit)
 static void cache_drain(void) {
-    for (size_t c = 0; c <= CACHE_SMALL_MAX / 64; c++) {
-        while (cache_small[c]) {
-            cache_block *b = cache_small[c];
-            cache_small[c] = b->next;
+    block_cache *c = cache;
+    if (!c) return;
+    cache = NULL;
+    for (size_t k = 0; k <= CACHE_SMALL_MAX / 64; k++) {
+        while (c->small[k]) {
+            cache_block *b = c->small[k];
+            c->small[k] = b->next;
             free(b);
         }
     }
-    while (cache_nbig > 0) free(cache_big[--cache_nbig].block);
-    cache_bytes = 0;
+    while (c->nbig > 0) free(c->big[--c->nbig].block);
+    free(c);
 }
 #line 430 "chapters/01-tensors/01-tensors.md"
-#line 780 "chapters/01-tensors/01-tensors.md"
+#line 788 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -352,9 +370,9 @@ struct tl_pool {
     tl_pool   *parent;              // the enclosing pool (NULL for a thread's root)
 };
 
-static _Thread_local tl_pool *pool_top;      // innermost pool; NULL = the root
-static _Thread_local tl_pool *pool_root;
-static _Thread_local tl_pool *pool_spare;    // popped pools kept for reuse (linked by parent)
+static TL_THREAD_LOCAL tl_pool *pool_top;      // innermost pool; NULL = the root
+static TL_THREAD_LOCAL tl_pool *pool_root;
+static TL_THREAD_LOCAL tl_pool *pool_spare;    // popped pools kept for reuse (linked by parent)
 static pthread_key_t root_key;
 static pthread_once_t root_once = PTHREAD_ONCE_INIT;
 
@@ -480,7 +498,7 @@ static struct {
     char            pad[64 - sizeof(int64_t) - sizeof(bool)];   // a cache line each: no false sharing
 } live_slot[LIVE_SLOTS];
 static _Atomic int64_t live_shared;          // threads that ended, and threads past the slots
-static _Thread_local int live_me = -1;       // this thread's slot; LIVE_SLOTS: the shared counter
+static TL_THREAD_LOCAL int live_me = -1;       // this thread's slot; LIVE_SLOTS: the shared counter
 
 static int live_claim(void) {
     pthread_once(&root_once, root_init_once);
@@ -512,7 +530,7 @@ int64_t tl_live_tensors(void) {
     for (int i = 0; i < LIVE_SLOTS; i++) n += atomic_load_explicit(&live_slot[i].n, memory_order_relaxed);
     return n;
 }
-#line 959 "chapters/01-tensors/01-tensors.md"
+#line 967 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -535,14 +553,14 @@ static void storage_release(tl_storage *s) {
 void tl_release(tl_tensor *t) {
     if (!t || --t->refcount > 0) return;
     tl_release(t->grad);                 // a tensor owns its .grad
-#line 411 "chapters/02-graphs/02-graphs.md"
+#line 418 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 982 "chapters/01-tensors/01-tensors.md"
+#line 990 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(-1);
 }
-#line 993 "chapters/01-tensors/01-tensors.md"
+#line 1001 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -559,14 +577,22 @@ static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, c
                                int64_t offset, tl_storage *storage) {
     tl_tensor *t = tl_block_alloc(sizeof *t);
     if (!t) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
-    memset(t, 0, sizeof *t);
+    // Field by field, unused dims 0. (Zeroing the whole struct first compiles to `rep stos`, and
+    // building it on the stack and copying it in stalls on store forwarding: either cost more
+    // than the rest of this function. The name is a C string: its first byte is enough.)
     t->dtype = dtype;
     t->ndim = ndim;
+    memset(t->shape, 0, sizeof t->shape);           // fixed sizes: a few vector stores
+    memset(t->stride, 0, sizeof t->stride);
     for (int i = 0; i < ndim; i++) { t->shape[i] = shape[i]; t->stride[i] = stride[i]; }
     t->offset = offset;
     t->storage = storage;
-    storage->refcount++;
     t->refcount = 1;
+    t->requires_grad = t->is_parameter = t->wrapped_number = false;
+    t->grad = NULL;
+    t->grad_fn = NULL;
+    t->name[0] = '\0';
+    storage->refcount++;
     live_add(1);
     pool_add(t, true);                   // the current pool owns the new reference
     return t;
@@ -589,11 +615,11 @@ static int64_t contiguous_strides(int ndim, const int64_t *shape, int64_t *strid
 
 // a new contiguous tensor on a device: its bytes from the block cache on the CPU, from the
 // device's caching allocator on a GPU (chapter 08)
-static tl_tensor *empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
+static tl_tensor *empty_on(int ndim, const int64_t *dims, tl_dtype dtype, tl_device device) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
-    if (!check_shape(shape)) return NULL;
+    if (!check_shape(ndim, dims)) return NULL;
     int64_t stride[TL_MAX_DIMS] = { 0 };
-    int64_t numel = contiguous_strides(shape.ndim, shape.d, stride);
+    int64_t numel = contiguous_strides(ndim, dims, stride);
     size_t nbytes = (size_t)numel * tl_dtype_size(dtype), capacity = 0;
     void *data = device.type == TL_CUDA ? tl_cuda_malloc(device.index, nbytes, &capacity)   // chapter 08
                                         : tl_block_alloc(capacity = block_size(nbytes));  // 64-byte aligned
@@ -610,12 +636,12 @@ static tl_tensor *empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
     s->nbytes = nbytes;
     s->capacity = capacity;
     s->device = device;
-    return tensor_alloc(dtype, shape.ndim, shape.d, stride, 0, s);
+    return tensor_alloc(dtype, ndim, dims, stride, 0, s);
 }
 
-tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape, dtype, TL_CPU_DEVICE); }
+tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape.ndim, shape.d, dtype, TL_CPU_DEVICE); }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1807 "chapters/01-tensors/01-tensors.md"
+#line 1848 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -652,7 +678,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1301 "chapters/01-tensors/01-tensors.md"
+#line 1342 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -681,7 +707,7 @@ tl_tensor *tl_full(tl_shape shape, double value, tl_dtype dtype) {
 tl_tensor *tl_ones(tl_shape shape, tl_dtype dtype) { return tl_full(shape, 1.0, dtype); }
 
 // the _like functions make their tensor on t's device (chapter 08)
-tl_tensor *tl_empty_like(const tl_tensor *t) { return t ? tl_empty_on(tl_shape_of(t), t->dtype, t->storage->device) : NULL; }
+tl_tensor *tl_empty_like(const tl_tensor *t) { return t ? empty_on(t->ndim, t->shape, t->dtype, t->storage->device) : NULL; }
 tl_tensor *tl_zeros_like(const tl_tensor *t) { return t ? tl_zeros_on(tl_shape_of(t), t->dtype, t->storage->device) : NULL; }
 tl_tensor *tl_ones_like(const tl_tensor *t) {
     if (!t || !tl_is_cuda(t)) return t ? tl_ones(tl_shape_of(t), t->dtype) : NULL;
@@ -691,7 +717,7 @@ tl_tensor *tl_ones_like(const tl_tensor *t) {
 
 tl_tensor *tl_from_data(const void *data, tl_shape shape, tl_dtype dtype) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
-    if (!check_shape(shape)) return NULL;
+    if (!check_shape(shape.ndim, shape.d)) return NULL;
     if (!data && shape_numel(shape.ndim, shape.d) > 0) {
         tl_error_set(TL_VALUE_ERROR, "tl_from_data: data is NULL but the shape holds %lld elements",
                      (long long)shape_numel(shape.ndim, shape.d));
@@ -712,7 +738,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1374 "chapters/01-tensors/01-tensors.md"
+#line 1415 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -765,7 +791,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1445 "chapters/01-tensors/01-tensors.md"
+#line 1486 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -795,7 +821,7 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     return t;
 }
 #line 434 "chapters/01-tensors/01-tensors.md"
-#line 655 "chapters/01-tensors/01-tensors.md"
+#line 663 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -816,10 +842,10 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     tl_shape s = { 0, { 0 } };
     if (!t) return s;
     s.ndim = t->ndim;
-    for (int i = 0; i < t->ndim; i++) s.d[i] = t->shape[i];
+    memcpy(s.d, t->shape, sizeof s.d);   // all of it: a tensor's unused dims are 0 (tensor_alloc)
     return s;
 }
-#line 1848 "chapters/01-tensors/01-tensors.md"
+#line 1889 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -829,7 +855,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1856 "chapters/01-tensors/01-tensors.md"
+#line 1897 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -838,7 +864,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1748 "chapters/01-tensors/01-tensors.md"
+#line 1789 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -889,7 +915,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1872 "chapters/01-tensors/01-tensors.md"
+#line 1913 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -900,7 +926,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1881 "chapters/01-tensors/01-tensors.md"
+#line 1922 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -940,7 +966,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 1980 "chapters/01-tensors/01-tensors.md"
+#line 2021 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -981,7 +1007,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 2027 "chapters/01-tensors/01-tensors.md"
+#line 2068 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -1024,7 +1050,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 2074 "chapters/01-tensors/01-tensors.md"
+#line 2115 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -1037,7 +1063,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2085 "chapters/01-tensors/01-tensors.md"
+#line 2126 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1048,7 +1074,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2094 "chapters/01-tensors/01-tensors.md"
+#line 2135 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -1058,10 +1084,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2102 "chapters/01-tensors/01-tensors.md"
+#line 2143 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2113 "chapters/01-tensors/01-tensors.md"
+#line 2154 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1075,7 +1101,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2124 "chapters/01-tensors/01-tensors.md"
+#line 2165 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1090,7 +1116,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2136 "chapters/01-tensors/01-tensors.md"
+#line 2177 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1117,10 +1143,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2160 "chapters/01-tensors/01-tensors.md"
+#line 2201 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2173 "chapters/01-tensors/01-tensors.md"
+#line 2214 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1131,7 +1157,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2182 "chapters/01-tensors/01-tensors.md"
+#line 2223 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1163,7 +1189,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2211 "chapters/01-tensors/01-tensors.md"
+#line 2252 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1183,7 +1209,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2241 "chapters/01-tensors/01-tensors.md"
+#line 2282 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1230,10 +1256,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2286 "chapters/01-tensors/01-tensors.md"
+#line 2327 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2299 "chapters/01-tensors/01-tensors.md"
+#line 2340 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1261,13 +1287,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2324 "chapters/01-tensors/01-tensors.md"
+#line 2365 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2339 "chapters/01-tensors/01-tensors.md"
+#line 2380 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1290,11 +1316,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2359 "chapters/01-tensors/01-tensors.md"
+#line 2400 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1495 "chapters/01-tensors/01-tensors.md"
+#line 1536 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1330,7 +1356,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1536 "chapters/01-tensors/01-tensors.md"
+#line 1577 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1383,7 +1409,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1594 "chapters/01-tensors/01-tensors.md"
+#line 1635 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1416,7 +1442,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1633 "chapters/01-tensors/01-tensors.md"
+#line 1674 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
@@ -1508,5 +1534,5 @@ tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
 // ----------------------------------------------------------------------------
 // A tensor on a device (chapter 08): its storage comes from the device's caching allocator
 tl_tensor *tl_empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {
-    return empty_on(shape, dtype, device);        // chapter 01's tl_empty, on the device's allocator
+    return empty_on(shape.ndim, shape.d, dtype, device);   // chapter 01's tl_empty, on the device's allocator
 }

@@ -61,7 +61,7 @@ typedef struct tl_node tl_node;      // a graph node (chapter 03); first field: 
 typedef struct tl_tensor {
     tl_dtype    dtype;
     int         ndim;                   // 0 for a scalar
-    int64_t     shape[TL_MAX_DIMS];     // sizes, PyTorch's .shape
+    int64_t     shape[TL_MAX_DIMS];     // sizes, PyTorch's .shape (entries past ndim are 0)
     int64_t     stride[TL_MAX_DIMS];    // element strides, PyTorch's .stride()
     int64_t     offset;                 // first element's index into storage, .storage_offset()
     tl_storage *storage;
@@ -79,7 +79,7 @@ typedef struct tl_tensor {
 // the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 737 "chapters/01-tensors/01-tensors.md"
+#line 745 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -100,13 +100,17 @@ tl_tensor *tl_retain(tl_tensor *t);          // +1 owner; returns t (NULL-safe)
 void       tl_release(tl_tensor *t);         // -1 owner; frees at 0 (NULL-safe)
 void      *tl_pool_adopt(void *malloced);    // free() it when the current pool pops; returns it
 int64_t    tl_live_tensors(void);            // tensors alive now, all threads (for leak tests)
-#line 1025 "chapters/01-tensors/01-tensors.md"
+#line 1033 "chapters/01-tensors/01-tensors.md"
 // The block cache behind tensors, for the library's other structs made per operation (graph
 // nodes): 64-byte aligned, uninitialised; free with the size given to tl_block_alloc.
 void      *tl_block_alloc(size_t bytes);
 void       tl_block_free(void *block, size_t bytes);
+#line 1049 "chapters/01-tensors/01-tensors.md"
+// The library's small, hot thread-locals (pool stack, cache pointer, grad mode): a fixed offset
+// from the thread pointer (initial-exec TLS), one load per use. Never for arrays.
+#define TL_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 1154 "chapters/01-tensors/01-tensors.md"
+#line 1191 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -135,7 +139,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1273 "chapters/01-tensors/01-tensors.md"
+#line 1314 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -158,7 +162,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1731 "chapters/01-tensors/01-tensors.md"
+#line 1772 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -174,7 +178,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1929 "chapters/01-tensors/01-tensors.md"
+#line 1970 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
