@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "print.h"
 
-#line 515 "chapters/02-graphs/02-graphs.md"
+#line 514 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Grad mode: a per-thread flag and a stack of the values it had before each push.
 #define GRAD_MODE_DEPTH 64
@@ -46,9 +46,8 @@ bool tl_grad_enabled(void) { return !grad_disabled; }
 // call empties it, so freeing a long chain needs no recursion.
 static TL_THREAD_LOCAL tl_node *free_queue;
 static TL_THREAD_LOCAL bool freeing;
-static _Atomic int64_t live_nodes;
 
-int64_t tl_live_nodes(void) { return atomic_load(&live_nodes); }
+int64_t tl_live_nodes(void) { return tl_live_count(TL_LIVE_NODES); }
 
 const char *tl_node_name(const tl_node *node) { return node ? node->name : NULL; }
 
@@ -73,7 +72,7 @@ static void node_free(tl_node *node) {
     node_release_saved(node);                   // may free tensors, which may queue nodes
     tl_release(node->grad);
     tl_block_free(node, node_bytes(node->ninputs));
-    atomic_fetch_sub(&live_nodes, 1);
+    tl_live_add(TL_LIVE_NODES, -1);
 }
 
 void tl_node_release(tl_node *node) {
@@ -115,7 +114,7 @@ static tl_node *node_alloc(int n) {
     node->needs_grad = (bool *)p;
     node->ninputs = n;
     node->refcount = 1;                  // the output tensor's reference
-    atomic_fetch_add(&live_nodes, 1);
+    tl_live_add(TL_LIVE_NODES, 1);       // chapter 01's per-thread counters
     return node;
 }
 
@@ -163,7 +162,7 @@ void tl_node_save(tl_node *node, const tl_tensor *t) {
     node->saved[node->nsaved++] = tl_retain(keep);
 }
 #line 265 "chapters/02-graphs/02-graphs.md"
-#line 456 "chapters/02-graphs/02-graphs.md"
+#line 455 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Leaves
 tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires) {
@@ -196,7 +195,7 @@ tl_tensor *tl_detach(const tl_tensor *t) {
     tl_grad_mode_pop();
     return d;
 }
-#line 562 "chapters/02-graphs/02-graphs.md"
+#line 561 "chapters/02-graphs/02-graphs.md"
 
 void tl_set_name(tl_tensor *t, const char *name) {
     if (!t) return;
