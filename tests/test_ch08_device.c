@@ -17,30 +17,19 @@
 
 #include "torchlet.h"
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
+#include "fixture.h"   // setup: a pool per test, the live-tensor count kept
 
 // tensors made to pretend they live on a GPU; put back on the CPU before they are freed, even
 // when a test fails half-way (their memory must not reach the GPU allocator)
 static tl_tensor *pretended[32];
 static int npretended;
 
-static int teardown(void **state) {
-    fixture *f = *state;
+static int device_teardown(void **state) {
     for (int i = 0; i < npretended; i++) pretended[i]->storage->device = TL_CPU_DEVICE;
     npretended = 0;
-    tl_pool_pop(f->pool);
-    assert_int_equal(tl_live_tensors(), f->live);
+    int status = teardown(state);        // tests/fixture.h: the pool, then the leak check
     tl_error_clear();
-    return 0;
+    return status;
 }
 
 // t's storage claims to be on cuda:index (its memory stays in the host); undo with pretend_cpu
@@ -239,15 +228,15 @@ static void test_memory_stats_without_gpu(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_device_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mismatch_message, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_common_device_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_require_cpu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_to_cpu_is_identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_to_cuda_without_gpu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_module_to_without_gpu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_like_functions_follow_device, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_memory_stats_without_gpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_names, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_mismatch_message, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_common_device_rule, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_require_cpu, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_to_cpu_is_identity, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_to_cuda_without_gpu, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_module_to_without_gpu, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_like_functions_follow_device, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_memory_stats_without_gpu, setup, device_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

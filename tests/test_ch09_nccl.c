@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "fixture.h"
 #include "../labs/neural_network.h"
 
 // the emulated NCCL's call counter (tests/mock/mock_nccl.c); NULL in a real build
@@ -38,29 +39,11 @@ static const char *self_path;
 // ----------------------------------------------------------------------------
 // helpers
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
+// tests/fixture.h's pool and leak check, with the process group (and its NCCL communicator)
+// destroyed before the count
+static int dist_teardown(void **state) {
     tl_dist_destroy();
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
-}
-
-static void check_error(const char *msg) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), msg);
-    tl_error_clear();
+    return teardown(state);
 }
 
 static int64_t nccl_calls(const char *name) { return mock_nccl_calls ? mock_nccl_calls(name) : -1; }
@@ -145,7 +128,7 @@ static void test_without_nccl(void **state) {
     tl_tensor *t = tl_to(tl_tensor_parse("[1., 2.]"), "cuda");
     assert_non_null(t);
     assert_false(tl_dist_all_reduce(t, TL_REDUCE_SUM));
-    check_error("Distributed package doesn't have NCCL built in: all_reduce on a tensor on cuda:0 needs NCCL, and "
+    expect_error("Distributed package doesn't have NCCL built in: all_reduce on a tensor on cuda:0 needs NCCL, and "
                 "Torchlet was built without it (it needs CUDA and nccl.h when it is built). Move the tensor to the "
                 "CPU (tl_to(t, \"cpu\")) to use MPI");
     assert_false(tl_dist_broadcast(t, 0));
@@ -195,14 +178,14 @@ static void test_collectives_one_rank(void **state) {
 
     // the errors
     assert_false(tl_dist_all_reduce(i, TL_REDUCE_AVG));
-    check_error("all_reduce: ReduceOp.AVG needs a floating point tensor, got torch.int64");
+    expect_error("all_reduce: ReduceOp.AVG needs a floating point tensor, got torch.int64");
     assert_false(tl_dist_all_reduce(tl_transpose(d, 0, 1), TL_REDUCE_SUM));
-    check_error("Tensors must be contiguous");
+    expect_error("Tensors must be contiguous");
     assert_false(tl_dist_broadcast(t, 1));
-    check_error("Invalid src rank 1: the group has ranks 0 to 0");
+    expect_error("Invalid src rank 1: the group has ranks 0 to 0");
     if (tl_cuda_device_count() >= 2) {
         assert_false(tl_dist_all_reduce(tl_to(cpu, "cuda:1"), TL_REDUCE_SUM));
-        check_error("all_reduce: the tensor is on cuda:1, but rank 0's NCCL communicator is on cuda:0 (its local "
+        expect_error("all_reduce: the tensor is on cuda:1, but rank 0's NCCL communicator is on cuda:0 (its local "
                     "rank); every rank works on its own GPU");
     }
     tl_dist_destroy();                                              // NCCL goes with the group
@@ -259,7 +242,7 @@ static void test_ddp_one_rank(void **state) {
         batch(rows[0], 2, "cpu", &X, &y);
         assert_false(ddp_step(gpu, gopt, X, y));
     }
-    check_error("DistributedDataParallel: a parameter or its gradient is on cpu, but the model was on cuda:0 when it "
+    expect_error("DistributedDataParallel: a parameter or its gradient is on cpu, but the model was on cuda:0 when it "
                 "was wrapped; move the model before tl_ddp_new, not after");
     // parameters on two devices
     tl_tensor *w = tl_module_param(gpu_net, "layers.0.weight");
@@ -268,7 +251,7 @@ static void test_ddp_one_rank(void **state) {
     w->storage = moved->storage;                // only the first layer's weight on the GPU
     assert_null(tl_ddp_new(gpu_net));
     w->storage = keep;
-    check_error("DistributedDataParallel: Torchlet's DDP needs all parameters on one device, but layers.0.bias is "
+    expect_error("DistributedDataParallel: Torchlet's DDP needs all parameters on one device, but layers.0.bias is "
                 "on cpu and the first is on cuda:0 (move the whole model with tl_module_to)");
     tl_sgd_free(copt);
     tl_sgd_free(gopt);
@@ -428,11 +411,11 @@ int main(int argc, char **argv) {
     self_path = argv[0];
     if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_worker(argv[2]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_without_nccl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collectives_one_rank, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ddp_one_rank, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_ddp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_nccl, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_collectives_one_rank, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_ddp_one_rank, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_ddp, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_nccl", tests, NULL, NULL);
 }
