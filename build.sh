@@ -264,8 +264,11 @@ run_fuzzer() {   # run_fuzzer BINARY
     name=$(basename "$bin"); name=${name#fuzz_}
     corpus=$(mktemp -d); log=$(mktemp)
     mkdir -p build/fuzz/crashes
-    "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix=build/fuzz/crashes/ "$corpus" "fuzz/corpus/$name" >"$log" 2>&1
+    # the fuzzers are built with AddressSanitizer: ASLR off, as for the sanitizer suite (cmd_test)
+    local no_aslr=()
+    setarch "$(uname -m)" -R true 2>/dev/null && no_aslr=(setarch "$(uname -m)" -R)
+    ${no_aslr[@]+"${no_aslr[@]}"} "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ "$corpus" "fuzz/corpus/$name" >"$log" 2>&1
     status=$?
     if [ "$status" -eq 0 ]; then
         say "$(grep -aE 'stat::number_of_executed_units' "$log" | awk '{print $2}') inputs in ${FUZZ_SECONDS} s, no crash"
