@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1234 "chapters/01-tensors/01-tensors.md"
+#line 1236 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1282 "chapters/01-tensors/01-tensors.md"
+#line 1284 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -256,7 +256,7 @@ static bool check_shape(int ndim, const int64_t *d) {
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1064 "chapters/01-tensors/01-tensors.md"
+#line 1066 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -511,13 +511,15 @@ static int live_claim(void) {
     return live_me = LIVE_SLOTS;
 }
 
-void tl_live_add(tl_live_kind kind, int64_t d) {
+static inline void live_add(tl_live_kind kind, int64_t d) {
     int i = live_me >= 0 ? live_me : live_claim();
     if (i == LIVE_SLOTS) atomic_fetch_add(&live_shared[kind], d);
     else atomic_store_explicit(&live_slot[i].n[kind],
                                atomic_load_explicit(&live_slot[i].n[kind], memory_order_relaxed) + d,
                                memory_order_relaxed);
 }
+
+void tl_live_add(tl_live_kind kind, int64_t d) { live_add(kind, d); }
 
 static void live_retire(void) {
     if (live_me < 0 || live_me == LIVE_SLOTS) return;
@@ -534,7 +536,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 976 "chapters/01-tensors/01-tensors.md"
+#line 978 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -559,12 +561,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 417 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 999 "chapters/01-tensors/01-tensors.md"
+#line 1001 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
-    tl_live_add(TL_LIVE_TENSORS, -1);
+    live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1010 "chapters/01-tensors/01-tensors.md"
+#line 1012 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -597,7 +599,7 @@ static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, c
     t->grad_fn = NULL;
     t->name[0] = '\0';
     storage->refcount++;
-    tl_live_add(TL_LIVE_TENSORS, 1);
+    live_add(TL_LIVE_TENSORS, 1);
     pool_add(t, true);                   // the current pool owns the new reference
     return t;
 }
@@ -645,7 +647,7 @@ static tl_tensor *empty_on(int ndim, const int64_t *dims, tl_dtype dtype, tl_dev
 
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape.ndim, shape.d, dtype, TL_CPU_DEVICE); }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1857 "chapters/01-tensors/01-tensors.md"
+#line 1859 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -682,7 +684,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1351 "chapters/01-tensors/01-tensors.md"
+#line 1353 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -742,7 +744,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1424 "chapters/01-tensors/01-tensors.md"
+#line 1426 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -795,7 +797,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1495 "chapters/01-tensors/01-tensors.md"
+#line 1497 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -849,7 +851,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     memcpy(s.d, t->shape, sizeof s.d);   // all of it: a tensor's unused dims are 0 (tensor_alloc)
     return s;
 }
-#line 1898 "chapters/01-tensors/01-tensors.md"
+#line 1900 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -859,7 +861,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1906 "chapters/01-tensors/01-tensors.md"
+#line 1908 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -868,7 +870,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1798 "chapters/01-tensors/01-tensors.md"
+#line 1800 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -919,7 +921,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1922 "chapters/01-tensors/01-tensors.md"
+#line 1924 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -930,7 +932,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1931 "chapters/01-tensors/01-tensors.md"
+#line 1933 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -970,7 +972,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 2030 "chapters/01-tensors/01-tensors.md"
+#line 2032 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -1011,7 +1013,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 2077 "chapters/01-tensors/01-tensors.md"
+#line 2079 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -1054,7 +1056,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 2124 "chapters/01-tensors/01-tensors.md"
+#line 2126 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -1067,7 +1069,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2135 "chapters/01-tensors/01-tensors.md"
+#line 2137 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1078,7 +1080,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2144 "chapters/01-tensors/01-tensors.md"
+#line 2146 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -1088,10 +1090,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2152 "chapters/01-tensors/01-tensors.md"
+#line 2154 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2163 "chapters/01-tensors/01-tensors.md"
+#line 2165 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1105,7 +1107,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2174 "chapters/01-tensors/01-tensors.md"
+#line 2176 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1120,7 +1122,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2186 "chapters/01-tensors/01-tensors.md"
+#line 2188 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1147,10 +1149,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2210 "chapters/01-tensors/01-tensors.md"
+#line 2212 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2223 "chapters/01-tensors/01-tensors.md"
+#line 2225 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1161,7 +1163,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2232 "chapters/01-tensors/01-tensors.md"
+#line 2234 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1193,7 +1195,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2261 "chapters/01-tensors/01-tensors.md"
+#line 2263 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1213,7 +1215,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2291 "chapters/01-tensors/01-tensors.md"
+#line 2293 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1260,10 +1262,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2336 "chapters/01-tensors/01-tensors.md"
+#line 2338 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2349 "chapters/01-tensors/01-tensors.md"
+#line 2351 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1291,13 +1293,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2374 "chapters/01-tensors/01-tensors.md"
+#line 2376 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2389 "chapters/01-tensors/01-tensors.md"
+#line 2391 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1320,11 +1322,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2409 "chapters/01-tensors/01-tensors.md"
+#line 2411 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1545 "chapters/01-tensors/01-tensors.md"
+#line 1547 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1360,7 +1362,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1586 "chapters/01-tensors/01-tensors.md"
+#line 1588 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1413,7 +1415,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1644 "chapters/01-tensors/01-tensors.md"
+#line 1646 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1446,7 +1448,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1683 "chapters/01-tensors/01-tensors.md"
+#line 1685 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
