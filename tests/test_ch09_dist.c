@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "ranks.h"
 #include "../labs/neural_network.h"
 
 static const char *self_path;     // argv[0]: the workers are this program
@@ -375,31 +376,6 @@ static bool have_mpirun(void) {
     return true;
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-// runs `mpirun -np 2 PROGRAM ARGS` (under `timeout`, so that a hang fails instead of stalling the
-// suite); returns its exit status, its output in out (stdout and stderr), its duration in *seconds.
-// Leak detection is off in the ranks: MPI_Init keeps memory until exit by design.
-static int mpirun2(const char *program, const char *args, char *out, size_t size, double *seconds) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 timeout 60 mpirun -np 2 --oversubscribe %s "
-             "-x ASAN_OPTIONS %s %s 2>&1",
-             getuid() == 0 ? "--allow-run-as-root" : "", program, args);
-    double t0 = now();
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    if (seconds) *seconds = now() - t0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // the lines of `text` that start with `prefix`, in order, one per entry, with the prefix cut
 static int lines_after(const char *text, const char *prefix, char lines[][64], int max) {
     int n = 0;
@@ -427,7 +403,7 @@ static void test_two_ranks_lab(void **state) {
              getenv("TL_BUILD") ? getenv("TL_BUILD") : "build");
     assert_int_equal(access(lab, X_OK), 0);
     double seconds;
-    int status = mpirun2(lab, "", output, sizeof output, &seconds);
+    int status = mpirun_ranks(2, lab, "", output, sizeof output, &seconds);
     if (status != 0) fail_msg("mpirun -np 2 %s: exit status %d\n%s", lab, status, output);
     const char *want[2][3] = { { "0.66", "0.23", "0.13" }, { "0.67", "0.45", "0.11" } };
     for (int r = 0; r < 2; r++) {
@@ -454,7 +430,7 @@ static void run_worker_test(const char *name, const char *expect) {
     char args[128];
     snprintf(args, sizeof args, "--rank-worker %s", name);
     double seconds;
-    int status = mpirun2(self_path, args, output, sizeof output, &seconds);
+    int status = mpirun_ranks(2, self_path, args, output, sizeof output, &seconds);
     if (status != 0) fail_msg("worker %s: exit status %d\n%s", name, status, output);
     for (int r = 0; r < 2; r++) {
         char line[128];
@@ -475,7 +451,7 @@ static void test_failing_rank_stops_the_job(void **state) {
     const char *cases[] = { "--rank-worker kill", "--rank-worker fail" };
     for (int c = 0; c < 2; c++) {
         double seconds;
-        int status = mpirun2(self_path, cases[c], output, sizeof output, &seconds);
+        int status = mpirun_ranks(2, self_path, cases[c], output, sizeof output, &seconds);
         print_message("%s: exit status %d after %.2f s\n", cases[c], status, seconds);
         if (status == 0) fail_msg("%s: the job succeeded\n%s", cases[c], output);
         if (status == 124) fail_msg("%s: the job hung until timeout killed it\n%s", cases[c], output);
@@ -631,29 +607,17 @@ static int worker_failure(int rank, bool kill_it) {
     return 0;
 }
 
-static int run_worker(const char *name) {
-    int status = 1;
-    TL_SCOPE {
-        if (!tl_dist_init()) {
-            printf("worker: %s\n", tl_error());
-        } else {
-            int rank = tl_dist_rank();
-            if (strcmp(name, "step") == 0) status = worker_step(rank);
-            else if (strcmp(name, "collectives") == 0) status = worker_collectives(rank);
-            else if (strcmp(name, "script") == 0) status = worker_script(rank);
-            else if (strcmp(name, "kill") == 0) status = worker_failure(rank, true);
-            else if (strcmp(name, "fail") == 0) status = worker_failure(rank, false);
-            else printf("rank %d: no worker named %s\n", rank, name);
-        }
-    }
-    fflush(stdout);
-    tl_dist_destroy();
-    return status;
-}
+static int worker_kill(int rank) { return worker_failure(rank, true); }
+static int worker_fail(int rank) { return worker_failure(rank, false); }
+
+static const rank_worker workers[] = {
+    { "step", worker_step }, { "collectives", worker_collectives }, { "script", worker_script },
+    { "kill", worker_kill }, { "fail", worker_fail },
+};
 
 int main(int argc, char **argv) {
     self_path = argv[0];
-    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_worker(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_rank_worker(argv[2], workers, sizeof workers / sizeof *workers);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_world_of_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collectives_world_of_one, setup, teardown),

@@ -29,6 +29,7 @@
 
 #include "torchlet.h"
 #include "fixture.h"
+#include "ranks.h"
 #include "../labs/neural_network.h"
 
 // the emulated NCCL's call counter (tests/mock/mock_nccl.c); NULL in a real build
@@ -277,18 +278,10 @@ static void run_two_ranks(const char *name, const char *expect) {
                       tl_cuda_device_count());
         skip();
     }
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 timeout 120 mpirun -np 2 --oversubscribe %s "
-             "-x ASAN_OPTIONS %s %s --rank-worker %s 2>&1",
-             getuid() == 0 ? "--allow-run-as-root" : "", getenv("TL_MOCK_GPUS") ? "-x TL_MOCK_GPUS" : "",
-             self_path, name);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(output, 1, sizeof output - 1, p);
-    output[n] = '\0';
-    int status = pclose(p);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("worker %s: exit status %d\n%s", name, status, output);
+    char args[256];
+    snprintf(args, sizeof args, "--rank-worker %s", name);
+    int status = mpirun_ranks(2, self_path, args, output, sizeof output, NULL);
+    if (status != 0) fail_msg("worker %s: exit status %d\n%s", name, status, output);
     for (int r = 0; r < 2; r++) {
         char line[128];
         snprintf(line, sizeof line, "rank %d: %s", r, expect);
@@ -388,28 +381,21 @@ static int worker_ddp(int rank, const char *dev) {
     return 0;
 }
 
-static int run_worker(const char *name) {
-    int status = 1;
-    TL_SCOPE {
-        if (!tl_dist_init()) {
-            printf("worker: %s\n", tl_error());
-        } else {
-            int rank = tl_dist_rank();
-            const char *dev = tl_dist_device();
-            if (strncmp(dev, "cuda", 4) != 0) printf("rank %d: no GPU for this rank\n", rank);
-            else if (strcmp(name, "collectives") == 0) status = worker_collectives(rank, dev);
-            else if (strcmp(name, "ddp") == 0) status = worker_ddp(rank, dev);
-            else printf("rank %d: no worker named %s\n", rank, name);
-        }
-    }
-    fflush(stdout);
-    tl_dist_destroy();
-    return status;
+// the workers need this rank's GPU (cuda:<local rank>); without one they fail, saying so
+static const char *rank_gpu(int rank) {
+    const char *dev = tl_dist_device();
+    if (strncmp(dev, "cuda", 4) == 0) return dev;
+    printf("rank %d: no GPU for this rank\n", rank);
+    return NULL;
 }
+static int gpu_collectives(int rank) { const char *d = rank_gpu(rank); return d ? worker_collectives(rank, d) : 1; }
+static int gpu_ddp(int rank) { const char *d = rank_gpu(rank); return d ? worker_ddp(rank, d) : 1; }
+
+static const rank_worker workers[] = { { "collectives", gpu_collectives }, { "ddp", gpu_ddp } };
 
 int main(int argc, char **argv) {
     self_path = argv[0];
-    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_worker(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_rank_worker(argv[2], workers, sizeof workers / sizeof *workers);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_without_nccl, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_collectives_one_rank, setup, dist_teardown),
