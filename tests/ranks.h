@@ -54,4 +54,19 @@ static inline int mpirun_ranks(int np, const char *program, const char *args, ch
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// `mpirun -np 2 PROGRAM --rank-worker NAME` must exit 0 and print "rank R: EXPECT" on both ranks;
+// out keeps the output
+static inline void expect_ranks_say(const char *program, const char *name, const char *expect, char *out,
+                                    size_t size) {
+    char args[256];
+    snprintf(args, sizeof args, "--rank-worker %s", name);
+    int status = mpirun_ranks(2, program, args, out, size, NULL);
+    if (status != 0) fail_msg("worker %s: exit status %d\n%s", name, status, out);
+    for (int r = 0; r < 2; r++) {
+        char line[128];
+        snprintf(line, sizeof line, "rank %d: %s", r, expect);
+        if (!strstr(out, line)) fail_msg("worker %s: no line \"%s\" in\n%s", name, line, out);
+    }
+}
+
 #endif

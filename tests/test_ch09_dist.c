@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "torchlet.h"
+#include "fixture.h"
 #include "ranks.h"
 #include "../labs/neural_network.h"
 
@@ -35,23 +36,10 @@ static const char *self_path;     // argv[0]: the workers are this program
 // ----------------------------------------------------------------------------
 // helpers
 
-typedef struct { tl_pool *pool; int64_t live; } fixture;
-
-static int setup(void **state) {
-    static fixture f;
-    f.live = tl_live_tensors();
-    f.pool = tl_pool_push();
-    tl_error_clear();
-    *state = &f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    tl_pool_pop(f->pool);
+// tests/fixture.h's pool and leak check, with the process group destroyed before the count
+static int dist_teardown(void **state) {
     tl_dist_destroy();
-    assert_int_equal(tl_live_tensors(), f->live);
-    return 0;
+    return teardown(state);
 }
 
 static void check_error(tl_errkind kind, const char *msg) {
@@ -427,16 +415,7 @@ static void test_two_ranks_lab(void **state) {
 
 static void run_worker_test(const char *name, const char *expect) {
     if (!have_mpirun()) skip();
-    char args[128];
-    snprintf(args, sizeof args, "--rank-worker %s", name);
-    double seconds;
-    int status = mpirun_ranks(2, self_path, args, output, sizeof output, &seconds);
-    if (status != 0) fail_msg("worker %s: exit status %d\n%s", name, status, output);
-    for (int r = 0; r < 2; r++) {
-        char line[128];
-        snprintf(line, sizeof line, "rank %d: %s", r, expect);
-        if (!strstr(output, line)) fail_msg("worker %s: no line \"%s\" in\n%s", name, line, output);
-    }
+    expect_ranks_say(self_path, name, expect, output, sizeof output);
 }
 
 static void test_two_ranks_ddp_step(void **state) { (void)state; run_worker_test("step", "step ok"); }
@@ -619,17 +598,17 @@ int main(int argc, char **argv) {
     self_path = argv[0];
     if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return run_rank_worker(argv[2], workers, sizeof workers / sizeof *workers);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_world_of_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_collectives_world_of_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ddp_world_of_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sampler_catalogue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_script_losses_world_of_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nccl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_lab, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_ddp_step, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_script_losses, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_world_of_one, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_collectives_world_of_one, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_ddp_world_of_one, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_sampler_catalogue, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_script_losses_world_of_one, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_nccl, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_lab, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_ddp_step, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_script_losses, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_dist", tests, NULL, NULL);
 }

@@ -278,15 +278,7 @@ static void run_two_ranks(const char *name, const char *expect) {
                       tl_cuda_device_count());
         skip();
     }
-    char args[256];
-    snprintf(args, sizeof args, "--rank-worker %s", name);
-    int status = mpirun_ranks(2, self_path, args, output, sizeof output, NULL);
-    if (status != 0) fail_msg("worker %s: exit status %d\n%s", name, status, output);
-    for (int r = 0; r < 2; r++) {
-        char line[128];
-        snprintf(line, sizeof line, "rank %d: %s", r, expect);
-        if (!strstr(output, line)) fail_msg("worker %s: no line \"%s\" in\n%s", name, line, output);
-    }
+    expect_ranks_say(self_path, name, expect, output, sizeof output);
 }
 
 static void test_two_ranks_collectives(void **state) { (void)state; run_two_ranks("collectives", "collectives ok"); }
