@@ -1405,16 +1405,22 @@ static bool fold_rows(const view *a, int64_t *rows, int64_t *row_stride) {
     return true;
 }
 
-// a is (batch_a..., m, k), b is (batch_b..., k, n); their batch dims broadcast to bshape
-// (nb dims); c is the contiguous (bshape..., m, n) result.
-static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bshape, char *c) {
-    int64_t m = a->shape[a->ndim - 2], n = b->shape[b->ndim - 1];
+// one 2-D product of the walk over a batch, C (rows ldc apart) = A @ B: gemm2d here; chapter 08
+// passes its cuBLAS product (ctx: the device). One call per matrix, not per element.
+typedef bool (*gemm2d_fn)(const view *a, const view *b, char *c, int64_t ldc, void *ctx);
+
+static bool cpu_gemm2d(const view *a, const view *b, char *c, int64_t ldc, void *ctx) {
+    (void)ctx;
+    return gemm2d(a, b, c, ldc, false);
+}
+
+// One product per batch: a2 and b2 are the matrices of batch 0 (a's and b's last two dims), a and
+// b the full operands whose batch dims broadcast to bshape (nb dims; a broadcast dim has stride
+// 0); c is the contiguous (bshape..., m, n) result.
+static bool gemm_each_batch(const view *a, const view *b, view a2, view b2, int nb, const int64_t *bshape,
+                            char *c, gemm2d_fn gemm, void *ctx) {
+    int64_t m = a2.shape[0], n = b2.shape[1];
     size_t es = tl_dtype_size(a->dtype);
-    view a2 = matrix_view(a->data, a->dtype, m, a->shape[a->ndim - 1], a->stride[a->ndim - 2], a->stride[a->ndim - 1]);
-    view b2 = matrix_view(b->data, b->dtype, b->shape[b->ndim - 2], n, b->stride[b->ndim - 2], b->stride[b->ndim - 1]);
-    // b has no batch dims and a's fold into its rows: ONE gemm of (batch*m, k) @ (k, n)
-    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, n, false);
-    // otherwise one gemm per batch; a broadcast batch dim has stride 0
     int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
     for (int d = 0; d < nb; d++) {
         int ja = d - (nb - (a->ndim - 2)), jb = d - (nb - (b->ndim - 2));
@@ -1431,13 +1437,28 @@ static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bs
         view ai = a2, bj = b2;
         ai.data = a->data + oa * (int64_t)es;
         bj.data = b->data + ob * (int64_t)es;
-        if (!gemm2d(&ai, &bj, c + bi * m * n * (int64_t)es, n, false)) return false;
+        if (!gemm(&ai, &bj, c + bi * m * n * (int64_t)es, n, ctx)) return false;
         for (int d = nb - 1; d >= 0; d--) {  // next batch index
             if (++idx[d] < bshape[d]) break;
             idx[d] = 0;
         }
     }
     return true;
+}
+
+// the matrices a view's last two dims make: rows x cols, with their strides
+static view last_matrix(const view *v) {
+    return matrix_view(v->data, v->dtype, v->shape[v->ndim - 2], v->shape[v->ndim - 1], v->stride[v->ndim - 2],
+                       v->stride[v->ndim - 1]);
+}
+
+// a is (batch_a..., m, k), b is (batch_b..., k, n); their batch dims broadcast to bshape
+// (nb dims); c is the contiguous (bshape..., m, n) result.
+static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bshape, char *c) {
+    view a2 = last_matrix(a), b2 = last_matrix(b);
+    // b has no batch dims and a's fold into its rows: ONE gemm of (batch*m, k) @ (k, n)
+    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, b2.shape[1], false);
+    return gemm_each_batch(a, b, a2, b2, nb, bshape, c, cpu_gemm2d, NULL);   // one gemm per batch
 }
 
 // The operands as matrices (a 1-D a is a (1, k) matrix, a 1-D b a (k, 1) one) and the result's
@@ -1474,7 +1495,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
 }
 #line 2576 "chapters/01-tensors/01-tensors.md"
-#line 4402 "chapters/01-tensors/01-tensors.md"
+#line 4423 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1533,7 +1554,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2577 "chapters/01-tensors/01-tensors.md"
-#line 4481 "chapters/01-tensors/01-tensors.md"
+#line 4502 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1545,7 +1566,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1258 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4491 "chapters/01-tensors/01-tensors.md"
+#line 4512 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1557,7 +1578,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1262 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4501 "chapters/01-tensors/01-tensors.md"
+#line 4522 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1614,10 +1635,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1266 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4556 "chapters/01-tensors/01-tensors.md"
+#line 4577 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4594 "chapters/01-tensors/01-tensors.md"
+#line 4615 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1668,7 +1689,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1270 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4643 "chapters/01-tensors/01-tensors.md"
+#line 4664 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2578 "chapters/01-tensors/01-tensors.md"
@@ -2283,7 +2304,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1632 "chapters/08-gpu/08-gpu.md"
+#line 1633 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2307,6 +2328,11 @@ static const tl_tensor *blas_ready(const tl_tensor *t) {
     return blas_layout(&v, &tr, &ld) ? t : cuda_contiguous(t);
 }
 
+// chapter 01's batched walk, one cuBLAS product per batch (ctx: the device index)
+static bool cuda_batch_gemm2d(const view *a, const view *b, char *c, int64_t ldc, void *ctx) {
+    return cuda_gemm2d(*(int *)ctx, a, b, c, ldc, false);
+}
+
 // matmul_run and gemm_batched of the CPU, on the device: one gemm when a's batch folds into
 // its rows, one per batch otherwise
 static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
@@ -2322,40 +2348,14 @@ static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb
     tl_tensor *out = tl_empty_on(matmul_views(a, b, nb, bshape, &va, &vb), a->dtype, a->storage->device);
     if (!out) return NULL;
     char *c = tensor_data(out);
-    int64_t m = va.shape[va.ndim - 2], n = vb.shape[vb.ndim - 1];
-    size_t es = tl_dtype_size(a->dtype);
-    view a2 = { va.data, va.dtype, 2, { m, va.shape[va.ndim - 1] }, { va.stride[va.ndim - 2], va.stride[va.ndim - 1] } };
-    view b2 = { vb.data, vb.dtype, 2, { vb.shape[vb.ndim - 2], n }, { vb.stride[vb.ndim - 2], vb.stride[vb.ndim - 1] } };
+    view a2 = last_matrix(&va), b2 = last_matrix(&vb);
     if (vb.ndim == 2 && fold_rows(&va, &a2.shape[0], &a2.stride[0])) {
         CBLAS_TRANSPOSE tr;
         int64_t ld;
-        if (blas_layout(&a2, &tr, &ld)) return cuda_gemm2d(device, &a2, &b2, c, n, false) ? out : NULL;
-        a2.shape[0] = m;   // folded rows cuBLAS cannot read: one gemm per batch instead
-        a2.stride[0] = va.stride[va.ndim - 2];
+        if (blas_layout(&a2, &tr, &ld)) return cuda_gemm2d(device, &a2, &b2, c, b2.shape[1], false) ? out : NULL;
+        a2 = last_matrix(&va);   // folded rows cuBLAS cannot read: one gemm per batch instead
     }
-    int64_t sa[TL_MAX_DIMS], sb[TL_MAX_DIMS], idx[TL_MAX_DIMS] = { 0 };
-    for (int d = 0; d < nb; d++) {
-        int ja = d - (nb - (va.ndim - 2)), jb = d - (nb - (vb.ndim - 2));
-        sa[d] = (ja < 0 || va.shape[ja] == 1) ? 0 : va.stride[ja];
-        sb[d] = (jb < 0 || vb.shape[jb] == 1) ? 0 : vb.stride[jb];
-    }
-    int64_t batches = shape_numel(nb, bshape);
-    for (int64_t bi = 0; bi < batches; bi++) {
-        int64_t oa = 0, ob = 0;
-        for (int d = 0; d < nb; d++) {
-            oa += idx[d] * sa[d];
-            ob += idx[d] * sb[d];
-        }
-        view ai = a2, bj = b2;
-        ai.data = va.data + oa * (int64_t)es;
-        bj.data = vb.data + ob * (int64_t)es;
-        if (!cuda_gemm2d(device, &ai, &bj, c + bi * m * n * (int64_t)es, n, false)) return NULL;
-        for (int d = nb - 1; d >= 0; d--) {
-            if (++idx[d] < bshape[d]) break;
-            idx[d] = 0;
-        }
-    }
-    return out;
+    return gemm_each_batch(&va, &vb, a2, b2, nb, bshape, c, cuda_batch_gemm2d, &device) ? out : NULL;
 }
 
 // addmm: out = bias (broadcast, one copy kernel), then out += a @ b (cuBLAS with beta = 1)
