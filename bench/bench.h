@@ -1,12 +1,15 @@
 // bench.h — what the benchmarks share: a monotonic clock, the median of repeated runs, the
-// issue's 784-256-128-10 MLP and one training step (forward, cross entropy, zero_grad, backward,
-// SGD) in a pool of its own. Header-only (static inline) for the programs in bench/.
+// issue's 784-256-128-10 MLP, one training step (forward, cross entropy, zero_grad, backward,
+// SGD) in a pool of its own, and the tutorial's step timed on a device. Header-only (static
+// inline) for the programs in bench/.
 #ifndef TL_BENCH_H
 #define TL_BENCH_H
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "torchlet.h"
+#include "../labs/neural_network.h"
 
 static inline double now(void) {
     struct timespec ts;
@@ -44,6 +47,33 @@ static inline void train_step(tl_module *model, tl_sgd *opt, const tl_tensor *x,
         TL_CHECK(tl_backward(loss));
         TL_CHECK(tl_sgd_step(opt));
     }
+}
+
+// the tutorial's training step, NeuralNetwork(2, 2) on its batch of 2, on device ("cpu" or
+// "cuda"): microseconds per step, the median of 7 runs of `steps` steps after `warmup` steps. On a
+// GPU the clock reads only after the device has finished (torch.cuda.synchronize()).
+static inline double bench_tutorial_step(const char *device, int warmup, int steps) {
+    bool gpu = strncmp(device, "cuda", 4) == 0;
+    tl_manual_seed(123);
+    tl_module *model = neural_network_new(2, 2);
+    TL_CHECK(tl_module_to(model, device));
+    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
+    double runs[7];
+    TL_SCOPE {
+        tl_tensor *x = TL_CHECK(tl_to(tl_tensor_parse("[[-1.2, 3.1], [2.3, -1.1]]"), device));
+        tl_tensor *y = TL_CHECK(tl_to(tl_tensor_parse("[0, 1]"), device));
+        for (int i = 0; i < warmup; i++) train_step(model, opt, x, y);
+        for (int r = 0; r < 7; r++) {
+            if (gpu) tl_cuda_synchronize(0);
+            double t0 = now();
+            for (int i = 0; i < steps; i++) train_step(model, opt, x, y);
+            if (gpu) tl_cuda_synchronize(0);
+            runs[r] = (now() - t0) / steps * 1e6;
+        }
+    }
+    tl_sgd_free(opt);
+    tl_module_free(model);
+    return median(runs, 7);
 }
 
 #endif

@@ -13,31 +13,6 @@
 
 #include "torchlet.h"
 #include "bench.h"
-#include "../labs/neural_network.h"
-
-static double bench_tutorial_step(void) {
-    tl_manual_seed(123);
-    tl_module *model = neural_network_new(2, 2);
-    TL_CHECK(tl_module_to(model, "cuda"));
-    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
-    double runs[7];
-    TL_SCOPE {
-        tl_tensor *x = tl_to(tl_tensor_parse("[[-1.2, 3.1], [2.3, -1.1]]"), "cuda");
-        tl_tensor *y = tl_to(tl_tensor_parse("[0, 1]"), "cuda");
-        for (int i = 0; i < 200; i++) train_step(model, opt, x, y);        // warm up
-        tl_cuda_synchronize(0);
-        enum { STEPS = 2000 };
-        for (int r = 0; r < 7; r++) {
-            double t0 = now();
-            for (int i = 0; i < STEPS; i++) train_step(model, opt, x, y);
-            tl_cuda_synchronize(0);
-            runs[r] = (now() - t0) / STEPS * 1e6;
-        }
-    }
-    tl_sgd_free(opt);
-    tl_module_free(model);
-    return median(runs, 7);
-}
 
 static double bench_mlp(void) {
     enum { N = 60000, BATCH = 128, PASSES = 3 };
@@ -85,7 +60,7 @@ int main(void) {
         printf("skipped: needs a CUDA device (%s)\n", tl_cuda_compiled() ? "none on this machine" : "this build has no CUDA");
         return 0;
     }
-    printf("gpu_step_us %.2f us/step\n", bench_tutorial_step());
+    printf("gpu_step_us %.2f us/step\n", bench_tutorial_step("cuda", 200, 2000));
     fflush(stdout);
     printf("gpu_mlp_samples_s %.0f samples/s\n", bench_mlp());
     fflush(stdout);

@@ -15,27 +15,6 @@
 
 #include "torchlet.h"
 #include "bench.h"
-#include "../labs/neural_network.h"
-
-static double bench_tutorial_step(void) {
-    tl_manual_seed(123);
-    tl_module *model = neural_network_new(2, 2);
-    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
-    double runs[7];
-    TL_SCOPE {
-        tl_tensor *x = tl_tensor_parse("[[-1.2, 3.1], [2.3, -1.1]]"), *y = tl_tensor_parse("[0, 1]");
-        for (int i = 0; i < 1000; i++) train_step(model, opt, x, y);        // warm up
-        enum { STEPS = 20000 };
-        for (int r = 0; r < 7; r++) {
-            double t0 = now();
-            for (int i = 0; i < STEPS; i++) train_step(model, opt, x, y);
-            runs[r] = (now() - t0) / STEPS * 1e6;
-        }
-    }
-    tl_sgd_free(opt);
-    tl_module_free(model);
-    return median(runs, 7);
-}
 
 static double bench_mlp(void) {
     enum { N = 60000, BATCH = 128, PASSES = 3 };
@@ -106,7 +85,7 @@ int main(int argc, char **argv) {
         printf("quick ok\n");
         return tl_error() ? 1 : 0;
     }
-    printf("step_us %.2f us/step\n", bench_tutorial_step());
+    printf("step_us %.2f us/step\n", bench_tutorial_step("cpu", 1000, 20000));
     fflush(stdout);
     printf("mlp_samples_s %.0f samples/s\n", bench_mlp());
     fflush(stdout);
