@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1236 "chapters/01-tensors/01-tensors.md"
+#line 1241 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1284 "chapters/01-tensors/01-tensors.md"
+#line 1289 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -256,7 +256,7 @@ static bool check_shape(int ndim, const int64_t *d) {
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1066 "chapters/01-tensors/01-tensors.md"
+#line 1071 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -309,12 +309,12 @@ void *tl_block_alloc(size_t n) {
     return aligned_alloc(64, size);
 }
 
-static tl_pool *current_pool(void);     // below: makes sure this thread's exit drains its cache
+static void clean_up_at_thread_exit(void);     // below, with the pools: the thread's exit drains the cache
 
 // this thread's cache, made on first use; NULL when the cache is off
 static block_cache *cache_open(void) {
     if (!cache_on()) return NULL;
-    current_pool();                      // a root pool: this thread's exit drains the cache with it
+    clean_up_at_thread_exit();
     cache = calloc(1, sizeof *cache);
     return cache;
 }
@@ -430,13 +430,20 @@ static void root_init_once(void) {
     atexit(root_at_exit);
 }
 
+// The one way a thread signs up for root_thread_exit: its key gets a value (any non-NULL one).
+// Called when a thread first keeps something: a root pool, a spare pool, a cache, a live-count slot.
+static int thread_signed_up;
+static void clean_up_at_thread_exit(void) {
+    pthread_once(&root_once, root_init_once);
+    if (!pthread_getspecific(root_key)) pthread_setspecific(root_key, &thread_signed_up);
+}
+
 static tl_pool *current_pool(void) {
     if (pool_top) return pool_top;
     if (!pool_root) {
-        pthread_once(&root_once, root_init_once);
         pool_root = calloc(1, sizeof *pool_root);
         if (!pool_root) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
-        pthread_setspecific(root_key, pool_root);   // so that thread exit releases it
+        clean_up_at_thread_exit();                   // so that thread exit releases it
     }
     return pool_root;
 }
@@ -459,8 +466,7 @@ tl_pool *tl_pool_push(void) {
         pool_spare = p->parent;
     } else {
         if (!(p = calloc(1, sizeof *p))) { fprintf(stderr, "torchlet: out of memory\n"); abort(); }
-        pthread_once(&root_once, root_init_once);
-        if (!pthread_getspecific(root_key)) pthread_setspecific(root_key, p);   // its spares die with the thread
+        clean_up_at_thread_exit();                   // its spares die with the thread
     }
     p->parent = pool_top;
     pool_top = p;
@@ -502,8 +508,7 @@ static _Atomic int64_t live_shared[TL_LIVE_KINDS];    // threads that ended, and
 static TL_THREAD_LOCAL int live_me = -1;       // this thread's slot; LIVE_SLOTS: the shared counter
 
 static int live_claim(void) {
-    pthread_once(&root_once, root_init_once);
-    if (!pthread_getspecific(root_key)) pthread_setspecific(root_key, &live_me);   // retire at exit
+    clean_up_at_thread_exit();                   // the count goes to the total at exit
     for (int i = 0; i < LIVE_SLOTS; i++) {
         bool free_slot = false;
         if (atomic_compare_exchange_strong(&live_slot[i].used, &free_slot, true)) return live_me = i;
@@ -536,7 +541,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 978 "chapters/01-tensors/01-tensors.md"
+#line 983 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -561,12 +566,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 417 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 1001 "chapters/01-tensors/01-tensors.md"
+#line 1006 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1012 "chapters/01-tensors/01-tensors.md"
+#line 1017 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -647,7 +652,7 @@ static tl_tensor *empty_on(int ndim, const int64_t *dims, tl_dtype dtype, tl_dev
 
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape.ndim, shape.d, dtype, TL_CPU_DEVICE); }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1859 "chapters/01-tensors/01-tensors.md"
+#line 1864 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -684,7 +689,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1353 "chapters/01-tensors/01-tensors.md"
+#line 1358 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -744,7 +749,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1426 "chapters/01-tensors/01-tensors.md"
+#line 1431 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -797,7 +802,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1497 "chapters/01-tensors/01-tensors.md"
+#line 1502 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -851,7 +856,7 @@ tl_shape tl_shape_of(const tl_tensor *t) {
     memcpy(s.d, t->shape, sizeof s.d);   // all of it: a tensor's unused dims are 0 (tensor_alloc)
     return s;
 }
-#line 1900 "chapters/01-tensors/01-tensors.md"
+#line 1905 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -861,7 +866,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1378 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1908 "chapters/01-tensors/01-tensors.md"
+#line 1913 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -870,7 +875,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1800 "chapters/01-tensors/01-tensors.md"
+#line 1805 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -921,7 +926,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1924 "chapters/01-tensors/01-tensors.md"
+#line 1929 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -932,7 +937,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1382 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1933 "chapters/01-tensors/01-tensors.md"
+#line 1938 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -972,7 +977,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 2032 "chapters/01-tensors/01-tensors.md"
+#line 2037 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -1013,7 +1018,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 2079 "chapters/01-tensors/01-tensors.md"
+#line 2084 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -1056,7 +1061,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 2126 "chapters/01-tensors/01-tensors.md"
+#line 2131 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -1069,7 +1074,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2137 "chapters/01-tensors/01-tensors.md"
+#line 2142 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1080,7 +1085,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1332 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2146 "chapters/01-tensors/01-tensors.md"
+#line 2151 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -1090,10 +1095,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1336 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2154 "chapters/01-tensors/01-tensors.md"
+#line 2159 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2165 "chapters/01-tensors/01-tensors.md"
+#line 2170 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1107,7 +1112,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1340 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2176 "chapters/01-tensors/01-tensors.md"
+#line 2181 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1122,7 +1127,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1345 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2188 "chapters/01-tensors/01-tensors.md"
+#line 2193 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1149,10 +1154,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1350 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2212 "chapters/01-tensors/01-tensors.md"
+#line 2217 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2225 "chapters/01-tensors/01-tensors.md"
+#line 2230 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1163,7 +1168,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1355 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2234 "chapters/01-tensors/01-tensors.md"
+#line 2239 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1195,7 +1200,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1359 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2263 "chapters/01-tensors/01-tensors.md"
+#line 2268 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1215,7 +1220,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2293 "chapters/01-tensors/01-tensors.md"
+#line 2298 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1262,10 +1267,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1364 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2338 "chapters/01-tensors/01-tensors.md"
+#line 2343 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2351 "chapters/01-tensors/01-tensors.md"
+#line 2356 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1293,13 +1298,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1368 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2376 "chapters/01-tensors/01-tensors.md"
+#line 2381 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2391 "chapters/01-tensors/01-tensors.md"
+#line 2396 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1322,11 +1327,11 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1373 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2411 "chapters/01-tensors/01-tensors.md"
+#line 2416 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1547 "chapters/01-tensors/01-tensors.md"
+#line 1552 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1362,7 +1367,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1588 "chapters/01-tensors/01-tensors.md"
+#line 1593 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1415,7 +1420,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1646 "chapters/01-tensors/01-tensors.md"
+#line 1651 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1448,7 +1453,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1685 "chapters/01-tensors/01-tensors.md"
+#line 1690 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
