@@ -6,6 +6,11 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc make pandoc libopenblas-dev libcmocka-dev graphviz libzip-dev libcjson-dev)
 FUZZ_SECONDS=${TL_FUZZ_SECONDS:-5}   # per fuzz target, inside ./build.sh test
 JOBS=$(nproc 2>/dev/null || echo 2)
+# the prefix that runs a command with address-space randomisation off, for the programs built with
+# AddressSanitizer (see cmd_test); empty where setarch cannot, or where it is off already
+NO_ASLR=()
+[ -n "${TL_NO_ASLR:-}" ] || ! setarch "$(uname -m)" -R true 2>/dev/null ||
+    NO_ASLR=(env TL_NO_ASLR=1 setarch "$(uname -m)" -R)
 
 say()  { printf '%s\n' "$*"; }
 die()  { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -265,9 +270,7 @@ run_fuzzer() {   # run_fuzzer BINARY
     corpus=$(mktemp -d); log=$(mktemp)
     mkdir -p build/fuzz/crashes
     # the fuzzers are built with AddressSanitizer: ASLR off, as for the sanitizer suite (cmd_test)
-    local no_aslr=()
-    setarch "$(uname -m)" -R true 2>/dev/null && no_aslr=(setarch "$(uname -m)" -R)
-    ${no_aslr[@]+"${no_aslr[@]}"} "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    ${NO_ASLR[@]+"${NO_ASLR[@]}"} "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ "$corpus" "fuzz/corpus/$name" >"$log" 2>&1
     status=$?
     if [ "$status" -eq 0 ]; then
@@ -326,9 +329,7 @@ cmd_test() {
     # hundreds of sanitized processes, as the grader test does, then fails on some of them. A fixed
     # layout makes every run the same; setarch -R asks for it without privileges, for this process
     # and all its children.
-    if [ "$sanitize" -eq 1 ] && [ -z "${TL_NO_ASLR:-}" ] && setarch "$(uname -m)" -R true 2>/dev/null; then
-        exec setarch "$(uname -m)" -R env TL_NO_ASLR=1 "$0" test "$@"
-    fi
+    if [ "$sanitize" -eq 1 ] && [ ${#NO_ASLR[@]} -gt 0 ]; then exec "${NO_ASLR[@]}" "$0" test "$@"; fi
     cmd_setup
     run_check "drift: lib/ and labs/ are the chapters' code" check_drift
     [ "$failed" -eq 0 ] && make -s tangle   # never overwrite a hand edit
