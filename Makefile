@@ -14,7 +14,10 @@ BUILD    ?= build
 SANITIZE ?= 0
 NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 TL_CUDA  ?= $(if $(NVCC),1,0)
-CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+# The toolkit's root, as nvcc itself reports it (its _HERE_ is the real bin/ folder): the nvcc on
+# PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries.
+CUDA_HOME ?= $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
+                 sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1))
 
 CC       := gcc
 # -O3: gcc 12 vectorises loops of unknown length only from -O3 (the optimiser's update, the
@@ -73,6 +76,11 @@ TANGLE_ROOT ?= .
 FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
         echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
+# How this build compiles and links CUDA code, for tools/grade.sh: chapter 08's exercises are
+# linked exactly as the library was (one source of truth for where the toolkit is).
+$(shell printf 'NVCC=%s\nLIBCUDA=%s\n' '$(if $(filter 1,$(TL_CUDA)),$(NVCC))' '$(strip $(LIBCUDA))' | \
+        cmp -s - $(BUILD)/.cuda || printf 'NVCC=%s\nLIBCUDA=%s\n' '$(if $(filter 1,$(TL_CUDA)),$(NVCC))' \
+        '$(strip $(LIBCUDA))' > $(BUILD)/.cuda)
 
 .PHONY: all lib labs tests outs benches tangle book clean fuzz
 all: lib labs tests benches outs

@@ -56,9 +56,10 @@ if grep -q -- -DTL_WITH_MPI "$BUILD/.flags" 2>/dev/null && command -v mpicc >/de
     CFLAGS+=(-DTL_WITH_MPI "${mpi_cflags[@]}")
     LIBS+=("${mpi_libs[@]}")
 fi
-# CUDA (chapter 08's exercises are a .cu file): nvcc with the library's architectures
-NVCC=$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)
-CUDA_HOME=${NVCC%/bin/nvcc}
+# CUDA (chapter 08's exercises are a .cu file): the nvcc and the link flags the library was built
+# with (the Makefile writes them to $BUILD/.cuda), and the library's architectures
+NVCC=$(sed -n 's/^NVCC=//p' "$BUILD/.cuda" 2>/dev/null)
+read -r -a cu_link <<<"$(sed -n 's/^LIBCUDA=//p' "$BUILD/.cuda" 2>/dev/null)"
 NVFLAGS=(-O2 -Ilib -Iexercises -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
          -gencode arch=compute_90,code=compute_90)
 if grep -q fsanitize "$BUILD/.flags" 2>/dev/null; then
@@ -111,7 +112,7 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
     if [[ $src == *.cu ]]; then        # a CUDA exercise file: nvcc compiles it, where there is CUDA
         why=
         if ! grep -q -- -DTL_WITH_CUDA "$BUILD/.flags" 2>/dev/null; then why="this Torchlet was built without CUDA"
-        elif [ -z "$NVCC" ]; then why="nvcc is not installed"; fi
+        elif [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; then why="nvcc is not installed"; fi
         if [ -n "$why" ]; then
             for row in "${wanted[@]}"; do
                 IFS='|' read -r id pts title <<<"$row"
@@ -120,7 +121,7 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
             done
             continue
         fi
-        cu_libs=(-L"$CUDA_HOME/lib64" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lstdc++)
+        cu_libs=(${cu_link[@]+"${cu_link[@]}"})
     fi
     if [ -z "$src" ]; then
         problem="no file $DIR/$nn-*.c"; status="missing"
