@@ -34,7 +34,8 @@ endif
 ifeq ($(TL_CUDA),1)
 CFLAGS   += -DTL_WITH_CUDA
 NVFLAGS  := -O2 -Ilib -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 \
-            -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+            -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
+            -DTL_CUDA_LIBDIR='"$(CUDA_HOME)/lib64"'   # where cuBLAS is looked for after the loader's path
 LIBCUDA  := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt \
             -lstdc++   # kernel templates use the C++ runtime (static-init guards)
 endif

@@ -818,7 +818,7 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
     return LAUNCH_OK();
 }
 #line 488 "chapters/08-gpu/08-gpu.md"
-#line 1369 "chapters/08-gpu/08-gpu.md"
+#line 1371 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the
@@ -841,9 +841,12 @@ static struct {
     cublas_handle handle[MAX_DEVICES];
 } blas = { PTHREAD_ONCE_INIT, NULL, NULL, NULL, NULL, { NULL } };
 
+#ifndef TL_CUDA_LIBDIR                 // where the build found the toolkit's libraries (the Makefile says)
+#define TL_CUDA_LIBDIR "/usr/local/cuda/lib64"
+#endif
 static void blas_load(void) {
-    static const char *names[] = { "libcublas.so.13", "/usr/local/cuda/lib64/libcublas.so.13", "libcublas.so.12",
-                                   "libcublas.so", "/usr/local/cuda/lib64/libcublas.so" };
+    static const char *names[] = { "libcublas.so.13", TL_CUDA_LIBDIR "/libcublas.so.13", "libcublas.so.12",
+                                   TL_CUDA_LIBDIR "/libcublas.so.12", "libcublas.so", TL_CUDA_LIBDIR "/libcublas.so" };
     for (size_t i = 0; i < sizeof names / sizeof *names && !blas.lib; i++) blas.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!blas.lib) return;
     blas.create = (create_fn)dlsym(blas.lib, "cublasCreate_v2");
