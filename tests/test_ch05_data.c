@@ -27,6 +27,7 @@
 // helpers
 
 #include "fixture.h"
+#include "tutorial.h"
 
 // t is an int64 tensor holding exactly want[0..n-1]
 static void check_i64(const tl_tensor *t, const int64_t *want, int64_t n) {
@@ -51,8 +52,8 @@ static void check_error(tl_errkind kind, const char *msg) {
 // batch labels are the indices visited.
 static tl_dataset *toy_train(void) {
     return tl_tensor_dataset_new(
-        tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]"),
-        tl_tensor_parse("[0, 0, 0, 1, 1]"));
+        tl_tensor_parse(TUTORIAL_X_TRAIN),
+        tl_tensor_parse(TUTORIAL_Y_TRAIN));
 }
 static tl_dataset *identity_ds(int64_t n) {
     return tl_tensor_dataset_new(tl_arange(0, n, 1), tl_arange(0, n, 1));

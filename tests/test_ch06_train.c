@@ -18,6 +18,7 @@
 #include "gradcheck.h"
 
 #include "fixture.h"
+#include "tutorial.h"
 
 static void assert_near(double a, double b, double tol) {
     if (!(fabs(a - b) <= tol)) fail_msg("%.9g != %.9g (tolerance %g)", a, b, tol);
@@ -137,23 +138,21 @@ static void test_sgd_errors(void **state) {
 
 static void test_tutorial_training_run(void **state) {
     (void)state;
-    tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
-    tl_tensor *y = tl_tensor_parse("[0, 0, 0, 1, 1]");
-    static const int64_t batches[6][2] = { { 2, 1 }, { 3, 0 }, { 3, 4 }, { 1, 2 }, { 0, 4 }, { 1, 2 } };
-    static const double losses[6] = { 0.74873573, 0.64503062, 0.44225580, 0.12562281, 0.02690554, 0.00432724 };
+    tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
+    tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     tl_manual_seed(123);
     tl_module *model = neural_network_new(2, 2);
     tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
     assert_int_equal(opt->n, 6);
     for (int b = 0; b < 6; b++) {
         TL_SCOPE {
-            tl_tensor *idx = tl_from_data(batches[b], TL_SHAPE(2), TL_INT64);
+            tl_tensor *idx = tl_from_data(tutorial_batches[b], TL_SHAPE(2), TL_INT64);
             tl_tensor *loss = tl_cross_entropy(tl_module_forward(model, tl_index_select(X, 0, idx)),
                                                tl_index_select(y, 0, idx));
             tl_sgd_zero_grad(opt);
             assert_true(tl_backward(loss));
             assert_true(tl_sgd_step(opt));
-            assert_near(tl_item(loss), losses[b], 2e-6);
+            assert_near(tl_item(loss), tutorial_losses[b], 2e-6);
         }
     }
     static const double logits[10] = { 2.85692525, -4.16177702, 2.53819346, -3.75478673, 2.09436846,

@@ -20,6 +20,7 @@
 #include "../labs/neural_network.h"
 
 #include "fixture.h"
+#include "tutorial.h"
 
 #define NEEDS_CUDA()                                                                                   \
     do {                                                                                               \
@@ -587,10 +588,8 @@ static void test_layers_on_gpu(void **state) {
 static void test_tutorial_training_run_on_gpu(void **state) {
     (void)state;
     NEEDS_CUDA();
-    tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
-    tl_tensor *y = tl_tensor_parse("[0, 0, 0, 1, 1]");
-    static const int64_t batches[6][2] = { { 2, 1 }, { 3, 0 }, { 3, 4 }, { 1, 2 }, { 0, 4 }, { 1, 2 } };
-    static const double losses[6] = { 0.74873573, 0.64503062, 0.44225580, 0.12562281, 0.02690554, 0.00432724 };
+    tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
+    tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     static const char *printed[6] = { "0.75", "0.65", "0.44", "0.13", "0.03", "0.00" };   // 000:938-943
     tl_manual_seed(123);
     tl_module *model = neural_network_new(2, 2);
@@ -598,7 +597,7 @@ static void test_tutorial_training_run_on_gpu(void **state) {
     assert_true(tl_module_to(model, "cuda"));
     for (int b = 0; b < 6; b++) {
         TL_SCOPE {
-            tl_tensor *idx = tl_from_data(batches[b], TL_SHAPE(2), TL_INT64);
+            tl_tensor *idx = tl_from_data(tutorial_batches[b], TL_SHAPE(2), TL_INT64);
             tl_tensor *features = gpu(tl_index_select(X, 0, idx)), *labels = gpu(tl_index_select(y, 0, idx));
             tl_tensor *loss = tl_cross_entropy(tl_module_forward(model, features), labels);
             assert_non_null(loss);
@@ -609,7 +608,7 @@ static void test_tutorial_training_run_on_gpu(void **state) {
             char text[16];
             snprintf(text, sizeof text, "%.2f", tl_item(loss));
             assert_string_equal(text, printed[b]);
-            assert_true(fabs(tl_item(loss) - losses[b]) < 1e-5);
+            assert_true(fabs(tl_item(loss) - tutorial_losses[b]) < 1e-5);
         }
     }
     assert_true(tl_module_to(model, "cpu"));

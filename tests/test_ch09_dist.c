@@ -28,6 +28,7 @@
 
 #include "torchlet.h"
 #include "fixture.h"
+#include "tutorial.h"
 #include "ranks.h"
 #include "../labs/neural_network.h"
 
@@ -228,8 +229,8 @@ static void test_sampler_catalogue(void **state) {
 static int script_losses(int rank, int world, double *losses, int max) {
     int n = 0;
     TL_SCOPE {
-        tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
-        tl_tensor *y = tl_tensor_parse("[0, 0, 0, 1, 1]");
+        tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
+        tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
         tl_dataset *ds = tl_tensor_dataset_new(X, y);
         tl_sampler *s = tl_distributed_sampler_new(5, world, rank, true, 0, false);
         tl_dataloader *dl = tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 2, .drop_last = true, .sampler = s });
@@ -421,8 +422,8 @@ static tl_tensor *params_vector(tl_module *m) {
 // bit for bit, and equal to the plain step's up to float rounding.
 static int worker_step(int rank) {
     WCHECK(tl_dist_world_size() == 2);
-    tl_tensor *X = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
-    tl_tensor *y = tl_tensor_parse("[0, 0, 0, 1, 1]");
+    tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
+    tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     int64_t rows[2][2] = { { 4, 1 }, { 0, 3 } };
     tl_tensor *Xr = tl_stack((tl_tensor *[]){ tl_index(X, rows[rank][0]), tl_index(X, rows[rank][1]) }, 2, 0);
     tl_tensor *yr = tl_stack((tl_tensor *[]){ tl_index(y, rows[rank][0]), tl_index(y, rows[rank][1]) }, 2, 0);

@@ -29,6 +29,7 @@
 
 #include "torchlet.h"
 #include "fixture.h"
+#include "tutorial.h"
 #include "ranks.h"
 #include "../labs/neural_network.h"
 
@@ -93,8 +94,8 @@ static double max_diff(const tl_tensor *a, const tl_tensor *b) {
 
 // the tutorial's training data, rows `rows` of it (n of them), on device
 static void batch(const int64_t *rows, int n, const char *device, tl_tensor **X, tl_tensor **y) {
-    tl_tensor *Xa = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
-    tl_tensor *ya = tl_tensor_parse("[0, 0, 0, 1, 1]");
+    tl_tensor *Xa = tl_tensor_parse(TUTORIAL_X_TRAIN);
+    tl_tensor *ya = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     tl_tensor *xs[4], *ys[4];
     for (int i = 0; i < n; i++) xs[i] = tl_index(Xa, rows[i]), ys[i] = tl_index(ya, rows[i]);
     *X = tl_to(tl_stack(xs, n, 0), device);
