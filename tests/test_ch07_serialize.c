@@ -48,17 +48,6 @@ static const char *fixture_path(const char *name) {
     return buf[k];
 }
 
-static unsigned char *slurp(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    *size = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
 
 static void assert_error_contains(const char *needle) {
     const char *e = tl_error();
@@ -186,7 +175,7 @@ static void test_pth_layout(void **state) {
     assert_true(tl_save(sd, tmp_path("layout.pth")));
     tl_state_dict_free(sd);
     size_t n = 0;
-    unsigned char *f = slurp(tmp_path("layout.pth"), &n);
+    unsigned char *f = tl_read_file(tmp_path("layout.pth"), &n);
     assert_non_null(f);
     const char *want[] = { "archive/data.pkl", "archive/byteorder", "archive/data/0", "archive/data/1",
                            "archive/data/2", "archive/data/3", "archive/data/4", "archive/data/5",
@@ -214,7 +203,7 @@ static void test_pth_layout(void **state) {
     sd = sample_dict();
     assert_true(tl_save(sd, tmp_path("layout2.pth")));
     tl_state_dict_free(sd);
-    unsigned char *f1 = slurp(tmp_path("layout.pth"), &n), *f2 = slurp(tmp_path("layout2.pth"), &n2);
+    unsigned char *f1 = tl_read_file(tmp_path("layout.pth"), &n), *f2 = tl_read_file(tmp_path("layout2.pth"), &n2);
     assert_int_equal(n, n2);
     assert_memory_equal(f1, f2, n);
     free(f1);
@@ -583,7 +572,7 @@ static void test_truncated_and_flipped(void **state) {
     assert_true(tl_save(sd, tmp_path("cut.pth")));
     tl_state_dict_free(sd);
     size_t n = 0;
-    unsigned char *f = slurp(tmp_path("cut.pth"), &n);
+    unsigned char *f = tl_read_file(tmp_path("cut.pth"), &n);
     for (size_t k = 0; k < n; k++) {
         unsigned char *cut = malloc(k ? k : 1);                     // exactly k bytes: ASan sees overreads
         memcpy(cut, f, k);
@@ -630,7 +619,7 @@ static void test_atomic_save(void **state) {
     tl_state_dict_set(sd, "a", tl_tensor_parse("[1., 2.]"));
     assert_true(tl_save(sd, tmp_path("atomic.pth")));
     size_t n0;
-    unsigned char *before = slurp(tmp_path("atomic.pth"), &n0);
+    unsigned char *before = tl_read_file(tmp_path("atomic.pth"), &n0);
     struct stat st;
     assert_int_equal(stat(tmp_path("atomic.pth"), &st), 0);
     mode_t mask = umask(0);
@@ -643,7 +632,7 @@ static void test_atomic_save(void **state) {
         assert_false(tl_save(sd, tmp_path("atomic.pth")));
         assert_error_contains("(the file there, if any, is unchanged)");
         size_t n1;
-        unsigned char *now = slurp(tmp_path("atomic.pth"), &n1);
+        unsigned char *now = tl_read_file(tmp_path("atomic.pth"), &n1);
         assert_int_equal(n0, n1);
         assert_memory_equal(before, now, n0);
         free(now);
@@ -685,7 +674,7 @@ static void test_safetensors_round_trip(void **state) {
     tl_state_dict_free(sd);
 
     size_t n;                                                       // header length: 8-aligned data
-    unsigned char *f = slurp(tmp_path("rt.safetensors"), &n);
+    unsigned char *f = tl_read_file(tmp_path("rt.safetensors"), &n);
     uint64_t h = 0;
     for (int i = 7; i >= 0; i--) h = h << 8 | f[i];
     assert_int_equal(h % 8, 0);
@@ -762,7 +751,7 @@ static void test_safetensors_strict(void **state) {
     assert_true(tl_save_safetensors(x, tmp_path("cut.safetensors")));
     tl_state_dict_free(x);
     size_t n = 0;
-    unsigned char *f = slurp(tmp_path("cut.safetensors"), &n);
+    unsigned char *f = tl_read_file(tmp_path("cut.safetensors"), &n);
     for (size_t k = 0; k < n; k++) {
         unsigned char *cut = malloc(k ? k : 1);
         memcpy(cut, f, k);

@@ -31,15 +31,10 @@ static const char *tmp_path(const char *file) {
     return path;
 }
 
+// the bytes of the file at path, freed with the current pool; NULL when there is none (no error kept)
 static unsigned char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = tl_pool_adopt(malloc((size_t)n + 1));
-    *size = b ? fread(b, 1, (size_t)n, f) : 0;
-    fclose(f);
+    unsigned char *b = tl_pool_adopt(tl_read_file(path, size));
+    if (!b) tl_error_clear();
     return b;
 }
 
