@@ -30,4 +30,20 @@ static inline void expect_error(const char *message) {
     tl_error_clear();
 }
 
+// ... and it was of this kind (TL_RUNTIME_ERROR, TL_VALUE_ERROR, ...)
+static inline void expect_error_kind(tl_errkind kind, const char *message) {
+    assert_non_null(tl_error());
+    assert_string_equal(tl_error(), message);
+    assert_int_equal(tl_error_kind(), kind);
+    tl_error_clear();
+}
+
+// t is an int64 tensor holding exactly want[0..n-1]
+static inline void check_i64(const tl_tensor *t, const int64_t *want, int64_t n) {
+    assert_non_null(t);
+    assert_int_equal(t->dtype, TL_INT64);
+    assert_int_equal(tl_numel(t), n);
+    for (int64_t i = 0; i < n; i++) assert_int_equal(TL_DATA(t, int64_t)[i], want[i]);
+}
+
 #endif

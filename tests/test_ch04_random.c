@@ -49,20 +49,6 @@ static void check_f64(const tl_tensor *t, const double *want, int64_t n) {
             fail_msg("element %lld: got %a, expected %a", (long long)i, TL_DATA(t, double)[i], want[i]);
 }
 
-static void check_i64(const tl_tensor *t, const int64_t *want, int64_t n) {
-    assert_non_null(t);
-    assert_int_equal(t->dtype, TL_INT64);
-    assert_int_equal(tl_numel(t), n);
-    for (int64_t i = 0; i < n; i++) assert_int_equal(TL_DATA(t, int64_t)[i], want[i]);
-}
-
-static void check_error(const char *want) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), want);
-    assert_int_equal(tl_error_kind(), TL_RUNTIME_ERROR);
-    tl_error_clear();
-}
-
 // ----------------------------------------------------------------------------
 // the engine
 
@@ -391,23 +377,23 @@ static void test_dataloader_shuffle(void **state) {
 static void test_errors(void **state) {
     (void)state;
     assert_null(tl_randint(5, 5, TL_SHAPE(3), NULL));
-    check_error("random_ expects 'from' to be less than 'to', but got from=5 >= to=5");
+    expect_error_kind(TL_RUNTIME_ERROR, "random_ expects 'from' to be less than 'to', but got from=5 >= to=5");
     assert_null(tl_randint(5, 2, TL_SHAPE(3), NULL));
-    check_error("random_ expects 'from' to be less than 'to', but got from=5 >= to=2");
+    expect_error_kind(TL_RUNTIME_ERROR, "random_ expects 'from' to be less than 'to', but got from=5 >= to=2");
     assert_null(tl_randperm(-1, NULL));
-    check_error("Trying to create tensor with negative dimension -1: [-1]");
+    expect_error_kind(TL_RUNTIME_ERROR, "Trying to create tensor with negative dimension -1: [-1]");
     tl_tensor *f = tl_zeros(TL_SHAPE(3), TL_FLOAT32);
     assert_false(tl_uniform_(f, 2, 1, NULL));
-    check_error("uniform_ expects to return a [from, to) range, but found from=2 > to=1");
+    expect_error_kind(TL_RUNTIME_ERROR, "uniform_ expects to return a [from, to) range, but found from=2 > to=1");
     assert_false(tl_normal_(f, 0, -1, NULL));
-    check_error("normal expects std >= 0.0, but found std -1");
+    expect_error_kind(TL_RUNTIME_ERROR, "normal expects std >= 0.0, but found std -1");
     assert_false(tl_bernoulli_(f, 1.5, NULL));
-    check_error("bernoulli_ expects p to be in [0, 1], but got p=1.5");
+    expect_error_kind(TL_RUNTIME_ERROR, "bernoulli_ expects p to be in [0, 1], but got p=1.5");
     tl_tensor *l = tl_zeros(TL_SHAPE(3), TL_INT64);
     assert_false(tl_normal_(l, 0, 1, NULL));
-    check_error("\"normal_kernel_cpu\" not implemented for 'Long'");
+    expect_error_kind(TL_RUNTIME_ERROR, "\"normal_kernel_cpu\" not implemented for 'Long'");
     assert_false(tl_uniform_(l, 0, 1, NULL));
-    check_error("\"check_uniform_bounds\" not implemented for 'Long'");
+    expect_error_kind(TL_RUNTIME_ERROR, "\"check_uniform_bounds\" not implemented for 'Long'");
     // failed calls draw nothing and leave the tensor alone
     tl_manual_seed(123);
     assert_false(tl_uniform_(f, 2, 1, NULL));

@@ -30,23 +30,8 @@
 #include "tutorial.h"
 
 // t is an int64 tensor holding exactly want[0..n-1]
-static void check_i64(const tl_tensor *t, const int64_t *want, int64_t n) {
-    assert_non_null(t);
-    assert_int_equal(t->dtype, TL_INT64);
-    assert_int_equal(tl_numel(t), n);
-    for (int64_t i = 0; i < n; i++)
-        if (tl_get(t, TL_SHAPE(i)) != (double)want[i])
-            fail_msg("element %lld: got %g, expected %lld", (long long)i, tl_get(t, TL_SHAPE(i)), (long long)want[i]);
-}
 #define CHECK_I64(t, ...) check_i64((t), (const int64_t[]){ __VA_ARGS__ }, \
                                     (int64_t)(sizeof((const int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t)))
-
-static void check_error(tl_errkind kind, const char *msg) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), msg);
-    assert_int_equal(tl_error_kind(), kind);
-    tl_error_clear();
-}
 
 // The tutorial's data as a TensorDataset, and the labels 0..n-1 as an "identity" dataset whose
 // batch labels are the indices visited.
@@ -269,9 +254,9 @@ static void test_tensor_dataset(void **state) {
     assert_string_equal(tl_repr(x), "tensor([ 2.7000, -1.5000])");
     assert_false(tl_dataset_get_item(ds, 5, &x, &y));
     assert_null(x);
-    check_error(TL_INDEX_ERROR, "index 5 is out of bounds for dimension 0 with size 5");    // torch
+    expect_error_kind(TL_INDEX_ERROR, "index 5 is out of bounds for dimension 0 with size 5");    // torch
     assert_false(tl_dataset_get_item(ds, -6, &x, &y));
-    check_error(TL_INDEX_ERROR, "index -6 is out of bounds for dimension 0 with size 5");
+    expect_error_kind(TL_INDEX_ERROR, "index -6 is out of bounds for dimension 0 with size 5");
     tl_dataset_free(ds);
     // a non-contiguous source is copied once; a view's rows come out right
     tl_tensor *m = tl_T(tl_tensor_parse("[[1, 2, 3], [4, 5, 6]]"));          // rows [1,4] [2,5] [3,6]
@@ -292,7 +277,7 @@ static void test_tensor_dataset(void **state) {
     tl_dataset_free(ds);
     // a mismatch of rows
     assert_null(tl_tensor_dataset_new(tl_zeros(TL_SHAPE(5, 2), TL_FLOAT32), tl_arange(0, 4, 1)));
-    check_error(TL_VALUE_ERROR, "Size mismatch between tensors (features have 5 rows, labels 4)");
+    expect_error_kind(TL_VALUE_ERROR, "Size mismatch between tensors (features have 5 rows, labels 4)");
     assert_null(tl_tensor_dataset_new(NULL, NULL));
 }
 
@@ -305,7 +290,7 @@ static void test_subset(void **state) {
     assert_true(tl_dataset_get_item(sub, 1, &x, &y));
     assert_int_equal((int64_t)tl_item(y), 2);
     assert_false(tl_dataset_get_item(sub, 3, &x, &y));
-    check_error(TL_INDEX_ERROR, "list index out of range (index 3, Subset of length 3)");
+    expect_error_kind(TL_INDEX_ERROR, "list index out of range (index 3, Subset of length 3)");
     tl_dataset_free(sub);
     tl_dataset_free(ds);
 }
@@ -361,10 +346,10 @@ static void test_random_split(void **state) {
 
     // errors (torch's messages)
     assert_false(tl_random_split(ten, (const double[]){ 3, 3 }, 2, g, parts));
-    check_error(TL_VALUE_ERROR, "Sum of input lengths does not equal the length of the input dataset!");
+    expect_error_kind(TL_VALUE_ERROR, "Sum of input lengths does not equal the length of the input dataset!");
     assert_null(parts[0]);
     assert_false(tl_random_split(ten, (const double[]){ 1.5, -0.5 }, 2, g, parts));
-    check_error(TL_VALUE_ERROR, "Fraction at index 0 is not between 0 and 1");
+    expect_error_kind(TL_VALUE_ERROR, "Fraction at index 0 is not between 0 and 1");
     assert_false(tl_random_split(ten, (const double[]){ 2.5, 7.5 }, 2, g, parts));
     assert_non_null(strstr(tl_error(), "length at index 0 is 2.5"));
     tl_error_clear();
@@ -416,7 +401,7 @@ static void test_samplers(void **state) {
         tl_sampler_free(s);
     }
     assert_null(tl_distributed_sampler_new(10, 2, 2, true, 0, false));
-    check_error(TL_VALUE_ERROR, "Invalid rank 2, rank should be in the interval [0, 1]");
+    expect_error_kind(TL_VALUE_ERROR, "Invalid rank 2, rank should be in the interval [0, 1]");
 
     // a loader with a sampler visits the sampler's order
     tl_dataset *ds = identity_ds(6);
@@ -673,18 +658,18 @@ static void test_bad_arguments(void **state) {
     (void)state;
     tl_dataset *ds = identity_ds(5);
     assert_null(tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 0 }));
-    check_error(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=0");   // torch
+    expect_error_kind(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=0");   // torch
     assert_null(tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = -3 }));
-    check_error(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=-3");
+    expect_error_kind(TL_VALUE_ERROR, "batch_size should be a positive integer value, but got batch_size=-3");
     tl_sampler *s = tl_sequential_sampler_new(5);
     assert_null(tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .sampler = s }));
-    check_error(TL_VALUE_ERROR, "sampler option is mutually exclusive with shuffle");                       // torch
+    expect_error_kind(TL_VALUE_ERROR, "sampler option is mutually exclusive with shuffle");                       // torch
     tl_sampler_free(s);
     assert_null(tl_dataloader_new(ds, (tl_dataloader_options){ .batch_size = 2, .num_workers = -1 }));
-    check_error(TL_VALUE_ERROR, "num_workers option should be non-negative; use num_workers=0 to disable "
+    expect_error_kind(TL_VALUE_ERROR, "num_workers option should be non-negative; use num_workers=0 to disable "
                                 "multiprocessing.");                                                       // torch
     assert_null(tl_dataloader_new(NULL, (tl_dataloader_options){ .batch_size = 2 }));
-    check_error(TL_TYPE_ERROR, "object of type 'NoneType' has no len()");
+    expect_error_kind(TL_TYPE_ERROR, "object of type 'NoneType' has no len()");
     // NULL passes through
     assert_null(tl_dataloader_iter(NULL));
     assert_false(tl_dataloader_next(NULL, NULL, NULL));
@@ -699,7 +684,7 @@ static void test_bad_arguments(void **state) {
     tl_dataloader *dl = tl_dataloader_new(&quiet, (tl_dataloader_options){ .batch_size = 2 });
     tl_dataloader_iterator *it = tl_dataloader_iter(dl);
     assert_false(tl_dataloader_next(it, NULL, NULL));
-    check_error(TL_RUNTIME_ERROR, "the dataset's get_item failed for index 0 without an error message");
+    expect_error_kind(TL_RUNTIME_ERROR, "the dataset's get_item failed for index 0 without an error message");
     tl_dataloader_iter_free(it);
     tl_dataloader_free(dl);
     // examples that cannot be stacked: example i has i + 1 features
@@ -707,7 +692,7 @@ static void test_bad_arguments(void **state) {
     dl = tl_dataloader_new(&ragged, (tl_dataloader_options){ .batch_size = 2 });
     it = tl_dataloader_iter(dl);
     assert_false(tl_dataloader_next(it, NULL, NULL));
-    check_error(TL_RUNTIME_ERROR, "stack expects each tensor to be equal size, but got [1] at entry 0 and [2] at entry 1");
+    expect_error_kind(TL_RUNTIME_ERROR, "stack expects each tensor to be equal size, but got [1] at entry 0 and [2] at entry 1");
     tl_dataloader_iter_free(it);
     tl_dataloader_free(dl);
     tl_dataset_free(ds);

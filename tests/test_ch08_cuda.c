@@ -255,8 +255,7 @@ static void test_reductions(void **state) {
     tl_tensor *badsel = tl_index_select(g, 0, gpu(tl_tensor_parse("[0, 7]")));
     assert_non_null(badsel);
     assert_true(isnan(tl_item(tl_sum(badsel))));
-    assert_string_equal(tl_error(), "index out of range in self");
-    tl_error_clear();
+    expect_error("index out of range in self");
     // masked_select with a broadcast mask, forward and backward
     tl_tensor *mk = tl_gt_scalar(tl_randn(TL_SHAPE(4, 1), NULL), 0);
     tl_tensor *mc = tl_clone(x), *mg = tl_clone(g);
@@ -341,14 +340,12 @@ static void test_losses(void **state) {
     tl_release(ac->grad), tl_release(ag->grad);
     ac->grad = ag->grad = NULL;
     assert_null(tl_binary_cross_entropy(gpu(tl_tensor_parse("[1.5]")), gpu(tl_tensor_parse("[1.]"))));
-    assert_string_equal(tl_error(), "all elements of input should be between 0 and 1");
-    tl_error_clear();
+    expect_error("all elements of input should be between 0 and 1");
     // a bad target: found by the kernel, reported at the next wait for the device, then forgotten
     tl_tensor *bad = tl_nll_loss(gpu(logits), gpu(tl_tensor_parse("[0, 1, 2, 3, 4, 5, 0, 1]")));
     assert_non_null(bad);
     assert_true(isnan(tl_item(bad)));
-    assert_string_equal(tl_error(), "Target 5 is out of bounds.");
-    tl_error_clear();
+    expect_error("Target 5 is out of bounds.");
     assert_false(isnan(tl_item(tl_nll_loss(gpu(logits), gpu(labels)))));
     assert_null(tl_error());
 }
@@ -465,9 +462,8 @@ static void test_copies_and_printing(void **state) {
     assert_string_equal(tl_repr(d), "tensor([1., 2., 3.], device='cuda:0', dtype=torch.float64, requires_grad=True)");
     d->requires_grad = false;
     assert_null(tl_add(t, gpu(u)));
-    assert_string_equal(tl_error(), "Expected all tensors to be on the same device, but found at least two devices, "
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, "
                                     "cuda:0 and cpu!");
-    tl_error_clear();
     // every dtype there and back; a non-contiguous source; item, get, set; the _like functions
     const char *lits[] = { "[[True, False], [False, True]]", "[[1, -2], [3, 9000000000000000001]]",
                            "[[1.5, -2.25], [3., 4.]]" };
@@ -637,9 +633,8 @@ static void test_second_gpu(void **state) {
                 tl_to(tl_matmul(tl_to(tl_tensor_parse("[[1., 2.], [3., 4.]]"), "cuda:1"),
                                 tl_to(tl_tensor_parse("[[5.], [6.]]"), "cuda:1")), "cuda:0"), 1e-6, "matmul on cuda:1");
     assert_null(tl_add(gpu(t), a));
-    assert_string_equal(tl_error(), "Expected all tensors to be on the same device, but found at least two devices, "
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, "
                                     "cuda:0 and cuda:1!");
-    tl_error_clear();
 }
 
 int main(void) {

@@ -42,12 +42,6 @@ static void pretend_cpu(tl_tensor *t) { t->storage->device = TL_CPU_DEVICE; }
 
 #define MISMATCH "Expected all tensors to be on the same device, but found at least two devices, "
 
-static void assert_error(const char *expected) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), expected);
-    tl_error_clear();
-}
-
 // ----------------------------------------------------------------------------
 
 static void test_device_names(void **state) {
@@ -68,9 +62,9 @@ static void test_device_names(void **state) {
     assert_false(tl_device_equal(TL_CPU_DEVICE, d));
     // PyTorch 1.13.1: torch.device("cuda:x"), torch.device("gpu")
     assert_false(tl_device_parse("cuda:x", &d));
-    assert_error("Invalid device string: 'cuda:x'");
+    expect_error("Invalid device string: 'cuda:x'");
     assert_false(tl_device_parse("gpu", &d));
-    assert_error("Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, ort, xla, lazy, "
+    expect_error("Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, ort, xla, lazy, "
                  "vulkan, mps, meta, hpu, privateuseone device type at start of device string: gpu");
     assert_null(tl_to(tl_tensor_parse("[1.]"), "gpu"));
     tl_error_clear();
@@ -82,37 +76,37 @@ static void test_mismatch_message(void **state) {
     tl_tensor *cpu = tl_tensor_parse("[1., 2., 3.]");
     tl_tensor *gpu = pretend_cuda(tl_tensor_parse("[4., 5., 6.]"), 0);
     assert_null(tl_add(cpu, gpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_add(gpu, cpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_mul(cpu, gpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_gt(gpu, cpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     tl_tensor *gpu1 = pretend_cuda(tl_tensor_parse("[7., 8., 9.]"), 1);
     assert_null(tl_sub(gpu, gpu1));
-    assert_error(MISMATCH "cuda:0 and cuda:1!");
+    expect_error(MISMATCH "cuda:0 and cuda:1!");
     // matrix products and addmm (a Linear layer with its weight on the GPU, its input on the CPU)
     tl_tensor *m = tl_tensor_parse("[[1., 2., 3.]]");
     tl_tensor *w = pretend_cuda(tl_tensor_parse("[[1., 0., 0.], [0., 1., 0.]]"), 0);
     tl_tensor *b = pretend_cuda(tl_tensor_parse("[0., 0.]"), 0);
     assert_null(tl_matmul(m, tl_T(w)));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_addmm(b, m, tl_T(w)));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     // the loss: logits on the GPU, labels left on the CPU
     tl_tensor *logits = pretend_cuda(tl_tensor_parse("[[1., 2.], [3., 4.]]"), 0);
     assert_null(tl_nll_loss(logits, tl_tensor_parse("[0, 1]")));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_cat(TL_LIST(cpu, gpu), 0));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_index_select(gpu, 0, tl_tensor_parse("[0, 2]")));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_null(tl_where(tl_tensor_parse("[True, False, True]"), cpu, gpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     // add_ follows the rule too
     assert_null(tl_add_(cpu, gpu));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     pretend_cpu(gpu), pretend_cpu(gpu1), pretend_cpu(w), pretend_cpu(b), pretend_cpu(logits);
 }
 
@@ -125,7 +119,7 @@ static void test_common_device_rule(void **state) {
     assert_true(tl_common_device((const tl_tensor *[]){ number, gpu }, 2, &d));
     assert_int_equal(d.type, TL_CUDA);
     assert_false(tl_common_device((const tl_tensor *[]){ vector, gpu }, 2, &d));
-    assert_error(MISMATCH "cuda:0 and cpu!");
+    expect_error(MISMATCH "cuda:0 and cpu!");
     assert_true(tl_common_device((const tl_tensor *[]){ number, vector }, 2, &d));
     assert_int_equal(d.type, TL_CPU);
     assert_true(tl_is_cuda(gpu));
@@ -140,7 +134,7 @@ static void test_require_cpu(void **state) {
     tl_tensor *gpu = pretend_cuda(tl_tensor_parse("[1., -2.]"), 0), *cpu = tl_tensor_parse("[1.]");
     assert_true(tl_require_cpu("frobnicate", (const tl_tensor *[]){ cpu, cpu }, 2));
     assert_false(tl_require_cpu("frobnicate", (const tl_tensor *[]){ cpu, gpu }, 2));
-    assert_error("frobnicate is not implemented for CUDA tensors in Torchlet yet: move the tensors to the CPU first "
+    expect_error("frobnicate is not implemented for CUDA tensors in Torchlet yet: move the tensors to the CPU first "
                  "(tl_to(t, \"cpu\"))");
     pretend_cpu(gpu);
 }
@@ -165,7 +159,7 @@ static void test_to_cuda_without_gpu(void **state) {
     tl_tensor *t = tl_tensor_parse("[1., 2., 3.]");
     assert_null(tl_to(t, "cuda"));
     if (!tl_cuda_compiled()) {
-        assert_error("Torch not compiled with CUDA enabled");     // PyTorch: AssertionError
+        expect_error("Torch not compiled with CUDA enabled");     // PyTorch: AssertionError
     } else {
         const char *e = tl_error();
         assert_non_null(e);

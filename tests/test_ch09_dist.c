@@ -43,13 +43,6 @@ static int dist_teardown(void **state) {
     return teardown(state);
 }
 
-static void check_error(tl_errkind kind, const char *msg) {
-    assert_non_null(tl_error());
-    assert_string_equal(tl_error(), msg);
-    assert_int_equal(tl_error_kind(), kind);
-    tl_error_clear();
-}
-
 #define NOT_INIT "Default process group has not been initialized, please make sure to call init_process_group."
 
 // ----------------------------------------------------------------------------
@@ -59,13 +52,13 @@ static void test_world_of_one(void **state) {
     (void)state;
     assert_false(tl_dist_is_initialized());
     assert_int_equal(tl_dist_rank(), -1);
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
     assert_int_equal(tl_dist_world_size(), -1);
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
     assert_false(tl_dist_barrier());
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
     assert_false(tl_dist_all_reduce(tl_ones(TL_SHAPE(2), TL_FLOAT32), TL_REDUCE_SUM));
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
 
     assert_true(tl_dist_init());
     assert_true(tl_dist_is_initialized());
@@ -76,12 +69,12 @@ static void test_world_of_one(void **state) {
     assert_string_equal(tl_dist_backend(), "single");
     assert_int_equal(tl_dist_launcher_world_size(), 1);
     assert_false(tl_dist_init());
-    check_error(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
+    expect_error_kind(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
 
     tl_dist_destroy();
     assert_false(tl_dist_is_initialized());
     assert_int_equal(tl_dist_local_rank(), -1);
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
     tl_dist_destroy();                         // twice is harmless
     assert_true(tl_dist_init());               // a world of one may start again
 }
@@ -108,24 +101,24 @@ static void test_collectives_world_of_one(void **state) {
 
     // the errors
     assert_false(tl_dist_all_reduce(i, TL_REDUCE_AVG));
-    check_error(TL_RUNTIME_ERROR, "all_reduce: ReduceOp.AVG needs a floating point tensor, got torch.int64");
+    expect_error_kind(TL_RUNTIME_ERROR, "all_reduce: ReduceOp.AVG needs a floating point tensor, got torch.int64");
     assert_false(tl_dist_all_reduce(tl_tensor_parse("[True, False]"), TL_REDUCE_SUM));
-    check_error(TL_RUNTIME_ERROR, "all_reduce: cannot reduce a tensor of dtype torch.bool");
+    expect_error_kind(TL_RUNTIME_ERROR, "all_reduce: cannot reduce a tensor of dtype torch.bool");
     assert_false(tl_dist_all_reduce(tl_T(tl_ones(TL_SHAPE(2, 3), TL_FLOAT32)), TL_REDUCE_SUM));
-    check_error(TL_RUNTIME_ERROR, "Tensors must be contiguous");
+    expect_error_kind(TL_RUNTIME_ERROR, "Tensors must be contiguous");
     assert_false(tl_dist_all_reduce(t, (tl_reduce_op)7));
-    check_error(TL_VALUE_ERROR, "all_reduce: unknown reduce op 7");
+    expect_error_kind(TL_VALUE_ERROR, "all_reduce: unknown reduce op 7");
     assert_false(tl_dist_broadcast(t, 1));
-    check_error(TL_RUNTIME_ERROR, "Invalid src rank 1: the group has ranks 0 to 0");
+    expect_error_kind(TL_RUNTIME_ERROR, "Invalid src rank 1: the group has ranks 0 to 0");
     assert_false(tl_dist_broadcast(t, -1));
-    check_error(TL_RUNTIME_ERROR, "Invalid src rank -1: the group has ranks 0 to 0");
+    expect_error_kind(TL_RUNTIME_ERROR, "Invalid src rank -1: the group has ranks 0 to 0");
     assert_null(tl_dist_all_gather(tl_ones(TL_SHAPE(1, 1, 1, 1, 1, 1, 1, 1), TL_FLOAT32)));
-    check_error(TL_RUNTIME_ERROR, "all_gather: a 8-d tensor gathers to more than 8 dims");
+    expect_error_kind(TL_RUNTIME_ERROR, "all_gather: a 8-d tensor gathers to more than 8 dims");
     // a NULL argument passes an earlier error through untouched
     tl_error_set(TL_VALUE_ERROR, "earlier");
     assert_false(tl_dist_all_reduce(NULL, TL_REDUCE_SUM));
     assert_null(tl_dist_all_gather(NULL));
-    check_error(TL_VALUE_ERROR, "earlier");
+    expect_error_kind(TL_VALUE_ERROR, "earlier");
 }
 
 // ----------------------------------------------------------------------------
@@ -144,7 +137,7 @@ static void test_ddp_world_of_one(void **state) {
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
     assert_null(tl_ddp_new(net));
-    check_error(TL_RUNTIME_ERROR, NOT_INIT);
+    expect_error_kind(TL_RUNTIME_ERROR, NOT_INIT);
     assert_true(tl_dist_init());
     tl_ddp *ddp = tl_ddp_new(net);
     assert_non_null(ddp);
@@ -194,7 +187,7 @@ static void test_ddp_world_of_one(void **state) {
     tl_module_add_parameter(mixed, "a", tl_zeros(TL_SHAPE(2), TL_FLOAT32));
     tl_module_add_parameter(mixed, "b", tl_zeros(TL_SHAPE(2), TL_FLOAT64));
     assert_null(tl_ddp_new(mixed));
-    check_error(TL_RUNTIME_ERROR, "DistributedDataParallel: Torchlet's DDP needs all parameters in one floating "
+    expect_error_kind(TL_RUNTIME_ERROR, "DistributedDataParallel: Torchlet's DDP needs all parameters in one floating "
                                   "dtype, but b is torch.float64 and the first is torch.float32");
     tl_module_free(mixed);
     tl_module_free(net);
@@ -283,18 +276,18 @@ static void test_nccl(void **state) {
     assert_true(tl_dist_init());
     if (!tl_dist_nccl_compiled()) {
         assert_false(tl_dist_nccl_init());
-        check_error(TL_RUNTIME_ERROR, "Torchlet was built without NCCL (it needs CUDA and nccl.h when it is built)");
+        expect_error_kind(TL_RUNTIME_ERROR, "Torchlet was built without NCCL (it needs CUDA and nccl.h when it is built)");
         print_message("NCCL is not compiled into this build (no CUDA or no nccl.h): its path is not tested\n");
         skip();
     }
     if (tl_cuda_device_count() == 0) {
         assert_false(tl_dist_nccl_init());
-        check_error(TL_RUNTIME_ERROR, "NCCL: rank 0 is local rank 0, but this machine has 0 GPU(s); start one rank "
+        expect_error_kind(TL_RUNTIME_ERROR, "NCCL: rank 0 is local rank 0, but this machine has 0 GPU(s); start one rank "
                                       "per GPU (mpirun -np 0)");
         assert_false(tl_dist_nccl_all_reduce(NULL, 0, TL_FLOAT32, TL_REDUCE_SUM));
-        check_error(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
+        expect_error_kind(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
         assert_false(tl_dist_nccl_all_reduce_host((float[]){ 1 }, 1, TL_REDUCE_SUM));
-        check_error(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
+        expect_error_kind(TL_RUNTIME_ERROR, "NCCL all_reduce before tl_dist_nccl_init");
         print_message("NCCL is compiled in, but this machine has no GPU: one-rank NCCL run skipped\n");
         skip();
     }
@@ -306,7 +299,7 @@ static void test_nccl(void **state) {
     assert_float_equal(v[2], 3.25, 0);
     assert_true(tl_dist_nccl_all_reduce(NULL, 0, TL_FLOAT32, TL_REDUCE_AVG));
     assert_false(tl_dist_nccl_all_reduce(NULL, 0, TL_BOOL, TL_REDUCE_SUM));
-    check_error(TL_RUNTIME_ERROR, "NCCL all_reduce: ReduceOp.SUM with torch.bool is not supported");
+    expect_error_kind(TL_RUNTIME_ERROR, "NCCL all_reduce: ReduceOp.SUM with torch.bool is not supported");
     tl_dist_nccl_destroy();
     print_message("NCCL ran on GPU 0 with one rank\n");
 }
