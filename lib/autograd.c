@@ -314,7 +314,7 @@ static void accumulate_leaf(pass *p, tl_tensor *leaf, tl_tensor *g) {
         tl_add_(leaf->grad, g);
     }
 }
-#line 382 "chapters/03-autograd/03-autograd.md"
+#line 385 "chapters/03-autograd/03-autograd.md"
 
 static bool run_node(pass *p, tl_node *node) {
     tl_tensor *g = node->grad;
@@ -327,6 +327,9 @@ static bool run_node(pass *p, tl_node *node) {
         tl_tensor *grads[node->ninputs > 0 ? node->ninputs : 1];
         for (int i = 0; i < node->ninputs; i++) grads[i] = NULL;
         node->backward(node, g, grads);
+        bool passed_on = false;                   // a rule may hand g itself on (an addition)
+        for (int i = 0; i < node->ninputs; i++) passed_on |= grads[i] == g;
+        if (!passed_on) { tl_release(g); g = NULL; }   // views of g keep its storage, not g
         for (int i = 0; ok && i < node->ninputs; i++) {
             if (!node->needs_grad[i]) continue;
             tl_tensor *gi = grads[i] ? fit_gradient(node, i, grads[i]) : NULL;
@@ -342,7 +345,7 @@ static bool run_node(pass *p, tl_node *node) {
     }
     return ok;
 }
-#line 417 "chapters/03-autograd/03-autograd.md"
+#line 423 "chapters/03-autograd/03-autograd.md"
 
 static void unused_error(void) {
     tl_error_set(TL_RUNTIME_ERROR, "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -427,7 +430,7 @@ static bool run_backward(pass *p, tl_tensor *root, const tl_tensor *grad) {
     free(p->order);
     return ok;
 }
-#line 507 "chapters/03-autograd/03-autograd.md"
+#line 513 "chapters/03-autograd/03-autograd.md"
 
 bool tl_backward_ex(tl_tensor *root, const tl_tensor *grad, bool retain_graph) {
     pass p = { .retain = retain_graph };

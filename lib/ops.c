@@ -499,7 +499,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
 #line 2567 "chapters/01-tensors/01-tensors.md"
-#line 706 "chapters/03-autograd/03-autograd.md"
+#line 712 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -606,7 +606,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 831 "chapters/03-autograd/03-autograd.md"
+#line 837 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
 #line 3195 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -744,7 +744,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
-#line 902 "chapters/03-autograd/03-autograd.md"
+#line 908 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
 #line 3345 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -811,7 +811,7 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1024 "chapters/03-autograd/03-autograd.md"
+#line 1030 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
 #line 3584 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -868,7 +868,7 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1028 "chapters/03-autograd/03-autograd.md"
+#line 1034 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
 #line 3643 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -925,7 +925,7 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1032 "chapters/03-autograd/03-autograd.md"
+#line 1038 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
 #line 3702 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1004,7 +1004,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1036 "chapters/03-autograd/03-autograd.md"
+#line 1042 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
 #line 3785 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1050,7 +1050,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1040 "chapters/03-autograd/03-autograd.md"
+#line 1046 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
 #line 3829 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1186,7 +1186,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1148 "chapters/03-autograd/03-autograd.md"
+#line 1154 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
 #line 4025 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1262,7 +1262,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1152 "chapters/03-autograd/03-autograd.md"
+#line 1158 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
 #line 4104 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
@@ -1277,7 +1277,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1156 "chapters/03-autograd/03-autograd.md"
+#line 1162 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
 #line 4117 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
@@ -1564,7 +1564,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1258 "chapters/03-autograd/03-autograd.md"
+#line 1264 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
 #line 4517 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1576,7 +1576,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1262 "chapters/03-autograd/03-autograd.md"
+#line 1268 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
 #line 4527 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1633,7 +1633,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1266 "chapters/03-autograd/03-autograd.md"
+#line 1272 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
 #line 4582 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1687,13 +1687,13 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1270 "chapters/03-autograd/03-autograd.md"
+#line 1276 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
 #line 4669 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2583 "chapters/01-tensors/01-tensors.md"
-#line 583 "chapters/03-autograd/03-autograd.md"
+#line 589 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
 
@@ -1796,7 +1796,7 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 745 "chapters/03-autograd/03-autograd.md"
+#line 751 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1877,7 +1877,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 853 "chapters/03-autograd/03-autograd.md"
+#line 859 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1924,7 +1924,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 916 "chapters/03-autograd/03-autograd.md"
+#line 922 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2000,7 +2000,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 997 "chapters/03-autograd/03-autograd.md"
+#line 1003 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -2023,7 +2023,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1055 "chapters/03-autograd/03-autograd.md"
+#line 1061 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2111,7 +2111,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1191 "chapters/03-autograd/03-autograd.md"
+#line 1197 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 

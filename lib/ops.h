@@ -130,7 +130,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b);   // (B, m, k) @ (B, 
 tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *mat1, const tl_tensor *mat2);
 #line 2528 "chapters/01-tensors/01-tensors.md"
 
-#line 570 "chapters/03-autograd/03-autograd.md"
+#line 576 "chapters/03-autograd/03-autograd.md"
 // ---------------------------------------------------------------------------
 // In place (chapter 03). dst keeps its shape and dtype; src broadcasts to dst's shape.
 // Return dst itself (no new reference), or NULL after an error. While grad mode is on,
