@@ -499,7 +499,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
 #line 2567 "chapters/01-tensors/01-tensors.md"
-#line 712 "chapters/03-autograd/03-autograd.md"
+#line 714 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -606,7 +606,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 837 "chapters/03-autograd/03-autograd.md"
+#line 839 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
 #line 3195 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -744,7 +744,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
-#line 908 "chapters/03-autograd/03-autograd.md"
+#line 910 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
 #line 3345 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -811,7 +811,7 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1030 "chapters/03-autograd/03-autograd.md"
+#line 1032 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
 #line 3584 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -868,7 +868,7 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1034 "chapters/03-autograd/03-autograd.md"
+#line 1036 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
 #line 3643 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -925,7 +925,7 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1038 "chapters/03-autograd/03-autograd.md"
+#line 1040 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
 #line 3702 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1004,7 +1004,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1042 "chapters/03-autograd/03-autograd.md"
+#line 1044 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
 #line 3785 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1050,7 +1050,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1046 "chapters/03-autograd/03-autograd.md"
+#line 1048 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
 #line 3829 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1186,7 +1186,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1154 "chapters/03-autograd/03-autograd.md"
+#line 1156 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
 #line 4025 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1262,7 +1262,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1158 "chapters/03-autograd/03-autograd.md"
+#line 1160 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
 #line 4104 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
@@ -1277,7 +1277,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1162 "chapters/03-autograd/03-autograd.md"
+#line 1164 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
 #line 4117 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
@@ -1564,7 +1564,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1264 "chapters/03-autograd/03-autograd.md"
+#line 1266 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
 #line 4517 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1576,7 +1576,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1268 "chapters/03-autograd/03-autograd.md"
+#line 1270 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
 #line 4527 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1633,7 +1633,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1272 "chapters/03-autograd/03-autograd.md"
+#line 1274 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
 #line 4582 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1687,7 +1687,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1276 "chapters/03-autograd/03-autograd.md"
+#line 1278 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
 #line 4669 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1737,10 +1737,12 @@ static bool inplace_shapes(const tl_tensor *dst, const tl_tensor *src) {
     return true;
 }
 
-// walk the shape (ndim, shape) with dst and src broadcast to it; kernel(dst, src_converted)
-static bool inplace_run(row_kernel kernel, const tl_tensor *dst, const tl_tensor *src, int ndim,
+// walk the shape (ndim, shape) with dst and src broadcast to it: dst += src (accumulate) or
+// dst = src, src converted to dst's dtype
+static bool inplace_run(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim,
                         const int64_t *shape) {
-    if (tl_is_cuda(dst) || tl_is_cuda(src)) return cuda_inplace(kernel == acc_kernels[dst->dtype], dst, src, ndim, shape);   // chapter 08
+    if (tl_is_cuda(dst) || tl_is_cuda(src)) return cuda_inplace(accumulate, dst, src, ndim, shape);   // chapter 08
+    row_kernel kernel = accumulate ? acc_kernels[dst->dtype] : cast_kernels[dst->dtype][dst->dtype];
     view vs = view_of(src), cs;
     void *scratch;
     if (!materialize(&vs, dst->dtype, false, &cs, &scratch)) return false;
@@ -1755,7 +1757,7 @@ static bool inplace_run(row_kernel kernel, const tl_tensor *dst, const tl_tensor
 tl_tensor *tl_copy_(tl_tensor *dst, const tl_tensor *src) {
     if (!dst || !src) return NULL;
     if (!inplace_allowed(dst) || !inplace_shapes(dst, src)) return NULL;
-    return inplace_run(cast_kernels[dst->dtype][dst->dtype], dst, src, dst->ndim, dst->shape) ? dst : NULL;
+    return inplace_run(false, dst, src, dst->ndim, dst->shape) ? dst : NULL;
 }
 
 tl_tensor *tl_add_(tl_tensor *dst, const tl_tensor *src) {
@@ -1768,7 +1770,7 @@ tl_tensor *tl_add_(tl_tensor *dst, const tl_tensor *src) {
         return NULL;
     }
     if (!inplace_shapes(dst, src)) return NULL;
-    return inplace_run(acc_kernels[dst->dtype], dst, src, dst->ndim, dst->shape) ? dst : NULL;
+    return inplace_run(true, dst, src, dst->ndim, dst->shape) ? dst : NULL;
 }
 
 static void sum_to_size_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -1791,12 +1793,12 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = tl_zeros_on(shape, t->dtype, t->storage->device);
-    if (!out || !inplace_run(acc_kernels[t->dtype], out, t, t->ndim, t->shape)) return NULL;
+    if (!out || !inplace_run(true, out, t, t->ndim, t->shape)) return NULL;
     // PyTorch sums with keepdim, then views away the leading dims: its grad_fn says which
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 751 "chapters/03-autograd/03-autograd.md"
+#line 753 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1877,7 +1879,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 859 "chapters/03-autograd/03-autograd.md"
+#line 861 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1924,7 +1926,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 922 "chapters/03-autograd/03-autograd.md"
+#line 924 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2000,7 +2002,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 1003 "chapters/03-autograd/03-autograd.md"
+#line 1005 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -2023,7 +2025,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1061 "chapters/03-autograd/03-autograd.md"
+#line 1063 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2111,7 +2113,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1197 "chapters/03-autograd/03-autograd.md"
+#line 1199 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 
@@ -2373,25 +2375,26 @@ static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl
     return cuda_gemm2d(a->storage->device.index, &va, &vb, tensor_data(out), n, true) ? out : NULL;
 }
 
-// copy_, add_ and sum_to_size on a device. copy_ may cross devices (the source moves first);
-// add_ follows the same-device rule. Accumulation is atomic: dst may be broadcast over shape.
+// copy_, add_ and sum_to_size with a tensor on a device. copy_ may cross devices (the source moves
+// to dst's first); add_ follows the same-device rule, where only the source may be a CPU number (a
+// CPU dst is where the result goes, never a number). Accumulation is atomic: dst may be broadcast.
 static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape) {
+    tl_device dev = tl_device_of(dst);
+    if (accumulate && !tl_is_cuda(dst)) {
+        char a[24], b[24];
+        tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
+                     "devices, %s and %s!", tl_device_name(tl_device_of(src), a, sizeof a), tl_device_name(dev, b, sizeof b));
+        return false;
+    }
     bool number = !tl_is_cuda(src) && src->ndim == 0;   // a CPU number joins as a kernel argument
-    if (!accumulate && !number && !tl_device_equal(tl_device_of(dst), tl_device_of(src))) {
+    if (!accumulate && !number && !tl_device_equal(dev, tl_device_of(src))) {
         tl_grad_mode_push(false);
-        src = tl_to_device(src, tl_device_of(dst));
+        src = tl_to_device(src, dev);
         tl_grad_mode_pop();
         if (!src) return false;
+        if (!tl_is_cuda(dst)) return inplace_run(false, dst, src, ndim, shape);   // both on the CPU now
     }
-    tl_device dev;
-    if (!tl_common_device((const tl_tensor *[]){ dst, src }, 2, &dev)) return false;
-    if (!tl_is_cuda(dst)) {   // a CPU destination and a CPU (moved) source: the CPU loop
-        row_kernel k = accumulate ? acc_kernels[dst->dtype] : cast_kernels[dst->dtype][dst->dtype];
-        return inplace_run(k, dst, src, ndim, shape);
-    }
-    if (!tl_device_equal(dev, tl_device_of(dst))) {   // dst on a GPU, src a CPU number: dev is dst's
-        dev = tl_device_of(dst);
-    }
+    if (accumulate && !tl_common_device((const tl_tensor *[]){ dst, src }, 2, &dev)) return false;
     tl_cuda_ew e;
     tl_cuda_ew_init(&e, ndim, shape);
     tl_cuda_ew_set(&e, 0, dst);

@@ -487,6 +487,30 @@ static void test_copies_and_printing(void **state) {
     assert_true(tl_get(g, TL_SHAPE(1, 1)) == 7.0);
 }
 
+// in-place ops between the devices: add_ keeps the same-device rule even for a 0-d CPU destination
+// (it is where the result goes, not a number; it used to recurse without end); copy_ crosses
+static void test_inplace_across_devices(void **state) {
+    (void)state;
+    NEEDS_CUDA();
+    tl_tensor *c0 = tl_scalar(1, TL_FLOAT32), *g0 = gpu(tl_scalar(2, TL_FLOAT32));
+    assert_null(tl_add_(c0, g0));
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, "
+                 "cuda:0 and cpu!");
+    assert_null(tl_add_(tl_tensor_parse("[1., 2.]"), gpu(tl_tensor_parse("[3., 4.]"))));
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, "
+                 "cuda:0 and cpu!");
+    assert_null(tl_add_(gpu(tl_tensor_parse("[1., 2.]")), tl_tensor_parse("[3., 4.]")));
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, "
+                 "cuda:0 and cpu!");
+    assert_true(tl_add_(g0, c0) == g0);                                     // a CPU number joins
+    assert_true(tl_item(g0) == 3.0);
+    assert_true(tl_copy_(c0, g0) == c0);                                    // copy_ crosses devices
+    assert_true(tl_item(c0) == 3.0);
+    tl_tensor *c = tl_zeros(TL_SHAPE(2, 2), TL_FLOAT64);
+    assert_true(tl_copy_(c, gpu(tl_tensor_parse("[1., 2.]"))) == c);
+    assert_string_equal(tl_repr(c), "tensor([[1., 2.],\n        [1., 2.]], dtype=torch.float64)");
+}
+
 // a training step allocates what the previous one freed: no cudaMalloc after the first step
 static void test_allocator_reuses_blocks(void **state) {
     (void)state;
@@ -651,6 +675,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_backward_matches_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_to_is_differentiable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copies_and_printing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inplace_across_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocator_reuses_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_matches_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_on_gpu, setup, teardown),
