@@ -2430,9 +2430,10 @@ static bool index_launch(const tl_tensor *res, const tl_tensor *src, int dim, co
 
 static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor *index, tl_device dev) {
     if (!tl_is_cuda(index)) index = tl_to_device(index, dev);   // a 0-d CPU index
+    if (!index) return NULL;
     tl_shape s = tl_shape_of(t);
     if (t->ndim) s.d[dim] = index->ndim ? index->shape[0] : 1;
-    tl_tensor *out = index ? tl_empty_on(s, t->dtype, dev) : NULL;
+    tl_tensor *out = tl_empty_on(s, t->dtype, dev);
     if (!out || !index_launch(out, t, dim, index, false)) return NULL;
     record_index_select(out, t, dim, index);
     return out;

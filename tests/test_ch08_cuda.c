@@ -487,6 +487,24 @@ static void test_copies_and_printing(void **state) {
     assert_true(tl_get(g, TL_SHAPE(1, 1)) == 7.0);
 }
 
+// the emulation's allocation failures (tests/mock/mock_cuda.c); NULL in a build on a real GPU
+extern int tl_mock_malloc_failures __attribute__((weak));
+
+// index_select with a 0-d CPU index beside a GPU input
+static void test_index_select_with_a_cpu_index(void **state) {
+    (void)state;
+    NEEDS_CUDA();
+    tl_tensor *c = tl_arange_dtype(0, 33, 1, TL_FLOAT32), *t = gpu(c);
+    tl_tensor *i = tl_scalar(5, TL_INT64);
+    assert_same(tl_index_select(c, 0, i), tl_index_select(t, 0, i), 0, "index_select, a CPU index");
+    if (&tl_mock_malloc_failures) {       // the index fails to reach the GPU: an error, not a crash
+        tl_mock_malloc_failures = 1;
+        assert_null(tl_index_select(t, 0, i));
+        tl_mock_malloc_failures = 0;
+        expect_error("CUDA out of memory");
+    }
+}
+
 // in-place ops between the devices: add_ keeps the same-device rule even for a 0-d CPU destination
 // (it is where the result goes, not a number; it used to recurse without end); copy_ crosses
 static void test_inplace_across_devices(void **state) {
@@ -676,6 +694,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_to_is_differentiable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copies_and_printing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inplace_across_devices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_select_with_a_cpu_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocator_reuses_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_matches_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_on_gpu, setup, teardown),

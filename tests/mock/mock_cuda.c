@@ -47,8 +47,16 @@ bool tl_cuda_check_device(int index) {
 typedef struct blk { void *p; size_t size; struct blk *next; } blk;
 static blk *cache;
 
+// a test may make the next N allocations fail, as on a GPU out of memory (tests/test_ch08_cuda.c)
+int tl_mock_malloc_failures;
+
 void *tl_cuda_malloc(int device, size_t nbytes, size_t *capacity) {
     if (!tl_cuda_check_device(device)) return NULL;
+    if (tl_mock_malloc_failures > 0) {
+        tl_mock_malloc_failures--;
+        tl_error_set(TL_RUNTIME_ERROR, "CUDA out of memory");
+        return NULL;
+    }
     size_t size = nbytes < 512 ? 512 : (nbytes + 511) & ~(size_t)511;
     for (blk **b = &cache; *b; b = &(*b)->next)
         if ((*b)->size == size) {
