@@ -2450,7 +2450,8 @@ static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tenso
 // the flattened input, and, in the rule, for the same kernel adding g back
 static tl_tensor *mask_positions(const tl_tensor *mask, tl_shape s, tl_device dev) {
     tl_grad_mode_push(false);
-    const tl_tensor *m = tl_cpu(tl_expand(mask, s));   // contiguous on the host
+    // contiguous on the host: a CPU mask stays itself under tl_cpu, an expanded (stride-0) view
+    const tl_tensor *m = tl_contiguous(tl_cpu(tl_expand(mask, s)));
     tl_grad_mode_pop();
     if (!m) return NULL;
     int64_t n = tl_numel(m), count = 0;

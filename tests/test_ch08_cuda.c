@@ -505,6 +505,22 @@ static void test_index_select_with_a_cpu_index(void **state) {
     }
 }
 
+// masked_select with a 0-d CPU mask beside a GPU input
+static void test_masked_select_with_a_cpu_mask(void **state) {
+    (void)state;
+    NEEDS_CUDA();
+    tl_tensor *c = tl_arange_dtype(0, 33, 1, TL_FLOAT32), *t = tl_clone(gpu(c));
+    // a 0-d CPU mask is expanded (stride 0) over all 33 elements: read once, not past its end
+    tl_tensor *yes = tl_scalar(1, TL_BOOL), *no = tl_scalar(0, TL_BOOL);
+    t->requires_grad = true;
+    tl_tensor *s = tl_masked_select(t, yes);
+    assert_same(tl_masked_select(c, yes), s, 0, "masked_select, mask True");
+    assert_true(tl_backward(tl_sum(s)));
+    assert_same(tl_ones_like(c), t->grad, 0, "masked_select's gradient, mask True");
+    assert_int_equal(tl_numel(tl_masked_select(t, no)), 0);
+    t->requires_grad = false;
+}
+
 // in-place ops between the devices: add_ keeps the same-device rule even for a 0-d CPU destination
 // (it is where the result goes, not a number; it used to recurse without end); copy_ crosses
 static void test_inplace_across_devices(void **state) {
@@ -695,6 +711,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_copies_and_printing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inplace_across_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_select_with_a_cpu_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_masked_select_with_a_cpu_mask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocator_reuses_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_matches_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_layers_on_gpu, setup, teardown),
