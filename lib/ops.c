@@ -1564,7 +1564,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1266 "chapters/03-autograd/03-autograd.md"
+#line 1265 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
 #line 4517 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1576,7 +1576,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1270 "chapters/03-autograd/03-autograd.md"
+#line 1269 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
 #line 4527 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1633,7 +1633,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1274 "chapters/03-autograd/03-autograd.md"
+#line 1273 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
 #line 4582 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1687,7 +1687,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1278 "chapters/03-autograd/03-autograd.md"
+#line 1277 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
 #line 4669 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -2140,10 +2140,9 @@ static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads
         grads[0] = a_vec ? tl_squeeze(da, -2) : da;
     }
     if (node->needs_grad[1]) {
-        tl_tensor *AT = tl_transpose(A, -1, -2);
-        tl_tensor *db = a_vec && b_vec ? tl_mul(AT, G)
+        tl_tensor *db = a_vec && b_vec ? tl_mul(tl_transpose(A, -1, -2), G)
                       : A->ndim == 2 && B->ndim == 2 && G->ndim == 2 ? mm_mat2_grad(A, G, B)
-                      : tl_matmul(AT, G);                                     // (..., k, n)
+                      : tl_matmul(tl_transpose(A, -1, -2), G);               // (..., k, n)
         grads[1] = b_vec ? tl_squeeze(db, -1) : db;
     }
 }

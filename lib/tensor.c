@@ -23,7 +23,7 @@
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
 #include "ops.h"
-#line 1296 "chapters/03-autograd/03-autograd.md"
+#line 1295 "chapters/03-autograd/03-autograd.md"
 
 // rules of the views and copies (chapter 03); ints[] holds each op's dims and bounds
 static void reshape_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -864,7 +864,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
-#line 1386 "chapters/03-autograd/03-autograd.md"
+#line 1385 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
 #line 1913 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -935,7 +935,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (t->dtype == dtype) return same_tensor(t);          // PyTorch's .to returns self
     tl_tensor *out = tl_empty_on(tl_shape_of(t), dtype, t->storage->device);
     if (!out) return NULL;
-#line 1390 "chapters/03-autograd/03-autograd.md"
+#line 1389 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
 #line 1938 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
@@ -1072,7 +1072,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1340 "chapters/03-autograd/03-autograd.md"
+#line 1339 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
 #line 2142 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1083,7 +1083,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     int64_t stride[TL_MAX_DIMS];
     if (view_strides(t, shape.ndim, shape.d, stride)) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1340 "chapters/03-autograd/03-autograd.md"
+#line 1339 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
 #line 2151 "chapters/01-tensors/01-tensors.md"
         return out;
@@ -1093,7 +1093,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
-#line 1344 "chapters/03-autograd/03-autograd.md"
+#line 1343 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
 #line 2159 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1109,7 +1109,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
         shape[dim1] = t->shape[dim0];  stride[dim1] = t->stride[dim0];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1348 "chapters/03-autograd/03-autograd.md"
+#line 1347 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
 #line 2181 "chapters/01-tensors/01-tensors.md"
@@ -1124,7 +1124,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
         stride[i] = t->stride[t->ndim - 1 - i];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1353 "chapters/03-autograd/03-autograd.md"
+#line 1352 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
 #line 2193 "chapters/01-tensors/01-tensors.md"
@@ -1151,7 +1151,7 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
         stride[i] = t->stride[d];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1358 "chapters/03-autograd/03-autograd.md"
+#line 1357 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
 #line 2217 "chapters/01-tensors/01-tensors.md"
@@ -1166,7 +1166,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     for (int i = 0; i < t->ndim; i++)
         if (i != dim || t->shape[i] != 1) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
-#line 1363 "chapters/03-autograd/03-autograd.md"
+#line 1362 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
 #line 2239 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1197,7 +1197,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
         }
     }
     tl_tensor *out = new_view(t, t->ndim + 1, shape, stride, t->offset);
-#line 1367 "chapters/03-autograd/03-autograd.md"
+#line 1366 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
 #line 2268 "chapters/01-tensors/01-tensors.md"
@@ -1265,7 +1265,7 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
         }
     }
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
-#line 1372 "chapters/03-autograd/03-autograd.md"
+#line 1371 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
 #line 2343 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1295,7 +1295,7 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
     for (int i = 0; i < t->ndim; i++)
         if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
-#line 1376 "chapters/03-autograd/03-autograd.md"
+#line 1375 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
 #line 2381 "chapters/01-tensors/01-tensors.md"
@@ -1324,7 +1324,7 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     shape[dim] = end == start ? 0 : (end - start - 1) / step + 1;      // ceil((end - start) / step)
     stride[dim] = t->stride[dim] * step;
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
-#line 1381 "chapters/03-autograd/03-autograd.md"
+#line 1380 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
 #line 2416 "chapters/01-tensors/01-tensors.md"
