@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "print.h"
 
-#line 514 "chapters/02-graphs/02-graphs.md"
+#line 507 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Grad mode: a per-thread flag and a stack of the values it had before each push.
 #define GRAD_MODE_DEPTH 64
@@ -40,7 +40,7 @@ void tl_grad_mode_pop(void) {
 
 bool tl_grad_enabled(void) { return !grad_disabled; }
 #line 263 "chapters/02-graphs/02-graphs.md"
-#line 365 "chapters/02-graphs/02-graphs.md"
+#line 358 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Node lifetime. A node whose count reaches 0 goes into a per-thread queue; the outermost
 // call empties it, so freeing a long chain needs no recursion.
@@ -118,13 +118,6 @@ static tl_node *node_alloc(int n) {
     return node;
 }
 
-// a tensor's shape copied straight into the node (a tl_shape returned by value and then copied
-// again costs a store-forwarding stall per shape)
-static void shape_into(tl_shape *dst, const tl_tensor *t) {
-    dst->ndim = t->ndim;
-    memcpy(dst->d, t->shape, sizeof dst->d);        // a tensor's dims past ndim are 0
-}
-
 tl_node *tl_record(const char *name, tl_backward_fn backward, tl_tensor *out,
                    const tl_tensor *const *inputs, int n) {
     if (!out || !tl_dtype_is_floating(out->dtype) || !tl_needs_record(inputs, n)) return NULL;
@@ -133,7 +126,7 @@ tl_node *tl_record(const char *name, tl_backward_fn backward, tl_tensor *out,
     node->backward = backward;
     for (int i = 0; i < n; i++) {
         const tl_tensor *t = inputs[i];
-        shape_into(&node->input_shape[i], t);
+        node->input_shape[i] = tl_shape_of(t);
         node->input_dtype[i] = t->dtype;
         if (!t->requires_grad) continue;          // a constant: no edge
         node->needs_grad[i] = true;
@@ -144,13 +137,13 @@ tl_node *tl_record(const char *name, tl_backward_fn backward, tl_tensor *out,
             node->leaf[i] = tl_retain((tl_tensor *)t);
         }
     }
-    shape_into(&node->output_shape, out);
+    node->output_shape = tl_shape_of(out);
     node->output_dtype = out->dtype;
     out->grad_fn = node;                          // the output owns the node's first reference
     out->requires_grad = true;
     return node;
 }
-#line 342 "chapters/02-graphs/02-graphs.md"
+#line 335 "chapters/02-graphs/02-graphs.md"
 
 void tl_node_save(tl_node *node, const tl_tensor *t) {
     if (!node || !t) return;
@@ -162,7 +155,7 @@ void tl_node_save(tl_node *node, const tl_tensor *t) {
     node->saved[node->nsaved++] = tl_retain(keep);
 }
 #line 265 "chapters/02-graphs/02-graphs.md"
-#line 455 "chapters/02-graphs/02-graphs.md"
+#line 448 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Leaves
 tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires) {
@@ -195,7 +188,7 @@ tl_tensor *tl_detach(const tl_tensor *t) {
     tl_grad_mode_pop();
     return d;
 }
-#line 561 "chapters/02-graphs/02-graphs.md"
+#line 554 "chapters/02-graphs/02-graphs.md"
 
 void tl_set_name(tl_tensor *t, const char *name) {
     if (!t) return;

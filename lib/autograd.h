@@ -60,7 +60,7 @@ const char *tl_node_name(const tl_node *node);   // node->name; NULL for NULL
 void        tl_node_release(tl_node *node);      // drop one owner (tensors do it when freed)
 int64_t     tl_live_nodes(void);                 // nodes alive now (for leak tests)
 #line 142 "chapters/02-graphs/02-graphs.md"
-#line 444 "chapters/02-graphs/02-graphs.md"
+#line 437 "chapters/02-graphs/02-graphs.md"
 // ---------------------------------------------------------------------------
 // Leaves. A tensor without grad_fn is a leaf; t.requires_grad_(True) marks a leaf whose
 // gradient is wanted. Returns t itself (no new reference). Errors (PyTorch's words):
@@ -70,7 +70,7 @@ tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires);
 bool       tl_is_leaf(const tl_tensor *t);          // t->grad_fn == NULL
 tl_tensor *tl_detach(const tl_tensor *t);           // same storage, no history, no grad
 #line 143 "chapters/02-graphs/02-graphs.md"
-#line 501 "chapters/02-graphs/02-graphs.md"
+#line 494 "chapters/02-graphs/02-graphs.md"
 // ---------------------------------------------------------------------------
 // No-grad mode (torch.no_grad()): nothing is recorded while it is on. Per thread, on by
 // default in every thread; nests:
@@ -128,7 +128,7 @@ void tl_zero_grad_(tl_tensor *t);          // t.grad.zero_(): zeroes t->grad in 
 // print a tuple of tensors as Python does: "(tensor([-0.0898]),)" for one, "(a, b)" for more
 void tl_print_tuple(tl_tensor *const *ts, int n);
 #line 146 "chapters/02-graphs/02-graphs.md"
-#line 549 "chapters/02-graphs/02-graphs.md"
+#line 542 "chapters/02-graphs/02-graphs.md"
 // ---------------------------------------------------------------------------
 // Seeing the graph. tl_set_name labels a tensor for drawings (at most 31 bytes kept).
 // tl_graph_dot writes the graph behind t as Graphviz DOT: op nodes, leaves (with their

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 424 "chapters/02-graphs/02-graphs.md"
+#line 417 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 426 "chapters/01-tensors/01-tensors.md"
-#line 1241 "chapters/01-tensors/01-tensors.md"
+#line 1233 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1289 "chapters/01-tensors/01-tensors.md"
+#line 1281 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -256,7 +256,7 @@ static bool check_shape(int ndim, const int64_t *d) {
     return true;
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1071 "chapters/01-tensors/01-tensors.md"
+#line 1063 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -357,7 +357,7 @@ static void cache_drain(void) {
     free(c);
 }
 #line 430 "chapters/01-tensors/01-tensors.md"
-#line 793 "chapters/01-tensors/01-tensors.md"
+#line 785 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -541,7 +541,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 983 "chapters/01-tensors/01-tensors.md"
+#line 975 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -564,14 +564,14 @@ static void storage_release(tl_storage *s) {
 void tl_release(tl_tensor *t) {
     if (!t || --t->refcount > 0) return;
     tl_release(t->grad);                 // a tensor owns its .grad
-#line 417 "chapters/02-graphs/02-graphs.md"
+#line 410 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 1006 "chapters/01-tensors/01-tensors.md"
+#line 998 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1017 "chapters/01-tensors/01-tensors.md"
+#line 1009 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -689,7 +689,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 1358 "chapters/01-tensors/01-tensors.md"
+#line 1350 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -749,7 +749,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1431 "chapters/01-tensors/01-tensors.md"
+#line 1423 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -802,7 +802,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1502 "chapters/01-tensors/01-tensors.md"
+#line 1494 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -847,14 +847,6 @@ bool tl_is_contiguous(const tl_tensor *t) {
         expected *= t->shape[i];
     }
     return true;
-}
-
-tl_shape tl_shape_of(const tl_tensor *t) {
-    tl_shape s = { 0, { 0 } };
-    if (!t) return s;
-    s.ndim = t->ndim;
-    memcpy(s.d, t->shape, sizeof s.d);   // all of it: a tensor's unused dims are 0 (tensor_alloc)
-    return s;
 }
 #line 1905 "chapters/01-tensors/01-tensors.md"
 
@@ -1331,7 +1323,7 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     return out;
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1552 "chapters/01-tensors/01-tensors.md"
+#line 1544 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1367,7 +1359,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1593 "chapters/01-tensors/01-tensors.md"
+#line 1585 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1420,7 +1412,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1651 "chapters/01-tensors/01-tensors.md"
+#line 1643 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1453,7 +1445,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1690 "chapters/01-tensors/01-tensors.md"
+#line 1682 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
