@@ -1453,12 +1453,17 @@ static view last_matrix(const view *v) {
 }
 
 // a is (batch_a..., m, k), b is (batch_b..., k, n); their batch dims broadcast to bshape
-// (nb dims); c is the contiguous (bshape..., m, n) result.
-static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bshape, char *c) {
-    view a2 = last_matrix(a), b2 = last_matrix(b);
+// (nb dims); c is the contiguous (bshape..., m, n) result. gemm computes each 2-D product (ctx:
+// its own); as_is: it copies no operand (chapter 08's cuBLAS), so a folded a must be readable by BLAS.
+static bool gemm_batched(const view *a, const view *b, int nb, const int64_t *bshape, char *c, gemm2d_fn gemm,
+                         void *ctx, bool as_is) {
+    view a2 = last_matrix(a), b2 = last_matrix(b), folded = a2;
+    CBLAS_TRANSPOSE tr;
+    int64_t ld;
     // b has no batch dims and a's fold into its rows: ONE gemm of (batch*m, k) @ (k, n)
-    if (b->ndim == 2 && fold_rows(a, &a2.shape[0], &a2.stride[0])) return gemm2d(&a2, &b2, c, b2.shape[1], false);
-    return gemm_each_batch(a, b, a2, b2, nb, bshape, c, cpu_gemm2d, NULL);   // one gemm per batch
+    if (b->ndim == 2 && fold_rows(a, &folded.shape[0], &folded.stride[0]) && (!as_is || blas_layout(&folded, &tr, &ld)))
+        return gemm(&folded, &b2, c, b2.shape[1], ctx);
+    return gemm_each_batch(a, b, a2, b2, nb, bshape, c, gemm, ctx);   // one gemm per batch
 }
 
 // The operands as matrices (a 1-D a is a (1, k) matrix, a 1-D b a (k, 1) one) and the result's
@@ -1492,10 +1497,10 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     tl_tensor *out = tl_empty(matmul_views(a, b, nb, bshape, &va, &vb), a->dtype);
     if (!out) return NULL;
     // on failure (out of memory) the result stays in the caller's pool, which frees it
-    return gemm_batched(&va, &vb, nb, bshape, tensor_data(out)) ? out : NULL;
+    return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
 #line 2580 "chapters/01-tensors/01-tensors.md"
-#line 4427 "chapters/01-tensors/01-tensors.md"
+#line 4432 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1554,7 +1559,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2581 "chapters/01-tensors/01-tensors.md"
-#line 4506 "chapters/01-tensors/01-tensors.md"
+#line 4511 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1566,7 +1571,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1265 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4516 "chapters/01-tensors/01-tensors.md"
+#line 4521 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1578,7 +1583,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1269 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4526 "chapters/01-tensors/01-tensors.md"
+#line 4531 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1635,10 +1640,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1273 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4581 "chapters/01-tensors/01-tensors.md"
+#line 4586 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4619 "chapters/01-tensors/01-tensors.md"
+#line 4624 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1689,7 +1694,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1277 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4668 "chapters/01-tensors/01-tensors.md"
+#line 4673 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2582 "chapters/01-tensors/01-tensors.md"
@@ -2322,20 +2327,19 @@ static bool cuda_gemm2d(int device, const view *a, const view *b, char *c, int64
 
 static const tl_tensor *blas_ready(const tl_tensor *t) {
     if (t->ndim == 1) return t->stride[0] == 1 ? t : cuda_contiguous(t);
-    view v = { tensor_data(t), t->dtype, 2, { t->shape[t->ndim - 2], t->shape[t->ndim - 1] },
-               { t->stride[t->ndim - 2], t->stride[t->ndim - 1] } };
+    view v = view_of(t), m = last_matrix(&v);
     CBLAS_TRANSPOSE tr;
     int64_t ld;
-    return blas_layout(&v, &tr, &ld) ? t : cuda_contiguous(t);
+    return blas_layout(&m, &tr, &ld) ? t : cuda_contiguous(t);
 }
 
-// chapter 01's batched walk, one cuBLAS product per batch (ctx: the device index)
+// one cuBLAS product of chapter 01's batched walk (ctx: the device index)
 static bool cuda_batch_gemm2d(const view *a, const view *b, char *c, int64_t ldc, void *ctx) {
     return cuda_gemm2d(*(int *)ctx, a, b, c, ldc, false);
 }
 
-// matmul_run and gemm_batched of the CPU, on the device: one gemm when a's batch folds into
-// its rows, one per batch otherwise
+// matmul_run of the CPU, on the device, with chapter 01's gemm_batched: one gemm when a's batch
+// folds into rows cuBLAS can read, one per batch otherwise
 static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, const int64_t *bshape) {
     if (a->dtype != TL_FLOAT32 && a->dtype != TL_FLOAT64) {
         tl_error_set(TL_RUNTIME_ERROR, "\"addmm_cuda\" not implemented for '%s'", scalar_type_name(a->dtype));
@@ -2348,15 +2352,8 @@ static tl_tensor *cuda_matmul_run(const tl_tensor *a, const tl_tensor *b, int nb
     view va, vb;                                             // chapter 01's operands-as-matrices
     tl_tensor *out = tl_empty_on(matmul_views(a, b, nb, bshape, &va, &vb), a->dtype, a->storage->device);
     if (!out) return NULL;
-    char *c = tensor_data(out);
-    view a2 = last_matrix(&va), b2 = last_matrix(&vb);
-    if (vb.ndim == 2 && fold_rows(&va, &a2.shape[0], &a2.stride[0])) {
-        CBLAS_TRANSPOSE tr;
-        int64_t ld;
-        if (blas_layout(&a2, &tr, &ld)) return cuda_gemm2d(device, &a2, &b2, c, b2.shape[1], false) ? out : NULL;
-        a2 = last_matrix(&va);   // folded rows cuBLAS cannot read: one gemm per batch instead
-    }
-    return gemm_each_batch(&va, &vb, a2, b2, nb, bshape, c, cuda_batch_gemm2d, &device) ? out : NULL;
+    // folded rows that cuBLAS cannot read as they are: one gemm per batch instead
+    return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cuda_batch_gemm2d, &device, true) ? out : NULL;
 }
 
 // addmm: out = bias (broadcast, one copy kernel), then out += a @ b (cuBLAS with beta = 1)
