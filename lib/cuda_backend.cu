@@ -65,7 +65,7 @@ extern "C" bool tl_cuda_check_device(int index) {
     return true;
 }
 #line 481 "chapters/08-gpu/08-gpu.md"
-#line 565 "chapters/08-gpu/08-gpu.md"
+#line 566 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -117,13 +117,15 @@ extern "C" void *tl_cuda_malloc(int device, size_t nbytes, size_t *capacity) {
             use_device(device);
             err = cudaMalloc(&ptr, size);
         }
-        if (err != cudaSuccess) {
+        if (err == cudaErrorMemoryAllocation) {
             cudaGetLastError();
             size_t free_b = 0, total_b = 0;
             cudaMemGetInfo(&free_b, &total_b);
             tl_error_set(TL_RUNTIME_ERROR, "CUDA out of memory. Tried to allocate %.2f MiB (GPU %d; %.2f GiB total "
                          "capacity; %.2f GiB free; %.2f GiB reserved by Torchlet)", size / 1048576.0, device,
                          total_b / 1073741824.0, free_b / 1073741824.0, bytes_reserved / 1073741824.0);
+            ptr = NULL;
+        } else if (!cuda_ok(err, "cudaMalloc", __FILE__, __LINE__)) {   // not memory: say what it is
             ptr = NULL;
         } else {
             bytes_reserved += size;
@@ -165,7 +167,7 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     return s;
 }
 #line 482 "chapters/08-gpu/08-gpu.md"
-#line 665 "chapters/08-gpu/08-gpu.md"
+#line 668 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -215,7 +217,7 @@ extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
 #line 483 "chapters/08-gpu/08-gpu.md"
-#line 728 "chapters/08-gpu/08-gpu.md"
+#line 731 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -489,7 +491,7 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     return LAUNCH_OK();
 }
 #line 484 "chapters/08-gpu/08-gpu.md"
-#line 1011 "chapters/08-gpu/08-gpu.md"
+#line 1014 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -596,7 +598,7 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     return LAUNCH_OK();
 }
 #line 485 "chapters/08-gpu/08-gpu.md"
-#line 1124 "chapters/08-gpu/08-gpu.md"
+#line 1127 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -658,7 +660,7 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
     return LAUNCH_OK();
 }
 #line 486 "chapters/08-gpu/08-gpu.md"
-#line 1194 "chapters/08-gpu/08-gpu.md"
+#line 1197 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and writes a bad one into the device's
 // error record (see the copies above); the host learns of it at its next wait for the device.
@@ -706,7 +708,7 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     return LAUNCH_OK();
 }
 #line 487 "chapters/08-gpu/08-gpu.md"
-#line 1242 "chapters/08-gpu/08-gpu.md"
+#line 1245 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // index_select and its rule: element i of the result (its position j along dim) reads, or adds
 // into, the source at position idx[j] along dim. A bad index goes to the device's error record.
@@ -818,7 +820,7 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
     return LAUNCH_OK();
 }
 #line 488 "chapters/08-gpu/08-gpu.md"
-#line 1371 "chapters/08-gpu/08-gpu.md"
+#line 1374 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

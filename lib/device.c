@@ -81,7 +81,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 209 "chapters/08-gpu/08-gpu.md"
-#line 1955 "chapters/08-gpu/08-gpu.md"
+#line 1958 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -274,7 +274,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return true;
 }
 #line 212 "chapters/08-gpu/08-gpu.md"
-#line 2056 "chapters/08-gpu/08-gpu.md"
+#line 2059 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).
