@@ -95,7 +95,7 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
     e->dtype[k] = t->dtype;
     if (!tl_is_cuda(t)) {
         e->data[k] = NULL;
-        const char *p = (const char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+        const void *p = tl_data_ptr(t);
         switch (t->dtype) {
         case TL_BOOL:    e->iscalar[k] = *(const bool *)p; e->scalar[k] = (double)e->iscalar[k]; break;
         case TL_INT64:   e->iscalar[k] = *(const int64_t *)p; e->scalar[k] = (double)e->iscalar[k]; break;
@@ -104,7 +104,7 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
         }
         return;
     }
-    e->data[k] = (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+    e->data[k] = tl_data_ptr(t);
     for (int d = 0; d < e->ndim; d++) {
         int j = d - (e->ndim - t->ndim);
         e->stride[k][d] = (j < 0 || t->shape[j] == 1) ? 0 : t->stride[j];
@@ -129,17 +129,16 @@ bool tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src) {
                                (size_t)tl_numel(c) * tl_dtype_size(c->dtype), TL_D2D);
 }
 
+// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool
 bool tl_device_fill(tl_tensor *t, double value) {
-    tl_tensor number = { 0 };
-    tl_storage st = { 0 };
-    double v = value;
-    int64_t iv = (int64_t)value;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, t->ndim, t->shape);
+    tl_cuda_ew_set(&e, 0, t);
     bool is_int = t->dtype == TL_INT64 || t->dtype == TL_BOOL;
-    st.data = is_int ? (void *)&iv : (void *)&v;
-    st.device = TL_CPU_DEVICE;
-    number.dtype = is_int ? TL_INT64 : TL_FLOAT64;
-    number.storage = &st;
-    return tl_device_copy(t, &number);
+    e.dtype[1] = is_int ? TL_INT64 : TL_FLOAT64;
+    e.iscalar[1] = (int64_t)value;
+    e.scalar[1] = is_int ? (double)e.iscalar[1] : value;
+    return tl_cuda_copy(t->storage->device.index, &e);
 }
 
 tl_tensor *tl_zeros_on(tl_shape shape, tl_dtype dtype, tl_device device) {
@@ -195,7 +194,7 @@ static tl_tensor *copy_to(const tl_tensor *t, tl_device d) {
     tl_tensor *out = c ? tl_empty_on(tl_shape_of(t), t->dtype, d) : NULL;
     if (!out) return NULL;
     size_t n = (size_t)tl_numel(t) * tl_dtype_size(t->dtype);
-    const char *src = (const char *)c->storage->data + c->offset * (int64_t)tl_dtype_size(c->dtype);
+    const void *src = tl_data_ptr(c);
     bool ok;
     if (!tl_is_cuda(c)) ok = tl_cuda_memcpy(d.index, out->storage->data, src, n, TL_H2D);
     else if (d.type == TL_CPU) ok = tl_cuda_memcpy(c->storage->device.index, out->storage->data, src, n, TL_D2H);
@@ -274,7 +273,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return true;
 }
 #line 212 "chapters/08-gpu/08-gpu.md"
-#line 2059 "chapters/08-gpu/08-gpu.md"
+#line 2058 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).
