@@ -81,7 +81,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 209 "chapters/08-gpu/08-gpu.md"
-#line 1958 "chapters/08-gpu/08-gpu.md"
+#line 1962 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -238,7 +238,7 @@ tl_tensor *tl_to(const tl_tensor *t, const char *device) {
 
 tl_tensor *tl_cpu(const tl_tensor *t) { return tl_to_device(t, TL_CPU_DEVICE); }
 #line 211 "chapters/08-gpu/08-gpu.md"
-#line 383 "chapters/08-gpu/08-gpu.md"
+#line 384 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // module.to(device): every parameter and buffer moves IN PLACE (its storage is swapped), as
 // PyTorch's module.to does with param.data, so the optimizer's pointers and m->weight stay valid.
@@ -264,16 +264,19 @@ static bool move_tensor(tl_tensor *t, tl_device d) {
     return ok;
 }
 
-bool tl_module_to(tl_module *m, const char *device) {
-    tl_device d;
-    if (!m || !tl_device_parse(device, &d) || !device_usable(d)) return false;
+static bool module_to(tl_module *m, tl_device d) {   // d already checked: usable
     for (int i = 0; i < m->n_params; i++) if (!move_tensor(m->params[i], d)) return false;
     for (int i = 0; i < m->n_buffers; i++) if (!move_tensor(m->buffers[i], d)) return false;
-    for (int i = 0; i < m->n_children; i++) if (!tl_module_to(m->children[i], device)) return false;
+    for (int i = 0; i < m->n_children; i++) if (!module_to(m->children[i], d)) return false;
     return true;
 }
+
+bool tl_module_to(tl_module *m, const char *device) {
+    tl_device d;
+    return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
+}
 #line 212 "chapters/08-gpu/08-gpu.md"
-#line 2058 "chapters/08-gpu/08-gpu.md"
+#line 2062 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).
