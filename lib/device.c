@@ -120,13 +120,17 @@ bool tl_device_copy(tl_tensor *dst, const tl_tensor *src) {
     return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
-// dst = src element by element in row-major order, whatever their shapes (reshape's copy)
+// dst (contiguous) = src element by element in row-major order, whatever their shapes (reshape's
+// copy): one copy over src's shape that writes dst with the strides of a contiguous tensor of that shape
 bool tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src) {
-    tl_grad_mode_push(false);
-    const tl_tensor *c = tl_contiguous(src);
-    tl_grad_mode_pop();
-    return c && tl_cuda_memcpy(dst->storage->device.index, tl_data_ptr(dst), tl_data_ptr(c),
-                               (size_t)tl_numel(c) * tl_dtype_size(c->dtype), TL_D2D);
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, src->ndim, src->shape);
+    tl_cuda_ew_set(&e, 1, src);
+    e.dtype[0] = dst->dtype;
+    e.data[0] = tl_data_ptr(dst);
+    int64_t step = 1;
+    for (int d = src->ndim - 1; d >= 0; step *= src->shape[d--]) e.stride[0][d] = step;
+    return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
 // t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool
@@ -276,7 +280,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
 }
 #line 212 "chapters/08-gpu/08-gpu.md"
-#line 2062 "chapters/08-gpu/08-gpu.md"
+#line 2066 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).
