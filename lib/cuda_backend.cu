@@ -603,7 +603,7 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
 // log_softmax dx = g - exp(out) sum(g).
-template <typename T> __device__ double block_max(double v, double *shared) {
+static __device__ double block_max(double v, double *shared) {
     shared[threadIdx.x] = v;
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
@@ -624,7 +624,7 @@ __global__ void softmax_kernel(const T *x, const T *g, T *y, int64_t outer, int6
         if (!g) {
             double mx = -INFINITY;
             for (int64_t k = threadIdx.x; k < n; k += blockDim.x) mx = fmax(mx, (double)x[base + k * inner]);
-            mx = block_max<T>(mx, shared);
+            mx = block_max(mx, shared);
             double sum = 0;
             for (int64_t k = threadIdx.x; k < n; k += blockDim.x) sum += (double)m_exp((T)(x[base + k * inner] - (T)mx));
             sum = block_sum<double>(sum, shared);
