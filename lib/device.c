@@ -81,7 +81,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 209 "chapters/08-gpu/08-gpu.md"
-#line 1950 "chapters/08-gpu/08-gpu.md"
+#line 1957 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -95,7 +95,7 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
     e->dtype[k] = t->dtype;
     if (!tl_is_cuda(t)) {
         e->data[k] = NULL;
-        const char *p = (const char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+        const void *p = tl_data_ptr(t);
         switch (t->dtype) {
         case TL_BOOL:    e->iscalar[k] = *(const bool *)p; e->scalar[k] = (double)e->iscalar[k]; break;
         case TL_INT64:   e->iscalar[k] = *(const int64_t *)p; e->scalar[k] = (double)e->iscalar[k]; break;
@@ -104,7 +104,7 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
         }
         return;
     }
-    e->data[k] = (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+    e->data[k] = tl_data_ptr(t);
     for (int d = 0; d < e->ndim; d++) {
         int j = d - (e->ndim - t->ndim);
         e->stride[k][d] = (j < 0 || t->shape[j] == 1) ? 0 : t->stride[j];
@@ -120,26 +120,29 @@ bool tl_device_copy(tl_tensor *dst, const tl_tensor *src) {
     return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
-// dst = src element by element in row-major order, whatever their shapes (reshape's copy)
+// dst (contiguous) = src element by element in row-major order, whatever their shapes (reshape's
+// copy): one copy over src's shape that writes dst with the strides of a contiguous tensor of that shape
 bool tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src) {
-    tl_grad_mode_push(false);
-    const tl_tensor *c = tl_contiguous(src);
-    tl_grad_mode_pop();
-    return c && tl_cuda_memcpy(dst->storage->device.index, tl_data_ptr(dst), tl_data_ptr(c),
-                               (size_t)tl_numel(c) * tl_dtype_size(c->dtype), TL_D2D);
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, src->ndim, src->shape);
+    tl_cuda_ew_set(&e, 1, src);
+    e.dtype[0] = dst->dtype;
+    e.data[0] = tl_data_ptr(dst);
+    int64_t step = 1;
+    for (int d = src->ndim - 1; d >= 0; step *= src->shape[d--]) e.stride[0][d] = step;
+    return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
+// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool
 bool tl_device_fill(tl_tensor *t, double value) {
-    tl_tensor number = { 0 };
-    tl_storage st = { 0 };
-    double v = value;
-    int64_t iv = (int64_t)value;
+    tl_cuda_ew e;
+    tl_cuda_ew_init(&e, t->ndim, t->shape);
+    tl_cuda_ew_set(&e, 0, t);
     bool is_int = t->dtype == TL_INT64 || t->dtype == TL_BOOL;
-    st.data = is_int ? (void *)&iv : (void *)&v;
-    st.device = TL_CPU_DEVICE;
-    number.dtype = is_int ? TL_INT64 : TL_FLOAT64;
-    number.storage = &st;
-    return tl_device_copy(t, &number);
+    e.dtype[1] = is_int ? TL_INT64 : TL_FLOAT64;
+    e.iscalar[1] = (int64_t)value;
+    e.scalar[1] = is_int ? (double)e.iscalar[1] : value;
+    return tl_cuda_copy(t->storage->device.index, &e);
 }
 
 tl_tensor *tl_zeros_on(tl_shape shape, tl_dtype dtype, tl_device device) {
@@ -195,7 +198,7 @@ static tl_tensor *copy_to(const tl_tensor *t, tl_device d) {
     tl_tensor *out = c ? tl_empty_on(tl_shape_of(t), t->dtype, d) : NULL;
     if (!out) return NULL;
     size_t n = (size_t)tl_numel(t) * tl_dtype_size(t->dtype);
-    const char *src = (const char *)c->storage->data + c->offset * (int64_t)tl_dtype_size(c->dtype);
+    const void *src = tl_data_ptr(c);
     bool ok;
     if (!tl_is_cuda(c)) ok = tl_cuda_memcpy(d.index, out->storage->data, src, n, TL_H2D);
     else if (d.type == TL_CPU) ok = tl_cuda_memcpy(c->storage->device.index, out->storage->data, src, n, TL_D2H);
@@ -239,7 +242,7 @@ tl_tensor *tl_to(const tl_tensor *t, const char *device) {
 
 tl_tensor *tl_cpu(const tl_tensor *t) { return tl_to_device(t, TL_CPU_DEVICE); }
 #line 211 "chapters/08-gpu/08-gpu.md"
-#line 383 "chapters/08-gpu/08-gpu.md"
+#line 384 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // module.to(device): every parameter and buffer moves IN PLACE (its storage is swapped), as
 // PyTorch's module.to does with param.data, so the optimizer's pointers and m->weight stay valid.
@@ -265,16 +268,19 @@ static bool move_tensor(tl_tensor *t, tl_device d) {
     return ok;
 }
 
-bool tl_module_to(tl_module *m, const char *device) {
-    tl_device d;
-    if (!m || !tl_device_parse(device, &d) || !device_usable(d)) return false;
+static bool module_to(tl_module *m, tl_device d) {   // d already checked: usable
     for (int i = 0; i < m->n_params; i++) if (!move_tensor(m->params[i], d)) return false;
     for (int i = 0; i < m->n_buffers; i++) if (!move_tensor(m->buffers[i], d)) return false;
-    for (int i = 0; i < m->n_children; i++) if (!tl_module_to(m->children[i], device)) return false;
+    for (int i = 0; i < m->n_children; i++) if (!module_to(m->children[i], d)) return false;
     return true;
 }
+
+bool tl_module_to(tl_module *m, const char *device) {
+    tl_device d;
+    return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
+}
 #line 212 "chapters/08-gpu/08-gpu.md"
-#line 2051 "chapters/08-gpu/08-gpu.md"
+#line 2061 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

@@ -107,7 +107,7 @@ void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape);
 void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t);   // operand k: t broadcast, or its number
 // helpers of the library built on the above
 bool   tl_device_copy(tl_tensor *dst, const tl_tensor *src);    // dst = src (converted, broadcast)
-bool   tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src);   // same dtype and numel, any shapes
+bool   tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src);   // same numel, dst contiguous, any shapes
 tl_tensor *tl_device_host_copy(const tl_tensor *t);               // a CPU copy, not recorded (printing)
 bool   tl_device_fill(tl_tensor *t, double value);
 double tl_device_load(const tl_tensor *t, int64_t offset);     // one element, through the host

@@ -517,7 +517,7 @@ static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, 
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 #line 2567 "chapters/01-tensors/01-tensors.md"
-#line 1472 "chapters/08-gpu/08-gpu.md"
+#line 1479 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
@@ -2183,7 +2183,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, b);
 }
 #line 2583 "chapters/01-tensors/01-tensors.md"
-#line 1500 "chapters/08-gpu/08-gpu.md"
+#line 1507 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2310,7 +2310,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1638 "chapters/08-gpu/08-gpu.md"
+#line 1645 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.

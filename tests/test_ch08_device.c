@@ -2,7 +2,8 @@
 // names, the same-device rule and its message (on tensors that PRETEND to live on a GPU: the
 // rule refuses them before any kernel could touch their memory), tl_to and tl_module_to where
 // there is no GPU (PyTorch 1.13.1's messages), the ops that refuse GPU tensors, and the default
-// device. tests/test_ch08_cuda.c holds the tests that run kernels.
+// device. tests/test_ch08_cuda.c holds the tests that run kernels; the one here that does (reshape's
+// copy on a device) is skipped where there is no GPU, and runs on the host emulation of tests/mock/.
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <setjmp.h>
@@ -220,6 +221,33 @@ static void test_memory_stats_without_gpu(void **state) {
     assert_int_equal(s.malloc_calls, 0);
 }
 
+// reshape of a device tensor that no view can give: one copy in row-major order (tl_device_copy_flat).
+// It needs a device: a GPU, or the host emulation of tests/mock/run.sh
+static void test_reshape_copy_on_device(void **state) {
+    (void)state;
+    if (!tl_cuda_is_available()) skip();
+    tl_tensor *x = tl_reshape(tl_arange(0, 24, 1), TL_SHAPE(2, 3, 4)), *row = tl_arange(0, 4, 1);
+    tl_tensor *gx = tl_to(x, "cuda"), *grow = tl_to(row, "cuda");
+    assert_non_null(gx);
+    assert_non_null(grow);
+    struct { tl_tensor *cpu, *gpu; } cases[] = {
+        { tl_permute(x, TL_DIMS(2, 0, 1)), tl_permute(gx, TL_DIMS(2, 0, 1)) },            // int64, permuted
+        { tl_transpose(tl_to_dtype(x, TL_FLOAT32), 0, 2), tl_transpose(tl_to_dtype(gx, TL_FLOAT32), 0, 2) },
+        { tl_expand(row, TL_SHAPE(3, 4)), tl_expand(grow, TL_SHAPE(3, 4)) },               // stride 0
+    };
+    for (int k = 0; k < 3; k++) {
+        tl_tensor *want = tl_to_dtype(tl_reshape(cases[k].cpu, TL_SHAPE(-1)), TL_FLOAT64);
+        tl_tensor *r = tl_reshape(cases[k].gpu, TL_SHAPE(-1));
+        assert_non_null(r);
+        assert_true(tl_is_cuda(r));
+        assert_int_equal(r->dtype, cases[k].cpu->dtype);
+        tl_tensor *got = tl_to_dtype(tl_cpu(r), TL_FLOAT64);
+        assert_non_null(got);
+        assert_int_equal(tl_numel(got), tl_numel(want));
+        for (int64_t i = 0; i < tl_numel(want); i++) assert_true(TL_DATA(got, double)[i] == TL_DATA(want, double)[i]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_device_names, setup, device_teardown),
@@ -231,6 +259,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_module_to_without_gpu, setup, device_teardown),
         cmocka_unit_test_setup_teardown(test_like_functions_follow_device, setup, device_teardown),
         cmocka_unit_test_setup_teardown(test_memory_stats_without_gpu, setup, device_teardown),
+        cmocka_unit_test_setup_teardown(test_reshape_copy_on_device, setup, device_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,12 @@ void tl_cuda_free(int device, void *ptr, size_t capacity) {
     (void)device;
     if (!ptr) return;
     blk *b = malloc(sizeof *b);
+    if (!b) {   // no room to cache it: give it back, as the real allocator does
+        stats.allocated -= capacity;
+        stats.reserved -= capacity;
+        free(H(ptr));
+        return;
+    }
     b->p = ptr;
     b->size = capacity;
     b->next = cache;
@@ -355,9 +361,11 @@ bool tl_cuda_sum(int device, tl_dtype in, tl_dtype out, const void *x, void *y, 
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             if (in == TL_INT64 || in == TL_BOOL) {
-                uint64_t acc = 0;
-                for (int64_t k = 0; k < n; k++) acc += (uint64_t)(int64_t)at(in, x, (o * n + k) * inner + i);
-                if (in == TL_INT64) { acc = 0; for (int64_t k = 0; k < n; k++) acc += (uint64_t)((const int64_t *)x)[(o * n + k) * inner + i]; }
+                uint64_t acc = 0;   // exact: int64 values are not read through double
+                for (int64_t k = 0; k < n; k++) {
+                    int64_t j = (o * n + k) * inner + i;
+                    acc += in == TL_INT64 ? (uint64_t)((const int64_t *)x)[j] : (uint64_t)((const bool *)x)[j];
+                }
                 ((int64_t *)y)[o * inner + i] = (int64_t)acc;
             } else {
                 double acc = 0;
