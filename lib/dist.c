@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 741 "chapters/09-ddp/09-ddp.md"
+#line 763 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 761 "chapters/09-ddp/09-ddp.md"
+#line 783 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -149,7 +149,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 762 "chapters/09-ddp/09-ddp.md"
+#line 784 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -322,7 +322,7 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 766 "chapters/09-ddp/09-ddp.md"
+#line 788 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
@@ -341,6 +341,10 @@ tl_ddp *tl_ddp_new(tl_module *model) {
         ok = np >= 0 && ns >= 0;
         // the parameters that train, and their common dtype
         ddp->params = ok ? calloc((size_t)np + 1, sizeof *ddp->params) : NULL;
+        if (ok && !ddp->params) {
+            tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+            ok = false;
+        }
         tl_dtype dtype = TL_FLOAT32;
         tl_device device = TL_CPU_DEVICE;
         for (int i = 0; ok && i < np; i++) {
@@ -364,31 +368,45 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 608 "chapters/09-ddp/09-ddp.md"
-        if (ok) {
+#line 616 "chapters/09-ddp/09-ddp.md"
+        {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
-            tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel, on_gpu }, TL_SHAPE(3), TL_INT64);
+            bool mine_ok = ok;
+            tl_tensor *mine = tl_from_data((int64_t[]){ mine_ok, ddp->n_params, ddp->numel, dtype, on_gpu }, TL_SHAPE(5),
+                                           TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
             ok = all != NULL;
             const int64_t *v = ok ? TL_DATA(all, int64_t) : NULL;
+            for (int r = 0; ok && r < g_dist.world_size; r++) {
+                if (!v[5 * r]) {
+                    if (mine_ok) tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: rank %d could not wrap its model "
+                                              "(its own error says why), so no rank wraps it", r);
+                    ok = false;
+                }
+            }
             for (int r = 1; ok && r < g_dist.world_size; r++) {
-                if (v[3 * r] != v[0]) {
+                if (v[5 * r + 1] != v[1]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but Rank %d has %lld params, "
-                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[3 * r], (long long)v[0]);
+                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[5 * r + 1], (long long)v[1]);
                     ok = false;
-                } else if (v[3 * r + 1] != v[1]) {
+                } else if (v[5 * r + 2] != v[2]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but the parameters of rank %d "
-                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[3 * r + 1], (long long)v[1]);
+                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[5 * r + 2], (long long)v[2]);
                     ok = false;
-                } else if (v[3 * r + 2] != v[2]) {
+                } else if (v[5 * r + 3] != v[3]) {
+                    tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but the parameters of rank %d "
+                                 "are %s and those of rank 0 %s.", r, tl_dtype_name((tl_dtype)v[5 * r + 3]),
+                                 tl_dtype_name((tl_dtype)v[3]));
+                    ok = false;
+                } else if (v[5 * r + 4] != v[4]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects every rank's model on the same kind of device, but rank %d "
-                                 "has it on %s and rank 0 on %s.", r, v[3 * r + 2] ? "a GPU" : "the CPU",
-                                 v[2] ? "a GPU" : "the CPU");
+                                 "has it on %s and rank 0 on %s.", r, v[5 * r + 4] ? "a GPU" : "the CPU",
+                                 v[4] ? "a GPU" : "the CPU");
                     ok = false;
                 }
             }
         }
-#line 588 "chapters/09-ddp/09-ddp.md"
+#line 592 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -400,8 +418,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 770 "chapters/09-ddp/09-ddp.md"
-#line 645 "chapters/09-ddp/09-ddp.md"
+#line 792 "chapters/09-ddp/09-ddp.md"
+#line 667 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

@@ -376,6 +376,7 @@ static void run_worker_test(const char *name, const char *expect) {
 static void test_two_ranks_ddp_step(void **state) { (void)state; run_worker_test("step", "step ok"); }
 static void test_two_ranks_script_losses(void **state) { (void)state; run_worker_test("script", "script ok"); }
 static void test_two_ranks_collectives(void **state) { (void)state; run_worker_test("collectives", "collectives ok"); }
+static void test_two_ranks_ddp_dtype(void **state) { (void)state; run_worker_test("ddp_dtype", "ddp dtype ok"); }
 
 // a rank that dies (SIGKILL) or fails (exits 3 without finalising MPI) while the other waits in an
 // all-reduce: the job must end, non-zero, within seconds
@@ -523,6 +524,36 @@ static int worker_collectives(int rank) {
     return 0;
 }
 
+// DDP(model) where rank 1's model is not fit to wrap (a float64 parameter among float32 ones) or is
+// float64 where rank 0's is float32: both ranks fail, no rank waits for the other, and the message
+// names the rank (the mismatched rank keeps its own message, which names the parameter)
+static int worker_ddp_dtype(int rank) {
+    WCHECK(tl_dist_world_size() == 2);
+    tl_module *m = tl_module_new("M", NULL);
+    WCHECK(tl_module_add_parameter(m, "a", tl_zeros(TL_SHAPE(2), TL_FLOAT32)));
+    WCHECK(tl_module_add_parameter(m, "b", tl_zeros(TL_SHAPE(2), rank == 1 ? TL_FLOAT64 : TL_FLOAT32)));
+    WCHECK(tl_ddp_new(m) == NULL);
+    if (rank == 0) WCHECK(strcmp(tl_error(), "DistributedDataParallel: rank 1 could not wrap its model (its own "
+                                             "error says why), so no rank wraps it") == 0);
+    else WCHECK(strcmp(tl_error(), "DistributedDataParallel: Torchlet's DDP needs all parameters in one floating "
+                                   "dtype, but b is torch.float64 and the first is torch.float32") == 0);
+    tl_error_clear();
+    tl_module_free(m);
+
+    // the same model, float32 on rank 0 and float64 on rank 1: the broadcast would garble rank 1's
+    m = tl_linear_new(2, 2, true);
+    if (rank == 1) WCHECK(tl_module_to_dtype(m, TL_FLOAT64));
+    WCHECK(tl_ddp_new(m) == NULL);
+    WCHECK(strcmp(tl_error(), "DDP expects same model across all ranks, but the parameters of rank 1 are "
+                              "torch.float64 and those of rank 0 torch.float32.") == 0);
+    tl_error_clear();
+    tl_module_free(m);
+
+    WCHECK(tl_dist_barrier());
+    printf("rank %d: ddp dtype ok\n", rank);
+    return 0;
+}
+
 // rank 1 dies (kill) or fails (exits without destroying the group); rank 0 waits for it in an
 // all-reduce that can never complete
 static int worker_failure(int rank, bool kill_it) {
@@ -546,7 +577,7 @@ static int worker_fail(int rank) { return worker_failure(rank, false); }
 
 static const rank_worker workers[] = {
     { "step", worker_step }, { "collectives", worker_collectives }, { "script", worker_script },
-    { "kill", worker_kill }, { "fail", worker_fail },
+    { "kill", worker_kill }, { "fail", worker_fail }, { "ddp_dtype", worker_ddp_dtype },
 };
 
 int main(int argc, char **argv) {
@@ -563,6 +594,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_two_ranks_ddp_step, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_script_losses, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_ddp_dtype, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_dist", tests, NULL, NULL);
