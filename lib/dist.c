@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 763 "chapters/09-ddp/09-ddp.md"
+#line 758 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 783 "chapters/09-ddp/09-ddp.md"
+#line 778 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -149,7 +149,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 784 "chapters/09-ddp/09-ddp.md"
+#line 779 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -186,11 +186,6 @@ static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
     return !tl_is_cuda(t) || check_nccl(op, t);
 }
 
-// the first element's address (TL_DATA needs the element type at compile time)
-static char *first_byte(const tl_tensor *t) {
-    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
-}
-
 #ifdef TL_WITH_MPI
 static MPI_Datatype mpi_type(tl_dtype dtype) {
     switch (dtype) {
@@ -203,7 +198,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 373 "chapters/09-ddp/09-ddp.md"
+#line 368 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -218,10 +213,10 @@ bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
         return false;
     }
     g_dist.collectives++;
-    if (tl_is_cuda(t)) return tl_dist_nccl_all_reduce(first_byte(t), tl_numel(t), t->dtype, op);
+    if (tl_is_cuda(t)) return tl_dist_nccl_all_reduce(tl_data_ptr(t), tl_numel(t), t->dtype, op);
     if (g_dist.world_size == 1) return true;
     int64_t n = tl_numel(t);
-    char *p = first_byte(t);
+    char *p = tl_data_ptr(t);
 #ifdef TL_WITH_MPI
     size_t size = tl_dtype_size(t->dtype);
     for (int64_t done = 0; done < n; done += MPI_CHUNK) {
@@ -259,12 +254,12 @@ bool tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src) {
 bool tl_dist_broadcast(tl_tensor *t, int src) {
     if (!check_tensor("broadcast", t, false)) return false;
     int64_t nbytes = tl_numel(t) * (int64_t)tl_dtype_size(t->dtype);
-    if (!tl_is_cuda(t)) return tl_dist_broadcast_bytes_(first_byte(t), nbytes, src);
+    if (!tl_is_cuda(t)) return tl_dist_broadcast_bytes_(tl_data_ptr(t), nbytes, src);
     if (!check_src(src)) return false;
     g_dist.collectives++;
-    return tl_dist_nccl_broadcast(first_byte(t), nbytes, src);
+    return tl_dist_nccl_broadcast(tl_data_ptr(t), nbytes, src);
 }
-#line 441 "chapters/09-ddp/09-ddp.md"
+#line 436 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -301,9 +296,9 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
 #endif
     tl_tensor *out = tl_empty_on(shape, t->dtype, t->storage->device);
     if (!out) return NULL;
-    if (cuda) return tl_dist_nccl_all_gather(first_byte(t), first_byte(out), n * (int64_t)size) ? out : NULL;
+    if (cuda) return tl_dist_nccl_all_gather(tl_data_ptr(t), tl_data_ptr(out), n * (int64_t)size) ? out : NULL;
 #ifdef TL_WITH_MPI
-    MPI_Allgather(first_byte(t), (int)(n * (int64_t)size), MPI_BYTE, first_byte(out), (int)(n * (int64_t)size),
+    MPI_Allgather(tl_data_ptr(t), (int)(n * (int64_t)size), MPI_BYTE, tl_data_ptr(out), (int)(n * (int64_t)size),
                   MPI_BYTE, g_dist.world);
     return out;
 #else
@@ -322,11 +317,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 788 "chapters/09-ddp/09-ddp.md"
+#line 783 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 550 "chapters/09-ddp/09-ddp.md"
+#line 545 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -368,7 +363,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 616 "chapters/09-ddp/09-ddp.md"
+#line 611 "chapters/09-ddp/09-ddp.md"
         {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             bool mine_ok = ok;
@@ -406,7 +401,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 592 "chapters/09-ddp/09-ddp.md"
+#line 587 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -418,8 +413,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 792 "chapters/09-ddp/09-ddp.md"
-#line 667 "chapters/09-ddp/09-ddp.md"
+#line 787 "chapters/09-ddp/09-ddp.md"
+#line 662 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {
@@ -451,7 +446,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     tl_device dev = tl_device_of(ddp->flat);
     size_t size = tl_dtype_size(ddp->flat->dtype);
-    char *flat = first_byte(ddp->flat);          // on dev: not to be read here when dev is a GPU
+    char *flat = tl_data_ptr(ddp->flat);          // on dev: not to be read here when dev is a GPU
     bool ok = true;
     int64_t off = 0;
     for (int i = 0; ok && i < ddp->n_params; i++) {            // gradients -> flat
@@ -462,7 +457,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
             TL_SCOPE {      // a converted copy, if one is needed, dies here (the grad keeps one owner)
                 const tl_tensor *g = tl_contiguous(tl_to_dtype(p->grad, ddp->flat->dtype));
                 ok = g != NULL && check_device(g, dev) &&
-                     copy_bytes(dev, flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
+                     copy_bytes(dev, flat + off * (int64_t)size, tl_data_ptr(g), (size_t)n * size);
             }
         } else {
             ok = zero_bytes(dev, flat + off * (int64_t)size, (size_t)n * size);
@@ -488,7 +483,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
                 tl_release(g);
                 g = fresh;
             }
-            ok = copy_bytes(dev, first_byte(g), flat + off * (int64_t)size, (size_t)n * size);
+            ok = copy_bytes(dev, tl_data_ptr(g), flat + off * (int64_t)size, (size_t)n * size);
             off += n;
         }
     }
