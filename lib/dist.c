@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 758 "chapters/09-ddp/09-ddp.md"
+#line 763 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 778 "chapters/09-ddp/09-ddp.md"
+#line 783 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -149,7 +149,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 779 "chapters/09-ddp/09-ddp.md"
+#line 784 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -259,7 +259,7 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     g_dist.collectives++;
     return tl_dist_nccl_broadcast(tl_data_ptr(t), nbytes, src);
 }
-#line 436 "chapters/09-ddp/09-ddp.md"
+#line 438 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -272,7 +272,6 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     for (int d = 0; d < t->ndim; d++) shape.d[d + 1] = t->shape[d];
     g_dist.collectives++;
     bool cuda = tl_is_cuda(t);
-    if (g_dist.world_size == 1 && !cuda) return tl_reshape(tl_clone(t), shape);
 #ifdef TL_WITH_MPI
     if (g_dist.world_size > 1) {
         int64_t *counts = malloc(sizeof(int64_t) * (size_t)g_dist.world_size);
@@ -288,14 +287,18 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
             }
         }
         free(counts);
-    }
-    if (!cuda && (int64_t)size * n > INT_MAX) {
-        tl_error_set(TL_RUNTIME_ERROR, "all_gather: Torchlet gathers at most 2 GiB per rank");
-        return NULL;
+        if (!cuda && (int64_t)size * n > INT_MAX) {
+            tl_error_set(TL_RUNTIME_ERROR, "all_gather: Torchlet gathers at most 2 GiB per rank");
+            return NULL;
+        }
     }
 #endif
     tl_tensor *out = tl_empty_on(shape, t->dtype, t->storage->device);
     if (!out) return NULL;
+    if (g_dist.world_size == 1 && !cuda) {       // a world of one on the CPU: the tensor itself
+        if (n) memcpy(tl_data_ptr(out), tl_data_ptr(t), (size_t)n * size);
+        return out;
+    }
     if (cuda) return tl_dist_nccl_all_gather(tl_data_ptr(t), tl_data_ptr(out), n * (int64_t)size) ? out : NULL;
 #ifdef TL_WITH_MPI
     MPI_Allgather(tl_data_ptr(t), (int)(n * (int64_t)size), MPI_BYTE, tl_data_ptr(out), (int)(n * (int64_t)size),
@@ -317,11 +320,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 783 "chapters/09-ddp/09-ddp.md"
+#line 788 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 545 "chapters/09-ddp/09-ddp.md"
+#line 550 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -363,7 +366,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 611 "chapters/09-ddp/09-ddp.md"
+#line 616 "chapters/09-ddp/09-ddp.md"
         {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             bool mine_ok = ok;
@@ -401,7 +404,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 587 "chapters/09-ddp/09-ddp.md"
+#line 592 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -413,8 +416,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 787 "chapters/09-ddp/09-ddp.md"
-#line 662 "chapters/09-ddp/09-ddp.md"
+#line 792 "chapters/09-ddp/09-ddp.md"
+#line 667 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

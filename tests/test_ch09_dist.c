@@ -98,6 +98,12 @@ static void test_collectives_world_of_one(void **state) {
     assert_float_equal(tl_get(g, TL_SHAPE(0, 1, 0)), 3.0, 0);
     assert_true(tl_dist_barrier());
     assert_int_equal(tl_dist_collectives_issued() - n0, 6);
+    // a tensor that requires grad gathers to a plain tensor, as with more ranks (no grad_fn)
+    g = tl_dist_all_gather(tl_requires_grad_(tl_tensor_parse("[5., 6.]"), true));
+    assert_non_null(g);
+    assert_false(g->requires_grad);
+    assert_null(g->grad_fn);
+    assert_float_equal(tl_get(g, TL_SHAPE(0, 1)), 6.0, 0);
 
     // the errors
     assert_false(tl_dist_all_reduce(i, TL_REDUCE_AVG));
