@@ -4,11 +4,13 @@
 //   - DDP in a world of one: one all-reduce per step, gradients unchanged, missing grads, errors;
 //   - DistributedSampler index lists of the catalogue (§9.3) that chapter 05's tests do not cover;
 //   - the tutorial's script: its losses to 8 digits (catalogue §9.3) with one rank and with two;
-//   - NCCL: compiled or not, refuses without a GPU, one rank on a GPU when there is one (raw buffers
-//     and a DDP training on cuda:0 against the same on the CPU); tests/test_ch09_nccl.c tests more;
+//   - NCCL: compiled or not, refuses without a GPU, one rank on a GPU when there is one (raw host
+//     buffers); tests/test_ch09_nccl.c tests the rest, a DDP training on cuda:0 included
+//     (test_ddp_one_rank);
 //   - under `mpirun -np 2` (skipped, visibly, without mpirun or MPI): the lab's per-rank losses and
 //     accuracies, one DDP step against a single-process step on the union of both ranks' batches,
-//     every collective with two ranks, and a rank that is killed or fails ending the job quickly.
+//     every collective with two ranks, DDP refusing (on both ranks, no hang) a model whose dtype is
+//     wrong on one rank, and a rank that is killed or fails ending the job quickly.
 // The two-rank cases run this very program again under mpirun as a worker:
 //     mpirun -np 2 build/tests/test_ch09_dist --rank-worker NAME
 #define _POSIX_C_SOURCE 200809L
