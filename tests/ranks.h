@@ -1,13 +1,82 @@
 // ranks.h — for test programs that run themselves as MPI ranks: the test (rank-less) starts
 // `mpirun -np N PROGRAM --rank-worker NAME`, and each rank runs the worker NAME. Shared by
-// tests/test_ch09_dist.c and tests/test_ch09_nccl.c. Include after <cmocka.h> and "torchlet.h".
+// tests/test_ch09_dist.c and tests/test_ch09_nccl.c, with the helpers both use: the teardown that
+// destroys the process group, WCHECK for the workers, the mpirun check, the parameters as one
+// vector, and batches of the tutorial's data. Include after <cmocka.h>, "torchlet.h" and (for
+// dist_teardown) "fixture.h".
 #ifndef TL_TEST_RANKS_H
 #define TL_TEST_RANKS_H
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "tutorial.h"
+
+#ifdef TL_TEST_FIXTURE_H
+// tests/fixture.h's pool and leak check, with the process group (and its NCCL communicator)
+// destroyed before the count
+static inline int dist_teardown(void **state) {
+    tl_dist_destroy();
+    return teardown(state);
+}
+#endif
+
+// in a worker: a failed condition prints "rank R: FAILED ..." (with the error, if any) and ends the
+// whole job (`rank` is the worker's argument)
+#define WCHECK(cond) do { if (!(cond)) { \
+        printf("rank %d: FAILED %s (line %d)%s%s\n", rank, #cond, __LINE__, tl_error() ? ": " : "", \
+               tl_error() ? tl_error() : ""); \
+        fflush(stdout); tl_dist_abort(1); } } while (0)
+
+// whether the two-rank tests can run: MPI in this build and mpirun on this machine (if not, says why)
+static inline bool have_mpirun(void) {
+    if (!tl_dist_mpi_compiled()) {
+        print_message("Torchlet was built without MPI: the two-rank tests are skipped\n");
+        return false;
+    }
+    if (system("command -v mpirun >/dev/null 2>&1") != 0) {
+        print_message("mpirun is not installed (apt install openmpi-bin): the two-rank tests are skipped\n");
+        return false;
+    }
+    return true;
+}
+
+// the float32 parameters of m, one after the other, as one CPU tensor (copied from any device);
+// NULL if one cannot be copied
+static inline tl_tensor *params_cpu(tl_module *m) {
+    tl_named_tensor *ps;
+    int n = tl_module_parameters(m, &ps);
+    tl_tensor *v = n >= 0 ? tl_empty(TL_SHAPE(tl_module_num_parameters(m, false)), TL_FLOAT32) : NULL;
+    int64_t k = 0;
+    for (int i = 0; v && i < n; i++) {
+        tl_tensor *c = tl_contiguous(tl_to(ps[i].tensor, "cpu"));
+        if (!c || c->dtype != TL_FLOAT32) return NULL;
+        memcpy(TL_DATA(v, float) + k, TL_DATA(c, float), (size_t)tl_numel(c) * sizeof(float));
+        k += tl_numel(c);
+    }
+    return v;
+}
+
+// the largest |a[i] - b[i]| of two float32 CPU vectors of one size (infinity if one is NULL)
+static inline double max_diff(const tl_tensor *a, const tl_tensor *b) {
+    if (!a || !b) return INFINITY;
+    double worst = 0;
+    for (int64_t i = 0; i < tl_numel(a); i++) worst = fmax(worst, fabs(TL_DATA(a, float)[i] - TL_DATA(b, float)[i]));
+    return worst;
+}
+
+// the tutorial's training data, rows `rows` of it (n of them, at most 5), on device
+static inline void tutorial_batch(const int64_t *rows, int n, const char *device, tl_tensor **X, tl_tensor **y) {
+    tl_tensor *Xa = tl_tensor_parse(TUTORIAL_X_TRAIN);
+    tl_tensor *ya = tl_tensor_parse(TUTORIAL_Y_TRAIN);
+    tl_tensor *xs[5], *ys[5];
+    for (int i = 0; i < n; i++) xs[i] = tl_index(Xa, rows[i]), ys[i] = tl_index(ya, rows[i]);
+    *X = tl_to(tl_stack(xs, n, 0), device);
+    *y = tl_to(tl_stack(ys, n, 0), device);
+}
 
 // a worker: runs on every rank, prints "rank R: ..." lines, returns the rank's exit status
 typedef struct { const char *name; int (*run)(int rank); } rank_worker;

@@ -39,12 +39,6 @@ static const char *self_path;     // argv[0]: the workers are this program
 // ----------------------------------------------------------------------------
 // helpers
 
-// tests/fixture.h's pool and leak check, with the process group destroyed before the count
-static int dist_teardown(void **state) {
-    tl_dist_destroy();
-    return teardown(state);
-}
-
 #define NOT_INIT "Default process group has not been initialized, please make sure to call init_process_group."
 
 // ----------------------------------------------------------------------------
@@ -131,13 +125,6 @@ static void test_collectives_world_of_one(void **state) {
 
 // ----------------------------------------------------------------------------
 // DDP in one process: the averaging leaves the gradients as they are, with one collective
-
-static void flat_params(tl_module *m, float *out) {
-    tl_named_tensor *ps;
-    int n = tl_module_parameters(m, &ps), k = 0;
-    for (int i = 0; i < n; i++)
-        for (int64_t j = 0; j < tl_numel(ps[i].tensor); j++) out[k++] = TL_DATA(ps[i].tensor, float)[j];
-}
 
 static void test_ddp_world_of_one(void **state) {
     (void)state;
@@ -315,18 +302,6 @@ static void test_nccl(void **state) {
 // ----------------------------------------------------------------------------
 // two ranks under mpirun
 
-static bool have_mpirun(void) {
-    if (!tl_dist_mpi_compiled()) {
-        print_message("Torchlet was built without MPI: the two-rank tests are skipped\n");
-        return false;
-    }
-    if (system("command -v mpirun >/dev/null 2>&1") != 0) {
-        print_message("mpirun is not installed (apt install openmpi-bin): the two-rank tests are skipped\n");
-        return false;
-    }
-    return true;
-}
-
 // the lines of `text` that start with `prefix`, in order, one per entry, with the prefix cut
 static int lines_after(const char *text, const char *prefix, char lines[][64], int max) {
     int n = 0;
@@ -407,30 +382,15 @@ static void test_failing_rank_stops_the_job(void **state) {
 // ----------------------------------------------------------------------------
 // the workers: run by mpirun, one process per rank; print "rank R: ..." lines, exit 0 when fine
 
-#define WCHECK(cond) do { if (!(cond)) { \
-        printf("rank %d: FAILED %s (line %d)%s%s\n", rank, #cond, __LINE__, tl_error() ? ": " : "", \
-               tl_error() ? tl_error() : ""); \
-        fflush(stdout); tl_dist_abort(1); } } while (0)
-
-// the parameters of m, one after the other, as one float32 tensor
-static tl_tensor *params_vector(tl_module *m) {
-    tl_tensor *v = tl_empty(TL_SHAPE(tl_module_num_parameters(m, false)), TL_FLOAT32);
-    flat_params(m, TL_DATA(v, float));
-    return v;
-}
-
 // One DDP step on two ranks (rank 0: examples 4 and 1, rank 1: examples 0 and 3, the sampler's
 // epoch-0 shares) against one plain step on all four examples: the same parameters on both ranks,
 // bit for bit, and equal to the plain step's up to float rounding.
 static int worker_step(int rank) {
     WCHECK(tl_dist_world_size() == 2);
-    tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
-    tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     int64_t rows[2][2] = { { 4, 1 }, { 0, 3 } };
-    tl_tensor *Xr = tl_stack((tl_tensor *[]){ tl_index(X, rows[rank][0]), tl_index(X, rows[rank][1]) }, 2, 0);
-    tl_tensor *yr = tl_stack((tl_tensor *[]){ tl_index(y, rows[rank][0]), tl_index(y, rows[rank][1]) }, 2, 0);
-    tl_tensor *Xu = tl_stack((tl_tensor *[]){ tl_index(X, 4), tl_index(X, 1), tl_index(X, 0), tl_index(X, 3) }, 4, 0);
-    tl_tensor *yu = tl_stack((tl_tensor *[]){ tl_index(y, 4), tl_index(y, 1), tl_index(y, 0), tl_index(y, 3) }, 4, 0);
+    tl_tensor *Xr, *yr, *Xu, *yu;
+    tutorial_batch(rows[rank], 2, "cpu", &Xr, &yr);
+    tutorial_batch((int64_t[]){ 4, 1, 0, 3 }, 4, "cpu", &Xu, &yu);
     WCHECK(Xr && yr && Xu && yu);
 
     tl_manual_seed(rank == 0 ? 123 : 999);          // rank 1 starts elsewhere: DDP must fix that
@@ -439,7 +399,7 @@ static int worker_step(int rank) {
     tl_module *ref = neural_network_new(2, 2);
     tl_ddp *ddp = tl_ddp_new(net);
     WCHECK(ddp);
-    WCHECK(memcmp(TL_DATA(params_vector(net), float), TL_DATA(params_vector(ref), float), 752 * sizeof(float)) == 0);
+    WCHECK(memcmp(TL_DATA(params_cpu(net), float), TL_DATA(params_cpu(ref), float), 752 * sizeof(float)) == 0);
 
     tl_sgd *opt = tl_sgd_new(net, (tl_sgd_options){ .lr = 0.5 }), *ref_opt = tl_sgd_new(ref, (tl_sgd_options){ .lr = 0.5 });
     int64_t n0 = tl_dist_collectives_issued();
@@ -456,12 +416,11 @@ static int worker_step(int rank) {
     WCHECK(tl_backward(ref_loss));
     WCHECK(tl_sgd_step(ref_opt));
 
-    tl_tensor *mine = params_vector(net), *single = params_vector(ref);
+    tl_tensor *mine = params_cpu(net), *single = params_cpu(ref);
     tl_tensor *all = tl_dist_all_gather(mine);
     WCHECK(all && all->shape[0] == 2 && all->shape[1] == 752);
     WCHECK(memcmp(TL_DATA(all, float), TL_DATA(all, float) + 752, 752 * sizeof(float)) == 0);
-    double worst = 0;
-    for (int i = 0; i < 752; i++) worst = fmax(worst, fabs(TL_DATA(mine, float)[i] - TL_DATA(single, float)[i]));
+    double worst = max_diff(mine, single);
     WCHECK(worst < 1e-6);
     printf("rank %d: step ok (largest difference to the single-process step %.2g)\n", rank, worst);
     tl_sgd_free(opt);
