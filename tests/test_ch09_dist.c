@@ -10,7 +10,8 @@
 //   - under `mpirun -np 2` (skipped, visibly, without mpirun or MPI): the lab's per-rank losses and
 //     accuracies, one DDP step against a single-process step on the union of both ranks' batches,
 //     every collective with two ranks, DDP refusing (on both ranks, no hang) a model whose dtype is
-//     wrong on one rank, and a rank that is killed or fails ending the job quickly.
+//     wrong on one rank, a rank that is killed or fails ending the job quickly, and a job that prints
+//     more than the output buffer holds ending normally.
 // The two-rank cases run this very program again under mpirun as a worker:
 //     mpirun -np 2 build/tests/test_ch09_dist --rank-worker NAME
 #define _POSIX_C_SOURCE 200809L
@@ -329,7 +330,7 @@ static void test_two_ranks_lab(void **state) {
              getenv("TL_BUILD") ? getenv("TL_BUILD") : "build");
     assert_int_equal(access(lab, X_OK), 0);
     double seconds;
-    int status = mpirun_ranks(2, lab, "", output, sizeof output, &seconds);
+    int status = mpirun_ranks(2, lab, "", 120, output, sizeof output, &seconds);
     if (status != 0) fail_msg("mpirun -np 2 %s: exit status %d\n%s", lab, status, output);
     const char *want[2][3] = { { "0.66", "0.23", "0.13" }, { "0.67", "0.45", "0.11" } };
     for (int r = 0; r < 2; r++) {
@@ -369,7 +370,7 @@ static void test_failing_rank_stops_the_job(void **state) {
     const char *cases[] = { "--rank-worker kill", "--rank-worker fail" };
     for (int c = 0; c < 2; c++) {
         double seconds;
-        int status = mpirun_ranks(2, self_path, cases[c], output, sizeof output, &seconds);
+        int status = mpirun_ranks(2, self_path, cases[c], 120, output, sizeof output, &seconds);
         print_message("%s: exit status %d after %.2f s\n", cases[c], status, seconds);
         if (status == 0) fail_msg("%s: the job succeeded\n%s", cases[c], output);
         if (status == 124) fail_msg("%s: the job hung until timeout killed it\n%s", cases[c], output);
@@ -377,6 +378,20 @@ static void test_failing_rank_stops_the_job(void **state) {
         if (!strstr(output, "rank 0: waiting in all_reduce")) fail_msg("%s: rank 0 never waited\n%s", cases[c], output);
         if (strstr(output, "rank 0: all_reduce returned")) fail_msg("%s: rank 0 went on\n%s", cases[c], output);
     }
+}
+
+// a job that prints more than the output buffer holds: mpirun_ranks reads the rest and drops it,
+// so the job ends normally, with status 0 (not killed by SIGPIPE, status 141, nor left blocked on a
+// full pipe until `timeout` kills it)
+static void test_chatty_job_ends(void **state) {
+    (void)state;
+    if (!have_mpirun()) skip();
+    static char small[4096];
+    double seconds;
+    int status = mpirun_ranks(2, self_path, "--rank-worker chatty", 60, small, sizeof small, &seconds);
+    if (status != 0) fail_msg("--rank-worker chatty: exit status %d after %.1f s\n%s", status, seconds, small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    if (seconds > 30) fail_msg("--rank-worker chatty: the job took %.1f s", seconds);
 }
 
 // ----------------------------------------------------------------------------
@@ -539,12 +554,19 @@ static int worker_failure(int rank, bool kill_it) {
     return 0;
 }
 
+// 256 KiB of lines per rank, far more than a pipe holds
+static int worker_chatty(int rank) {
+    for (int i = 0; i < 4096; i++) printf("rank %d: line %04d of a chatty job ...................................\n", rank, i);
+    return 0;
+}
+
 static int worker_kill(int rank) { return worker_failure(rank, true); }
 static int worker_fail(int rank) { return worker_failure(rank, false); }
 
 static const rank_worker workers[] = {
     { "step", worker_step }, { "collectives", worker_collectives }, { "script", worker_script },
     { "kill", worker_kill }, { "fail", worker_fail }, { "ddp_dtype", worker_ddp_dtype },
+    { "chatty", worker_chatty },
 };
 
 int main(int argc, char **argv) {
@@ -563,6 +585,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_ddp_dtype, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_chatty_job_ends, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_dist", tests, NULL, NULL);
 }
