@@ -38,7 +38,7 @@ int main(void) {
                     tl_tensor *loss = tl_cross_entropy(tl_ddp_forward(ddp, x), y);
                     tl_sgd_zero_grad(opt);
                     TL_CHECK(tl_ddp_backward(ddp, loss));
-                    tl_sgd_step(opt);
+                    TL_CHECK(tl_sgd_step(opt));
                 }
             }
             double t1 = now();

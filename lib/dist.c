@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 741 "chapters/09-ddp/09-ddp.md"
+#line 763 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 761 "chapters/09-ddp/09-ddp.md"
+#line 783 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -149,7 +149,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 762 "chapters/09-ddp/09-ddp.md"
+#line 784 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -186,11 +186,6 @@ static bool check_tensor(const char *op, const tl_tensor *t, bool reduce) {
     return !tl_is_cuda(t) || check_nccl(op, t);
 }
 
-// the first element's address (TL_DATA needs the element type at compile time)
-static char *first_byte(const tl_tensor *t) {
-    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
-}
-
 #ifdef TL_WITH_MPI
 static MPI_Datatype mpi_type(tl_dtype dtype) {
     switch (dtype) {
@@ -203,7 +198,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 373 "chapters/09-ddp/09-ddp.md"
+#line 368 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -218,10 +213,10 @@ bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
         return false;
     }
     g_dist.collectives++;
-    if (tl_is_cuda(t)) return tl_dist_nccl_all_reduce(first_byte(t), tl_numel(t), t->dtype, op);
+    if (tl_is_cuda(t)) return tl_dist_nccl_all_reduce(tl_data_ptr(t), tl_numel(t), t->dtype, op);
     if (g_dist.world_size == 1) return true;
     int64_t n = tl_numel(t);
-    char *p = first_byte(t);
+    char *p = tl_data_ptr(t);
 #ifdef TL_WITH_MPI
     size_t size = tl_dtype_size(t->dtype);
     for (int64_t done = 0; done < n; done += MPI_CHUNK) {
@@ -259,12 +254,12 @@ bool tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src) {
 bool tl_dist_broadcast(tl_tensor *t, int src) {
     if (!check_tensor("broadcast", t, false)) return false;
     int64_t nbytes = tl_numel(t) * (int64_t)tl_dtype_size(t->dtype);
-    if (!tl_is_cuda(t)) return tl_dist_broadcast_bytes_(first_byte(t), nbytes, src);
+    if (!tl_is_cuda(t)) return tl_dist_broadcast_bytes_(tl_data_ptr(t), nbytes, src);
     if (!check_src(src)) return false;
     g_dist.collectives++;
-    return tl_dist_nccl_broadcast(first_byte(t), nbytes, src);
+    return tl_dist_nccl_broadcast(tl_data_ptr(t), nbytes, src);
 }
-#line 441 "chapters/09-ddp/09-ddp.md"
+#line 438 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -277,7 +272,6 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     for (int d = 0; d < t->ndim; d++) shape.d[d + 1] = t->shape[d];
     g_dist.collectives++;
     bool cuda = tl_is_cuda(t);
-    if (g_dist.world_size == 1 && !cuda) return tl_reshape(tl_clone(t), shape);
 #ifdef TL_WITH_MPI
     if (g_dist.world_size > 1) {
         int64_t *counts = malloc(sizeof(int64_t) * (size_t)g_dist.world_size);
@@ -293,17 +287,21 @@ tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
             }
         }
         free(counts);
-    }
-    if (!cuda && (int64_t)size * n > INT_MAX) {
-        tl_error_set(TL_RUNTIME_ERROR, "all_gather: Torchlet gathers at most 2 GiB per rank");
-        return NULL;
+        if (!cuda && (int64_t)size * n > INT_MAX) {
+            tl_error_set(TL_RUNTIME_ERROR, "all_gather: Torchlet gathers at most 2 GiB per rank");
+            return NULL;
+        }
     }
 #endif
     tl_tensor *out = tl_empty_on(shape, t->dtype, t->storage->device);
     if (!out) return NULL;
-    if (cuda) return tl_dist_nccl_all_gather(first_byte(t), first_byte(out), n * (int64_t)size) ? out : NULL;
+    if (g_dist.world_size == 1 && !cuda) {       // a world of one on the CPU: the tensor itself
+        if (n) memcpy(tl_data_ptr(out), tl_data_ptr(t), (size_t)n * size);
+        return out;
+    }
+    if (cuda) return tl_dist_nccl_all_gather(tl_data_ptr(t), tl_data_ptr(out), n * (int64_t)size) ? out : NULL;
 #ifdef TL_WITH_MPI
-    MPI_Allgather(first_byte(t), (int)(n * (int64_t)size), MPI_BYTE, first_byte(out), (int)(n * (int64_t)size),
+    MPI_Allgather(tl_data_ptr(t), (int)(n * (int64_t)size), MPI_BYTE, tl_data_ptr(out), (int)(n * (int64_t)size),
                   MPI_BYTE, g_dist.world);
     return out;
 #else
@@ -322,7 +320,7 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 766 "chapters/09-ddp/09-ddp.md"
+#line 788 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
@@ -341,6 +339,10 @@ tl_ddp *tl_ddp_new(tl_module *model) {
         ok = np >= 0 && ns >= 0;
         // the parameters that train, and their common dtype
         ddp->params = ok ? calloc((size_t)np + 1, sizeof *ddp->params) : NULL;
+        if (ok && !ddp->params) {
+            tl_error_set(TL_RUNTIME_ERROR, "out of memory");
+            ok = false;
+        }
         tl_dtype dtype = TL_FLOAT32;
         tl_device device = TL_CPU_DEVICE;
         for (int i = 0; ok && i < np; i++) {
@@ -364,31 +366,45 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 608 "chapters/09-ddp/09-ddp.md"
-        if (ok) {
+#line 616 "chapters/09-ddp/09-ddp.md"
+        {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
-            tl_tensor *mine = tl_from_data((int64_t[]){ ddp->n_params, ddp->numel, on_gpu }, TL_SHAPE(3), TL_INT64);
+            bool mine_ok = ok;
+            tl_tensor *mine = tl_from_data((int64_t[]){ mine_ok, ddp->n_params, ddp->numel, dtype, on_gpu }, TL_SHAPE(5),
+                                           TL_INT64);
             tl_tensor *all = tl_dist_all_gather(mine);
             ok = all != NULL;
             const int64_t *v = ok ? TL_DATA(all, int64_t) : NULL;
+            for (int r = 0; ok && r < g_dist.world_size; r++) {
+                if (!v[5 * r]) {
+                    if (mine_ok) tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: rank %d could not wrap its model "
+                                              "(its own error says why), so no rank wraps it", r);
+                    ok = false;
+                }
+            }
             for (int r = 1; ok && r < g_dist.world_size; r++) {
-                if (v[3 * r] != v[0]) {
+                if (v[5 * r + 1] != v[1]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but Rank %d has %lld params, "
-                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[3 * r], (long long)v[0]);
+                                 "while rank 0 has inconsistent %lld params.", r, (long long)v[5 * r + 1], (long long)v[1]);
                     ok = false;
-                } else if (v[3 * r + 1] != v[1]) {
+                } else if (v[5 * r + 2] != v[2]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but the parameters of rank %d "
-                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[3 * r + 1], (long long)v[1]);
+                                 "hold %lld values and those of rank 0 %lld.", r, (long long)v[5 * r + 2], (long long)v[2]);
                     ok = false;
-                } else if (v[3 * r + 2] != v[2]) {
+                } else if (v[5 * r + 3] != v[3]) {
+                    tl_error_set(TL_RUNTIME_ERROR, "DDP expects same model across all ranks, but the parameters of rank %d "
+                                 "are %s and those of rank 0 %s.", r, tl_dtype_name((tl_dtype)v[5 * r + 3]),
+                                 tl_dtype_name((tl_dtype)v[3]));
+                    ok = false;
+                } else if (v[5 * r + 4] != v[4]) {
                     tl_error_set(TL_RUNTIME_ERROR, "DDP expects every rank's model on the same kind of device, but rank %d "
-                                 "has it on %s and rank 0 on %s.", r, v[3 * r + 2] ? "a GPU" : "the CPU",
-                                 v[2] ? "a GPU" : "the CPU");
+                                 "has it on %s and rank 0 on %s.", r, v[5 * r + 4] ? "a GPU" : "the CPU",
+                                 v[4] ? "a GPU" : "the CPU");
                     ok = false;
                 }
             }
         }
-#line 588 "chapters/09-ddp/09-ddp.md"
+#line 592 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -400,8 +416,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 770 "chapters/09-ddp/09-ddp.md"
-#line 645 "chapters/09-ddp/09-ddp.md"
+#line 792 "chapters/09-ddp/09-ddp.md"
+#line 667 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {
@@ -433,7 +449,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
     if (!ddp || !check_initialized()) return false;
     tl_device dev = tl_device_of(ddp->flat);
     size_t size = tl_dtype_size(ddp->flat->dtype);
-    char *flat = first_byte(ddp->flat);          // on dev: not to be read here when dev is a GPU
+    char *flat = tl_data_ptr(ddp->flat);          // on dev: not to be read here when dev is a GPU
     bool ok = true;
     int64_t off = 0;
     for (int i = 0; ok && i < ddp->n_params; i++) {            // gradients -> flat
@@ -444,7 +460,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
             TL_SCOPE {      // a converted copy, if one is needed, dies here (the grad keeps one owner)
                 const tl_tensor *g = tl_contiguous(tl_to_dtype(p->grad, ddp->flat->dtype));
                 ok = g != NULL && check_device(g, dev) &&
-                     copy_bytes(dev, flat + off * (int64_t)size, first_byte(g), (size_t)n * size);
+                     copy_bytes(dev, flat + off * (int64_t)size, tl_data_ptr(g), (size_t)n * size);
             }
         } else {
             ok = zero_bytes(dev, flat + off * (int64_t)size, (size_t)n * size);
@@ -470,7 +486,7 @@ bool tl_ddp_sync_grads(tl_ddp *ddp) {
                 tl_release(g);
                 g = fresh;
             }
-            ok = copy_bytes(dev, first_byte(g), flat + off * (int64_t)size, (size_t)n * size);
+            ok = copy_bytes(dev, tl_data_ptr(g), flat + off * (int64_t)size, (size_t)n * size);
             off += n;
         }
     }

@@ -78,7 +78,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 813 "chapters/09-ddp/09-ddp.md"
+#line 835 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: collectives on GPU memory (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).

@@ -4,11 +4,14 @@
 //   - DDP in a world of one: one all-reduce per step, gradients unchanged, missing grads, errors;
 //   - DistributedSampler index lists of the catalogue (§9.3) that chapter 05's tests do not cover;
 //   - the tutorial's script: its losses to 8 digits (catalogue §9.3) with one rank and with two;
-//   - NCCL: compiled or not, refuses without a GPU, one rank on a GPU when there is one (raw buffers
-//     and a DDP training on cuda:0 against the same on the CPU); tests/test_ch09_nccl.c tests more;
+//   - NCCL: compiled or not, refuses without a GPU, one rank on a GPU when there is one (raw host
+//     buffers); tests/test_ch09_nccl.c tests the rest, a DDP training on cuda:0 included
+//     (test_ddp_one_rank);
 //   - under `mpirun -np 2` (skipped, visibly, without mpirun or MPI): the lab's per-rank losses and
 //     accuracies, one DDP step against a single-process step on the union of both ranks' batches,
-//     every collective with two ranks, and a rank that is killed or fails ending the job quickly.
+//     every collective with two ranks, DDP refusing (on both ranks, no hang) a model whose dtype is
+//     wrong on one rank, a rank that is killed or fails ending the job quickly, and a job that prints
+//     more than the output buffer holds ending normally.
 // The two-rank cases run this very program again under mpirun as a worker:
 //     mpirun -np 2 build/tests/test_ch09_dist --rank-worker NAME
 #define _POSIX_C_SOURCE 200809L
@@ -36,12 +39,6 @@ static const char *self_path;     // argv[0]: the workers are this program
 
 // ----------------------------------------------------------------------------
 // helpers
-
-// tests/fixture.h's pool and leak check, with the process group destroyed before the count
-static int dist_teardown(void **state) {
-    tl_dist_destroy();
-    return teardown(state);
-}
 
 #define NOT_INIT "Default process group has not been initialized, please make sure to call init_process_group."
 
@@ -98,6 +95,12 @@ static void test_collectives_world_of_one(void **state) {
     assert_float_equal(tl_get(g, TL_SHAPE(0, 1, 0)), 3.0, 0);
     assert_true(tl_dist_barrier());
     assert_int_equal(tl_dist_collectives_issued() - n0, 6);
+    // a tensor that requires grad gathers to a plain tensor, as with more ranks (no grad_fn)
+    g = tl_dist_all_gather(tl_requires_grad_(tl_tensor_parse("[5., 6.]"), true));
+    assert_non_null(g);
+    assert_false(g->requires_grad);
+    assert_null(g->grad_fn);
+    assert_float_equal(tl_get(g, TL_SHAPE(0, 1)), 6.0, 0);
 
     // the errors
     assert_false(tl_dist_all_reduce(i, TL_REDUCE_AVG));
@@ -123,13 +126,6 @@ static void test_collectives_world_of_one(void **state) {
 
 // ----------------------------------------------------------------------------
 // DDP in one process: the averaging leaves the gradients as they are, with one collective
-
-static void flat_params(tl_module *m, float *out) {
-    tl_named_tensor *ps;
-    int n = tl_module_parameters(m, &ps), k = 0;
-    for (int i = 0; i < n; i++)
-        for (int64_t j = 0; j < tl_numel(ps[i].tensor); j++) out[k++] = TL_DATA(ps[i].tensor, float)[j];
-}
 
 static void test_ddp_world_of_one(void **state) {
     (void)state;
@@ -307,18 +303,6 @@ static void test_nccl(void **state) {
 // ----------------------------------------------------------------------------
 // two ranks under mpirun
 
-static bool have_mpirun(void) {
-    if (!tl_dist_mpi_compiled()) {
-        print_message("Torchlet was built without MPI: the two-rank tests are skipped\n");
-        return false;
-    }
-    if (system("command -v mpirun >/dev/null 2>&1") != 0) {
-        print_message("mpirun is not installed (apt install openmpi-bin): the two-rank tests are skipped\n");
-        return false;
-    }
-    return true;
-}
-
 // the lines of `text` that start with `prefix`, in order, one per entry, with the prefix cut
 static int lines_after(const char *text, const char *prefix, char lines[][64], int max) {
     int n = 0;
@@ -346,7 +330,7 @@ static void test_two_ranks_lab(void **state) {
              getenv("TL_BUILD") ? getenv("TL_BUILD") : "build");
     assert_int_equal(access(lab, X_OK), 0);
     double seconds;
-    int status = mpirun_ranks(2, lab, "", output, sizeof output, &seconds);
+    int status = mpirun_ranks(2, lab, "", 120, output, sizeof output, &seconds);
     if (status != 0) fail_msg("mpirun -np 2 %s: exit status %d\n%s", lab, status, output);
     const char *want[2][3] = { { "0.66", "0.23", "0.13" }, { "0.67", "0.45", "0.11" } };
     for (int r = 0; r < 2; r++) {
@@ -376,6 +360,7 @@ static void run_worker_test(const char *name, const char *expect) {
 static void test_two_ranks_ddp_step(void **state) { (void)state; run_worker_test("step", "step ok"); }
 static void test_two_ranks_script_losses(void **state) { (void)state; run_worker_test("script", "script ok"); }
 static void test_two_ranks_collectives(void **state) { (void)state; run_worker_test("collectives", "collectives ok"); }
+static void test_two_ranks_ddp_dtype(void **state) { (void)state; run_worker_test("ddp_dtype", "ddp dtype ok"); }
 
 // a rank that dies (SIGKILL) or fails (exits 3 without finalising MPI) while the other waits in an
 // all-reduce: the job must end, non-zero, within seconds
@@ -385,7 +370,7 @@ static void test_failing_rank_stops_the_job(void **state) {
     const char *cases[] = { "--rank-worker kill", "--rank-worker fail" };
     for (int c = 0; c < 2; c++) {
         double seconds;
-        int status = mpirun_ranks(2, self_path, cases[c], output, sizeof output, &seconds);
+        int status = mpirun_ranks(2, self_path, cases[c], 120, output, sizeof output, &seconds);
         print_message("%s: exit status %d after %.2f s\n", cases[c], status, seconds);
         if (status == 0) fail_msg("%s: the job succeeded\n%s", cases[c], output);
         if (status == 124) fail_msg("%s: the job hung until timeout killed it\n%s", cases[c], output);
@@ -395,33 +380,32 @@ static void test_failing_rank_stops_the_job(void **state) {
     }
 }
 
+// a job that prints more than the output buffer holds: mpirun_ranks reads the rest and drops it,
+// so the job ends normally, with status 0 (not killed by SIGPIPE, status 141, nor left blocked on a
+// full pipe until `timeout` kills it)
+static void test_chatty_job_ends(void **state) {
+    (void)state;
+    if (!have_mpirun()) skip();
+    static char small[4096];
+    double seconds;
+    int status = mpirun_ranks(2, self_path, "--rank-worker chatty", 60, small, sizeof small, &seconds);
+    if (status != 0) fail_msg("--rank-worker chatty: exit status %d after %.1f s\n%s", status, seconds, small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    if (seconds > 30) fail_msg("--rank-worker chatty: the job took %.1f s", seconds);
+}
+
 // ----------------------------------------------------------------------------
 // the workers: run by mpirun, one process per rank; print "rank R: ..." lines, exit 0 when fine
-
-#define WCHECK(cond) do { if (!(cond)) { \
-        printf("rank %d: FAILED %s (line %d)%s%s\n", rank, #cond, __LINE__, tl_error() ? ": " : "", \
-               tl_error() ? tl_error() : ""); \
-        fflush(stdout); tl_dist_abort(1); } } while (0)
-
-// the parameters of m, one after the other, as one float32 tensor
-static tl_tensor *params_vector(tl_module *m) {
-    tl_tensor *v = tl_empty(TL_SHAPE(tl_module_num_parameters(m, false)), TL_FLOAT32);
-    flat_params(m, TL_DATA(v, float));
-    return v;
-}
 
 // One DDP step on two ranks (rank 0: examples 4 and 1, rank 1: examples 0 and 3, the sampler's
 // epoch-0 shares) against one plain step on all four examples: the same parameters on both ranks,
 // bit for bit, and equal to the plain step's up to float rounding.
 static int worker_step(int rank) {
     WCHECK(tl_dist_world_size() == 2);
-    tl_tensor *X = tl_tensor_parse(TUTORIAL_X_TRAIN);
-    tl_tensor *y = tl_tensor_parse(TUTORIAL_Y_TRAIN);
     int64_t rows[2][2] = { { 4, 1 }, { 0, 3 } };
-    tl_tensor *Xr = tl_stack((tl_tensor *[]){ tl_index(X, rows[rank][0]), tl_index(X, rows[rank][1]) }, 2, 0);
-    tl_tensor *yr = tl_stack((tl_tensor *[]){ tl_index(y, rows[rank][0]), tl_index(y, rows[rank][1]) }, 2, 0);
-    tl_tensor *Xu = tl_stack((tl_tensor *[]){ tl_index(X, 4), tl_index(X, 1), tl_index(X, 0), tl_index(X, 3) }, 4, 0);
-    tl_tensor *yu = tl_stack((tl_tensor *[]){ tl_index(y, 4), tl_index(y, 1), tl_index(y, 0), tl_index(y, 3) }, 4, 0);
+    tl_tensor *Xr, *yr, *Xu, *yu;
+    tutorial_batch(rows[rank], 2, "cpu", &Xr, &yr);
+    tutorial_batch((int64_t[]){ 4, 1, 0, 3 }, 4, "cpu", &Xu, &yu);
     WCHECK(Xr && yr && Xu && yu);
 
     tl_manual_seed(rank == 0 ? 123 : 999);          // rank 1 starts elsewhere: DDP must fix that
@@ -430,7 +414,7 @@ static int worker_step(int rank) {
     tl_module *ref = neural_network_new(2, 2);
     tl_ddp *ddp = tl_ddp_new(net);
     WCHECK(ddp);
-    WCHECK(memcmp(TL_DATA(params_vector(net), float), TL_DATA(params_vector(ref), float), 752 * sizeof(float)) == 0);
+    WCHECK(memcmp(TL_DATA(params_cpu(net), float), TL_DATA(params_cpu(ref), float), 752 * sizeof(float)) == 0);
 
     tl_sgd *opt = tl_sgd_new(net, (tl_sgd_options){ .lr = 0.5 }), *ref_opt = tl_sgd_new(ref, (tl_sgd_options){ .lr = 0.5 });
     int64_t n0 = tl_dist_collectives_issued();
@@ -447,12 +431,11 @@ static int worker_step(int rank) {
     WCHECK(tl_backward(ref_loss));
     WCHECK(tl_sgd_step(ref_opt));
 
-    tl_tensor *mine = params_vector(net), *single = params_vector(ref);
+    tl_tensor *mine = params_cpu(net), *single = params_cpu(ref);
     tl_tensor *all = tl_dist_all_gather(mine);
     WCHECK(all && all->shape[0] == 2 && all->shape[1] == 752);
     WCHECK(memcmp(TL_DATA(all, float), TL_DATA(all, float) + 752, 752 * sizeof(float)) == 0);
-    double worst = 0;
-    for (int i = 0; i < 752; i++) worst = fmax(worst, fabs(TL_DATA(mine, float)[i] - TL_DATA(single, float)[i]));
+    double worst = max_diff(mine, single);
     WCHECK(worst < 1e-6);
     printf("rank %d: step ok (largest difference to the single-process step %.2g)\n", rank, worst);
     tl_sgd_free(opt);
@@ -523,6 +506,36 @@ static int worker_collectives(int rank) {
     return 0;
 }
 
+// DDP(model) where rank 1's model is not fit to wrap (a float64 parameter among float32 ones) or is
+// float64 where rank 0's is float32: both ranks fail, no rank waits for the other, and the message
+// names the rank (the mismatched rank keeps its own message, which names the parameter)
+static int worker_ddp_dtype(int rank) {
+    WCHECK(tl_dist_world_size() == 2);
+    tl_module *m = tl_module_new("M", NULL);
+    WCHECK(tl_module_add_parameter(m, "a", tl_zeros(TL_SHAPE(2), TL_FLOAT32)));
+    WCHECK(tl_module_add_parameter(m, "b", tl_zeros(TL_SHAPE(2), rank == 1 ? TL_FLOAT64 : TL_FLOAT32)));
+    WCHECK(tl_ddp_new(m) == NULL);
+    if (rank == 0) WCHECK(strcmp(tl_error(), "DistributedDataParallel: rank 1 could not wrap its model (its own "
+                                             "error says why), so no rank wraps it") == 0);
+    else WCHECK(strcmp(tl_error(), "DistributedDataParallel: Torchlet's DDP needs all parameters in one floating "
+                                   "dtype, but b is torch.float64 and the first is torch.float32") == 0);
+    tl_error_clear();
+    tl_module_free(m);
+
+    // the same model, float32 on rank 0 and float64 on rank 1: the broadcast would garble rank 1's
+    m = tl_linear_new(2, 2, true);
+    if (rank == 1) WCHECK(tl_module_to_dtype(m, TL_FLOAT64));
+    WCHECK(tl_ddp_new(m) == NULL);
+    WCHECK(strcmp(tl_error(), "DDP expects same model across all ranks, but the parameters of rank 1 are "
+                              "torch.float64 and those of rank 0 torch.float32.") == 0);
+    tl_error_clear();
+    tl_module_free(m);
+
+    WCHECK(tl_dist_barrier());
+    printf("rank %d: ddp dtype ok\n", rank);
+    return 0;
+}
+
 // rank 1 dies (kill) or fails (exits without destroying the group); rank 0 waits for it in an
 // all-reduce that can never complete
 static int worker_failure(int rank, bool kill_it) {
@@ -541,12 +554,19 @@ static int worker_failure(int rank, bool kill_it) {
     return 0;
 }
 
+// 256 KiB of lines per rank, far more than a pipe holds
+static int worker_chatty(int rank) {
+    for (int i = 0; i < 4096; i++) printf("rank %d: line %04d of a chatty job ...................................\n", rank, i);
+    return 0;
+}
+
 static int worker_kill(int rank) { return worker_failure(rank, true); }
 static int worker_fail(int rank) { return worker_failure(rank, false); }
 
 static const rank_worker workers[] = {
     { "step", worker_step }, { "collectives", worker_collectives }, { "script", worker_script },
-    { "kill", worker_kill }, { "fail", worker_fail },
+    { "kill", worker_kill }, { "fail", worker_fail }, { "ddp_dtype", worker_ddp_dtype },
+    { "chatty", worker_chatty },
 };
 
 int main(int argc, char **argv) {
@@ -563,7 +583,9 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_two_ranks_ddp_step, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_script_losses, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_ddp_dtype, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_failing_rank_stops_the_job, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_chatty_job_ends, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_dist", tests, NULL, NULL);
 }

@@ -41,13 +41,6 @@ static const char *self_path;
 // ----------------------------------------------------------------------------
 // helpers
 
-// tests/fixture.h's pool and leak check, with the process group (and its NCCL communicator)
-// destroyed before the count
-static int dist_teardown(void **state) {
-    tl_dist_destroy();
-    return teardown(state);
-}
-
 static int64_t nccl_calls(const char *name) { return mock_nccl_calls ? mock_nccl_calls(name) : -1; }
 
 // skips unless this build has NCCL and this machine (or the emulation) a GPU
@@ -69,37 +62,6 @@ static bool same(const tl_tensor *a, const tl_tensor *b) {
         if (a->shape[d] != b->shape[d]) return false;
     tl_tensor *ca = tl_contiguous(tl_to(a, "cpu")), *cb = tl_contiguous(tl_to(b, "cpu"));
     return ca && cb && memcmp(tl_data_ptr(ca), tl_data_ptr(cb), (size_t)tl_numel(ca) * tl_dtype_size(ca->dtype)) == 0;
-}
-
-// the parameters of m, one after the other, as a CPU float32 tensor (copied from any device)
-static tl_tensor *params_cpu(tl_module *m) {
-    tl_named_tensor *ps;
-    int n = tl_module_parameters(m, &ps);
-    tl_tensor *v = tl_empty(TL_SHAPE(tl_module_num_parameters(m, false)), TL_FLOAT32);
-    int64_t k = 0;
-    for (int i = 0; i < n; i++) {
-        tl_tensor *c = tl_contiguous(tl_to(ps[i].tensor, "cpu"));
-        assert_non_null(c);
-        memcpy(TL_DATA(v, float) + k, TL_DATA(c, float), (size_t)tl_numel(c) * sizeof(float));
-        k += tl_numel(c);
-    }
-    return v;
-}
-
-static double max_diff(const tl_tensor *a, const tl_tensor *b) {
-    double worst = 0;
-    for (int64_t i = 0; i < tl_numel(a); i++) worst = fmax(worst, fabs(TL_DATA(a, float)[i] - TL_DATA(b, float)[i]));
-    return worst;
-}
-
-// the tutorial's training data, rows `rows` of it (n of them), on device
-static void batch(const int64_t *rows, int n, const char *device, tl_tensor **X, tl_tensor **y) {
-    tl_tensor *Xa = tl_tensor_parse(TUTORIAL_X_TRAIN);
-    tl_tensor *ya = tl_tensor_parse(TUTORIAL_Y_TRAIN);
-    tl_tensor *xs[4], *ys[4];
-    for (int i = 0; i < n; i++) xs[i] = tl_index(Xa, rows[i]), ys[i] = tl_index(ya, rows[i]);
-    *X = tl_to(tl_stack(xs, n, 0), device);
-    *y = tl_to(tl_stack(ys, n, 0), device);
 }
 
 // one DDP step (forward, backward + the average, SGD with lr 0.5) on X, y
@@ -219,8 +181,8 @@ static void test_ddp_one_rank(void **state) {
     for (int step = 0; step < 3; step++) {
         TL_SCOPE {
             tl_tensor *X, *y, *Xg, *yg;
-            batch(rows[step], 2, "cpu", &X, &y);
-            batch(rows[step], 2, "cuda", &Xg, &yg);
+            tutorial_batch(rows[step], 2, "cpu", &X, &y);
+            tutorial_batch(rows[step], 2, "cuda", &Xg, &yg);
             assert_true(ddp_step(cpu, copt, X, y));
             if (step == 1) mallocs = tl_cuda_memory().malloc_calls;
             int64_t n0 = tl_dist_collectives_issued(), r0 = nccl_calls("all_reduce");
@@ -241,7 +203,7 @@ static void test_ddp_one_rank(void **state) {
     assert_true(tl_module_to(gpu_net, "cpu"));
     TL_SCOPE {
         tl_tensor *X, *y;
-        batch(rows[0], 2, "cpu", &X, &y);
+        tutorial_batch(rows[0], 2, "cpu", &X, &y);
         assert_false(ddp_step(gpu, gopt, X, y));
     }
     expect_error("DistributedDataParallel: a parameter or its gradient is on cpu, but the model was on cuda:0 when it "
@@ -270,10 +232,7 @@ static char output[1 << 16];
 
 static void run_two_ranks(const char *name, const char *expect) {
     needs_nccl_gpu();
-    if (!tl_dist_mpi_compiled() || system("command -v mpirun >/dev/null 2>&1") != 0) {
-        print_message("skipped: needs MPI and mpirun for two ranks\n");
-        skip();
-    }
+    if (!have_mpirun()) skip();
     if (tl_cuda_device_count() < 2) {
         print_message("skipped: two ranks need two GPUs (NCCL refuses two ranks on one); this machine has %d\n",
                       tl_cuda_device_count());
@@ -287,11 +246,6 @@ static void test_two_ranks_ddp(void **state) { (void)state; run_two_ranks("ddp",
 
 // ----------------------------------------------------------------------------
 // the workers (one process per rank, each on cuda:<local rank>)
-
-#define WCHECK(cond) do { if (!(cond)) { \
-        printf("rank %d: FAILED %s (line %d)%s%s\n", rank, #cond, __LINE__, tl_error() ? ": " : "", \
-               tl_error() ? tl_error() : ""); \
-        fflush(stdout); tl_dist_abort(1); } } while (0)
 
 // the same collective on a CUDA tensor and on a CPU tensor: the same result
 static int worker_collectives(int rank, const char *dev) {
@@ -335,8 +289,8 @@ static int worker_collectives(int rank, const char *dev) {
 static int worker_ddp(int rank, const char *dev) {
     int64_t rows[2][2] = { { 4, 1 }, { 0, 3 } };
     tl_tensor *X, *y, *Xg, *yg;
-    batch(rows[rank], 2, "cpu", &X, &y);
-    batch(rows[rank], 2, dev, &Xg, &yg);
+    tutorial_batch(rows[rank], 2, "cpu", &X, &y);
+    tutorial_batch(rows[rank], 2, dev, &Xg, &yg);
 
     tl_manual_seed(rank == 0 ? 123 : 999);          // rank 1 starts elsewhere: DDP must fix that
     tl_module *gpu_net = neural_network_new(2, 2);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#include "ranks.h"      // tests/ranks.h (grade.sh compiles with -Itests): mpirun_ranks, run_rank_worker
 #ifdef TL_WITH_MPI
 #include <mpi.h>
 #endif
@@ -26,6 +27,10 @@ bool ex09_tree_broadcast(tl_tensor *t, int root);
 // ----------------------------------------------------------------------------
 // the parent: run the worker under mpirun with 2 and 3 ranks
 
+// grade.sh runs each exercise under its own `timeout` (--timeout, 10 s) but does not tell the grader
+// its length: each mpirun job gets 4 s, so that the two jobs of an exercise fit in grade.sh's default
+#define MPIRUN_SECONDS 4
+
 static void run_ranks(const char *id, int np_first, int np_second) {
     if (getenv("TL_GRADE_NO_MPI") && *getenv("TL_GRADE_NO_MPI"))
         grade_skip("TL_GRADE_NO_MPI is set: the exercises that run under mpirun are not graded here");
@@ -36,25 +41,19 @@ static void run_ranks(const char *id, int np_first, int np_second) {
     if (len <= 0) GRADE_FAIL("the grader cannot find its own program (/proc/self/exe)");
     self[len] = '\0';
     for (int np = np_first; np > 0; np = np == np_first ? np_second : 0) {
-        char cmd[PATH_MAX + 512];
-        snprintf(cmd, sizeof cmd,
-                 "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 timeout 4 mpirun -np %d --oversubscribe %s "
-                 "-x ASAN_OPTIONS -x TL_GRADE_SALT %s --rank-worker %s 2>&1",
-                 np, getuid() == 0 ? "--allow-run-as-root" : "", self, id);
-        FILE *p = popen(cmd, "r");
-        if (!p) GRADE_FAIL("could not start mpirun");
+        char args[64];
+        snprintf(args, sizeof args, "--rank-worker %s", id);
         static char out[1 << 16];
-        size_t n = fread(out, 1, sizeof out - 1, p);
-        out[n] = '\0';
-        int st = pclose(p);
-        int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        int rc = mpirun_ranks(np, self, args, MPIRUN_SECONDS, out, sizeof out, NULL);
+        if (rc == -1) GRADE_FAIL("mpirun -np %d: %s", np, out);
+        size_t n = strlen(out);
         const char *f = strstr(out, "GRADE-FAIL: ");
         if (f) {
             const char *end = strchr(f, '\n');
             GRADE_FAIL("mpirun -np %d: %.*s", np, (int)(end ? end - f - 12 : (long)strlen(f + 12)), f + 12);
         }
-        if (rc == 124) GRADE_FAIL("mpirun -np %d: the ranks did not finish within 4 s (a deadlock: every rank waiting to "
-                                  "send or to receive?)", np);
+        if (rc == 124) GRADE_FAIL("mpirun -np %d: the ranks did not finish within %d s (a deadlock: every rank waiting "
+                                  "to send or to receive?)", np, MPIRUN_SECONDS);
         if (rc != 0) {
             const char *last = n > 600 ? out + n - 600 : out;
             GRADE_FAIL("mpirun -np %d ended with status %d (a crash in a rank?): ...%s", np, rc, last);
@@ -325,36 +324,32 @@ static void worker_broadcast(void) {
     tl_error_clear();
 }
 
-static int rank_worker(const char *id) {
-    if (!tl_dist_init()) {
-        printf("GRADE-FAIL: tl_dist_init failed: %s\n", grade_last_error());
-        return 1;
-    }
-    w_rank = tl_dist_rank();
+// one exercise's worker on this rank (run_rank_worker has made the process group and a pool)
+static int grade_worker(int rank, const char *id, void (*work)(void)) {
+    w_rank = rank;
     w_size = tl_dist_world_size();
-    tl_pool *pool = tl_pool_push();
     grade_seed = grade_seed_for(id);
     grade_gen = tl_generator_new(grade_seed);
     rank_gen = tl_generator_new(grade_seed + 1000003ULL * (uint64_t)(w_rank + 1));
-    if (strcmp(id, "09.1") == 0) worker_shift();
-    else if (strcmp(id, "09.2") == 0) worker_all_reduce();
-    else if (strcmp(id, "09.3") == 0) worker_average();
-    else if (strcmp(id, "09.4") == 0) worker_broadcast();
-    else {
-        printf("GRADE-FAIL: no exercise %s\n", id);
-        return 1;
-    }
-    tl_pool_pop(pool);
+    work();
     tl_generator_free(grade_gen);
     tl_generator_free(rank_gen);
-    tl_dist_destroy();
     return 0;
 }
+static int worker_09_1(int rank) { return grade_worker(rank, "09.1", worker_shift); }
+static int worker_09_2(int rank) { return grade_worker(rank, "09.2", worker_all_reduce); }
+static int worker_09_3(int rank) { return grade_worker(rank, "09.3", worker_average); }
+static int worker_09_4(int rank) { return grade_worker(rank, "09.4", worker_broadcast); }
+
+static const rank_worker workers[] = {
+    { "09.1", worker_09_1 }, { "09.2", worker_09_2 }, { "09.3", worker_09_3 }, { "09.4", worker_09_4 },
+};
 #endif
 
 int main(int argc, char **argv) {
 #ifdef TL_WITH_MPI
-    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0) return rank_worker(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--rank-worker") == 0)
+        return run_rank_worker(argv[2], workers, (int)(sizeof workers / sizeof *workers));
 #endif
     return grade_main(argc, argv, exercises, (int)(sizeof exercises / sizeof exercises[0]));
 }
