@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2206 "chapters/07-saving/07-saving.md"
+#line 2195 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "serialize.h"
 #include "autograd.h"
@@ -162,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2231 "chapters/07-saving/07-saving.md"
+#line 2221 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2233 "chapters/07-saving/07-saving.md"
+#line 2223 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -263,9 +264,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2225 "chapters/07-saving/07-saving.md"
 
-#line 442 "chapters/07-saving/07-saving.md"
+#line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { const void *p; size_t n; } span;             // n bytes at p, written in order
@@ -283,25 +284,11 @@ typedef struct {
     int64_t   n, cap;
     size_t    file_len;                 // bytes of the file so far
     size_t    cd_at, cd_len;            // the central directory and its end record, in out
-    uint32_t  crc_table[256];
     bool      too_big;
 } zw_writer;
 
-static void zw_init(zw_writer *z) {
-    memset(z, 0, sizeof *z);
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        z->crc_table[i] = c;
-    }
-}
-
-static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-#line 485 "chapters/07-saving/07-saving.md"
+static void zw_init(zw_writer *z) { memset(z, 0, sizeof *z); }
+#line 474 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->file_len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -313,7 +300,7 @@ static void zw_add(zw_writer *z, const char *name, const void *data, size_t size
         z->out.failed = true;
         return;
     }
-    uint32_t crc = zw_crc32(z, data, size);
+    uint32_t crc = (uint32_t)crc32_z(0, data, size);
     bytes *b = &z->out;
     z->entries[z->n++] = (zw_entry){ copy, crc, (uint32_t)size, (uint32_t)offset, b->len, 30 + name_len + pad, data };
     z->file_len += 30 + name_len + pad + size;
@@ -394,9 +381,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2227 "chapters/07-saving/07-saving.md"
 
-#line 600 "chapters/07-saving/07-saving.md"
+#line 589 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -457,9 +444,9 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2229 "chapters/07-saving/07-saving.md"
 
-#line 685 "chapters/07-saving/07-saving.md"
+#line 674 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -526,9 +513,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2231 "chapters/07-saving/07-saving.md"
 
-#line 764 "chapters/07-saving/07-saving.md"
+#line 753 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 unsigned char *tl_read_file(const char *path, size_t *size) {
@@ -554,9 +541,9 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2243 "chapters/07-saving/07-saving.md"
+#line 2233 "chapters/07-saving/07-saving.md"
 
-#line 803 "chapters/07-saving/07-saving.md"
+#line 792 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -626,7 +613,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 881 "chapters/07-saving/07-saving.md"
+#line 870 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -708,9 +695,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2245 "chapters/07-saving/07-saving.md"
+#line 2235 "chapters/07-saving/07-saving.md"
 
-#line 973 "chapters/07-saving/07-saving.md"
+#line 962 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -726,7 +713,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 996 "chapters/07-saving/07-saving.md"
+#line 985 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -738,7 +725,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1013 "chapters/07-saving/07-saving.md"
+#line 1002 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -756,7 +743,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1039 "chapters/07-saving/07-saving.md"
+#line 1028 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -792,7 +779,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1081 "chapters/07-saving/07-saving.md"
+#line 1070 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -869,7 +856,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1165 "chapters/07-saving/07-saving.md"
+#line 1154 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -879,7 +866,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1183 "chapters/07-saving/07-saving.md"
+#line 1172 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -927,7 +914,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1243 "chapters/07-saving/07-saving.md"
+#line 1232 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -991,7 +978,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1312 "chapters/07-saving/07-saving.md"
+#line 1301 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -1005,7 +992,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1331 "chapters/07-saving/07-saving.md"
+#line 1320 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1029,7 +1016,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1361 "chapters/07-saving/07-saving.md"
+#line 1350 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1190,9 +1177,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2247 "chapters/07-saving/07-saving.md"
+#line 2237 "chapters/07-saving/07-saving.md"
 
-#line 1535 "chapters/07-saving/07-saving.md"
+#line 1524 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1284,9 +1271,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2249 "chapters/07-saving/07-saving.md"
+#line 2239 "chapters/07-saving/07-saving.md"
 
-#line 1662 "chapters/07-saving/07-saving.md"
+#line 1651 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1352,9 +1339,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2251 "chapters/07-saving/07-saving.md"
+#line 2241 "chapters/07-saving/07-saving.md"
 
-#line 1741 "chapters/07-saving/07-saving.md"
+#line 1730 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1446,7 +1433,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1835 "chapters/07-saving/07-saving.md"
+#line 1824 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1550,9 +1537,9 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2253 "chapters/07-saving/07-saving.md"
+#line 2243 "chapters/07-saving/07-saving.md"
 
-#line 2140 "chapters/07-saving/07-saving.md"
+#line 2129 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
@@ -1564,9 +1551,9 @@ static int sd_find_named(const tl_named_tensor *entries, int n, const char *name
         if (strcmp(entries[i].name, name) == 0) return i;
     return -1;
 }
-#line 2255 "chapters/07-saving/07-saving.md"
+#line 2245 "chapters/07-saving/07-saving.md"
 
-#line 1972 "chapters/07-saving/07-saving.md"
+#line 1961 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1584,7 +1571,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2005 "chapters/07-saving/07-saving.md"
+#line 1994 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1628,7 +1615,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2055 "chapters/07-saving/07-saving.md"
+#line 2044 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1707,7 +1694,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2154 "chapters/07-saving/07-saving.md"
+#line 2143 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
