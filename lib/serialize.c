@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2195 "chapters/07-saving/07-saving.md"
+#line 2191 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2221 "chapters/07-saving/07-saving.md"
+#line 2217 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2223 "chapters/07-saving/07-saving.md"
+#line 2219 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2225 "chapters/07-saving/07-saving.md"
+#line 2221 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2227 "chapters/07-saving/07-saving.md"
+#line 2223 "chapters/07-saving/07-saving.md"
 
 #line 589 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -444,7 +444,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2229 "chapters/07-saving/07-saving.md"
+#line 2225 "chapters/07-saving/07-saving.md"
 
 #line 674 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -513,7 +513,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2231 "chapters/07-saving/07-saving.md"
+#line 2227 "chapters/07-saving/07-saving.md"
 
 #line 753 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -541,7 +541,7 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2233 "chapters/07-saving/07-saving.md"
+#line 2229 "chapters/07-saving/07-saving.md"
 
 #line 792 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -695,7 +695,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2231 "chapters/07-saving/07-saving.md"
 
 #line 962 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1177,7 +1177,7 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2233 "chapters/07-saving/07-saving.md"
 
 #line 1524 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1271,7 +1271,7 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2235 "chapters/07-saving/07-saving.md"
 
 #line 1651 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1339,7 +1339,7 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2237 "chapters/07-saving/07-saving.md"
 
 #line 1730 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1537,21 +1537,15 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2243 "chapters/07-saving/07-saving.md"
+#line 2239 "chapters/07-saving/07-saving.md"
 
-#line 2129 "chapters/07-saving/07-saving.md"
+#line 2131 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-
-static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(entries[i].name, name) == 0) return i;
-    return -1;
-}
-#line 2245 "chapters/07-saving/07-saving.md"
+#line 2241 "chapters/07-saving/07-saving.md"
 
 #line 1961 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1571,7 +1565,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1994 "chapters/07-saving/07-saving.md"
+#line 1996 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1615,7 +1609,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2044 "chapters/07-saving/07-saving.md"
+#line 2046 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1644,10 +1638,12 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     r->missing_keys = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *r->missing_keys));
     r->unexpected_keys = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *r->unexpected_keys));
     const tl_tensor **source = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *source));
+    bool *matched = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *matched));   // sd's key k is the model's
     bytes mismatches = { 0 };
     for (int i = 0; i < n_own; i++) {                         // missing keys and shape mismatches
         int64_t k = sd_find(sd, own[i].name);
         if (k < 0) { r->missing_keys[r->n_missing++] = own[i].name; continue; }
+        matched[k] = true;
         const tl_tensor *want = own[i].tensor, *have = sd->items[k].tensor;
         bool same = want->ndim == have->ndim;
         for (int d = 0; same && d < want->ndim; d++) same = want->shape[d] == have->shape[d];
@@ -1664,8 +1660,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap); // by the rank of the module that
     key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));   // reports them,
     for (int64_t k = 0; k < sd->len; k++) {                   // then in the state dict's order
-        bool is_own = sd_find_named(own, n_own, sd->items[k].name) >= 0;
-        int rank = is_own ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
+        int rank = matched[k] ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
         if (rank >= 0) found[r->n_unexpected++] = (key_rank){ rank, k };
     }
     qsort(found, (size_t)r->n_unexpected, sizeof *found, by_rank);
@@ -1694,7 +1689,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2143 "chapters/07-saving/07-saving.md"
+#line 2139 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
