@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2191 "chapters/07-saving/07-saving.md"
+#line 2201 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2217 "chapters/07-saving/07-saving.md"
+#line 2227 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2219 "chapters/07-saving/07-saving.md"
+#line 2229 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2221 "chapters/07-saving/07-saving.md"
+#line 2231 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2223 "chapters/07-saving/07-saving.md"
+#line 2233 "chapters/07-saving/07-saving.md"
 
 #line 589 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -444,7 +444,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2225 "chapters/07-saving/07-saving.md"
+#line 2235 "chapters/07-saving/07-saving.md"
 
 #line 674 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -513,37 +513,41 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2227 "chapters/07-saving/07-saving.md"
+#line 2237 "chapters/07-saving/07-saving.md"
 
-#line 753 "chapters/07-saving/07-saving.md"
+#line 759 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 unsigned char *tl_read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) { tl_error_set(TL_RUNTIME_ERROR, "[Errno %d] %s: '%s'", errno, strerror(errno), path); return NULL; }
-    size_t cap = 1 << 16, n = 0;
+    struct stat st;
+    bool known = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                 (uint64_t)st.st_size < SIZE_MAX;
+    size_t cap = known ? (size_t)st.st_size + 1 : 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
+    int err = 0;
+    errno = 0;
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0) break;
-        if (n == cap) {
-            unsigned char *q = realloc(buf, cap * 2);
+        if (got == 0) { if (ferror(f)) err = errno ? errno : EIO; break; }
+        if (n == cap) {                                       // a size fstat did not know, or a file that grew
+            unsigned char *q = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (!q) { free(buf); buf = NULL; break; }
             buf = q;
             cap *= 2;
         }
     }
-    bool bad = buf && ferror(f);
     fclose(f);
     if (!buf) { tl_error_set(TL_RUNTIME_ERROR, "out of memory reading '%s'", path); return NULL; }
-    if (bad) { free(buf); tl_error_set(TL_RUNTIME_ERROR, "error reading '%s'", path); return NULL; }
+    if (err) { free(buf); tl_error_set(TL_RUNTIME_ERROR, "[Errno %d] %s: '%s'", err, strerror(err), path); return NULL; }
     *size = n;
     return buf;
 }
-#line 2229 "chapters/07-saving/07-saving.md"
+#line 2239 "chapters/07-saving/07-saving.md"
 
-#line 792 "chapters/07-saving/07-saving.md"
+#line 802 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -613,7 +617,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 870 "chapters/07-saving/07-saving.md"
+#line 880 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -695,9 +699,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2231 "chapters/07-saving/07-saving.md"
+#line 2241 "chapters/07-saving/07-saving.md"
 
-#line 962 "chapters/07-saving/07-saving.md"
+#line 972 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -713,7 +717,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 985 "chapters/07-saving/07-saving.md"
+#line 995 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -725,7 +729,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1002 "chapters/07-saving/07-saving.md"
+#line 1012 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -743,7 +747,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1028 "chapters/07-saving/07-saving.md"
+#line 1038 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -779,7 +783,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1070 "chapters/07-saving/07-saving.md"
+#line 1080 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -856,7 +860,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1154 "chapters/07-saving/07-saving.md"
+#line 1164 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -866,7 +870,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1172 "chapters/07-saving/07-saving.md"
+#line 1182 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -914,7 +918,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1232 "chapters/07-saving/07-saving.md"
+#line 1242 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -978,7 +982,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1301 "chapters/07-saving/07-saving.md"
+#line 1311 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -992,7 +996,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1320 "chapters/07-saving/07-saving.md"
+#line 1330 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1016,7 +1020,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1350 "chapters/07-saving/07-saving.md"
+#line 1360 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1177,9 +1181,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2233 "chapters/07-saving/07-saving.md"
+#line 2243 "chapters/07-saving/07-saving.md"
 
-#line 1524 "chapters/07-saving/07-saving.md"
+#line 1534 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1271,9 +1275,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2245 "chapters/07-saving/07-saving.md"
 
-#line 1651 "chapters/07-saving/07-saving.md"
+#line 1661 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1339,9 +1343,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
-#line 1730 "chapters/07-saving/07-saving.md"
+#line 1740 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1433,7 +1437,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1824 "chapters/07-saving/07-saving.md"
+#line 1834 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1537,17 +1541,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
-#line 2131 "chapters/07-saving/07-saving.md"
+#line 2141 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
-#line 1961 "chapters/07-saving/07-saving.md"
+#line 1971 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1565,7 +1569,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 1996 "chapters/07-saving/07-saving.md"
+#line 2006 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1609,7 +1613,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2046 "chapters/07-saving/07-saving.md"
+#line 2056 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1689,7 +1693,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2139 "chapters/07-saving/07-saving.md"
+#line 2149 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

@@ -276,6 +276,36 @@ static void test_load_refusals(void **state) {
     assert_error_contains("'empty' is not a PyTorch checkpoint");
 }
 
+// tl_read_file: a directory is refused as Python's open refuses it; a regular file is read whole,
+// and so is one whose size fstat does not know (/proc)
+static void test_read_file(void **state) {
+    (void)state;
+    size_t n = 0;
+    assert_null(tl_read_file(tmpdir, &n));
+    char want[600];
+    snprintf(want, sizeof want, "[Errno 21] Is a directory: '%s'", tmpdir);
+    assert_error_contains(want);
+    assert_null(tl_load(tmpdir));
+    assert_error_contains(want);
+    size_t big = 200000;                                        // more than the 64 KiB fallback chunk
+    unsigned char *data = malloc(big);
+    for (size_t i = 0; i < big; i++) data[i] = (unsigned char)(i * 7 + 3);
+    FILE *f = fopen(tmp_path("read.bin"), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, big, f), big);
+    fclose(f);
+    unsigned char *got = tl_read_file(tmp_path("read.bin"), &n);
+    assert_non_null(got);
+    assert_int_equal(n, big);
+    assert_memory_equal(got, data, big);
+    free(got);
+    free(data);
+    got = tl_read_file("/proc/self/status", &n);
+    assert_non_null(got);
+    assert_true(n > 0 && memmem(got, n, "Name:", 5) != NULL);
+    free(got);
+}
+
 // ----------------------------------------------------------------------------
 // hostile and broken .pth files, built record by record
 
@@ -826,6 +856,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_load_torch2x_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_torch113_module, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_repeated_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_many_keys, setup, teardown),
