@@ -1,11 +1,11 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2201 "chapters/07-saving/07-saving.md"
+#line 2208 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
 // Layout of a .pth: PREFIX/data.pkl (pickle protocol 2), PREFIX/data/<key> (storages, raw LE
 // bytes), PREFIX/version, PREFIX/byteorder. Loading trusts nothing in the file.
-#define _GNU_SOURCE            // strndup, O_DIRECTORY, mkstemp, fchmod
+#define _GNU_SOURCE            // strndup, O_DIRECTORY, O_CLOEXEC
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2227 "chapters/07-saving/07-saving.md"
+#line 2234 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2229 "chapters/07-saving/07-saving.md"
+#line 2236 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2231 "chapters/07-saving/07-saving.md"
+#line 2238 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,9 +381,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2233 "chapters/07-saving/07-saving.md"
+#line 2240 "chapters/07-saving/07-saving.md"
 
-#line 589 "chapters/07-saving/07-saving.md"
+#line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -410,20 +410,23 @@ static int write_spans(int fd, const span *spans, int count, int64_t fail_at) {
     return 0;
 }
 
+static _Atomic unsigned temp_counter;               // makes temporary names unique within the process
+
 static bool write_file_atomic(const char *path, const span *spans, int count, const char *fn) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
+    size_t len = strlen(path) + 48;
+    char *tmp = malloc(len);
     if (!tmp) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
-    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {   // 0666: the kernel applies the umask
+        snprintf(tmp, len, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&temp_counter, 1));
+        fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
         tl_error_set(TL_RUNTIME_ERROR, "%s: cannot create a file next to '%s': %s", fn, path, strerror(errno));
         free(tmp);
         return false;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     int err = write_spans(fd, spans, count, atomic_exchange(&inject_failure_after, -1));
     if (!err && fsync(fd) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
@@ -444,9 +447,9 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2242 "chapters/07-saving/07-saving.md"
 
-#line 674 "chapters/07-saving/07-saving.md"
+#line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -513,9 +516,9 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2244 "chapters/07-saving/07-saving.md"
 
-#line 759 "chapters/07-saving/07-saving.md"
+#line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 unsigned char *tl_read_file(const char *path, size_t *size) {
@@ -545,9 +548,9 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2246 "chapters/07-saving/07-saving.md"
 
-#line 802 "chapters/07-saving/07-saving.md"
+#line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -617,7 +620,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 880 "chapters/07-saving/07-saving.md"
+#line 887 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -699,9 +702,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2248 "chapters/07-saving/07-saving.md"
 
-#line 972 "chapters/07-saving/07-saving.md"
+#line 979 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -717,7 +720,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 995 "chapters/07-saving/07-saving.md"
+#line 1002 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -729,7 +732,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1012 "chapters/07-saving/07-saving.md"
+#line 1019 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -747,7 +750,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1038 "chapters/07-saving/07-saving.md"
+#line 1045 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -783,7 +786,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1080 "chapters/07-saving/07-saving.md"
+#line 1087 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -860,7 +863,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1164 "chapters/07-saving/07-saving.md"
+#line 1171 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -870,7 +873,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1182 "chapters/07-saving/07-saving.md"
+#line 1189 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -918,7 +921,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1242 "chapters/07-saving/07-saving.md"
+#line 1249 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -982,7 +985,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1311 "chapters/07-saving/07-saving.md"
+#line 1318 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -996,7 +999,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1330 "chapters/07-saving/07-saving.md"
+#line 1337 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1020,7 +1023,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1360 "chapters/07-saving/07-saving.md"
+#line 1367 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1181,9 +1184,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2243 "chapters/07-saving/07-saving.md"
+#line 2250 "chapters/07-saving/07-saving.md"
 
-#line 1534 "chapters/07-saving/07-saving.md"
+#line 1541 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1275,9 +1278,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2245 "chapters/07-saving/07-saving.md"
+#line 2252 "chapters/07-saving/07-saving.md"
 
-#line 1661 "chapters/07-saving/07-saving.md"
+#line 1668 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1343,9 +1346,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2247 "chapters/07-saving/07-saving.md"
+#line 2254 "chapters/07-saving/07-saving.md"
 
-#line 1740 "chapters/07-saving/07-saving.md"
+#line 1747 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1437,7 +1440,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1834 "chapters/07-saving/07-saving.md"
+#line 1841 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1541,17 +1544,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2249 "chapters/07-saving/07-saving.md"
+#line 2256 "chapters/07-saving/07-saving.md"
 
-#line 2141 "chapters/07-saving/07-saving.md"
+#line 2148 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2251 "chapters/07-saving/07-saving.md"
+#line 2258 "chapters/07-saving/07-saving.md"
 
-#line 1971 "chapters/07-saving/07-saving.md"
+#line 1978 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1569,7 +1572,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2006 "chapters/07-saving/07-saving.md"
+#line 2013 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1613,7 +1616,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2056 "chapters/07-saving/07-saving.md"
+#line 2063 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1693,7 +1696,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2149 "chapters/07-saving/07-saving.md"
+#line 2156 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
