@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2208 "chapters/07-saving/07-saving.md"
+#line 2209 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2234 "chapters/07-saving/07-saving.md"
+#line 2235 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2236 "chapters/07-saving/07-saving.md"
+#line 2237 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2238 "chapters/07-saving/07-saving.md"
+#line 2239 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2240 "chapters/07-saving/07-saving.md"
+#line 2241 "chapters/07-saving/07-saving.md"
 
 #line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -447,7 +447,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2242 "chapters/07-saving/07-saving.md"
+#line 2243 "chapters/07-saving/07-saving.md"
 
 #line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -516,7 +516,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2244 "chapters/07-saving/07-saving.md"
+#line 2245 "chapters/07-saving/07-saving.md"
 
 #line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -548,7 +548,7 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2246 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
 #line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -702,7 +702,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2248 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
 #line 979 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1184,7 +1184,7 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2250 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
 #line 1541 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1278,7 +1278,7 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2252 "chapters/07-saving/07-saving.md"
+#line 2253 "chapters/07-saving/07-saving.md"
 
 #line 1668 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1304,13 +1304,14 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
         size_t at = 0;
         for (int64_t i = 0; ok && i < sd->len; i++) {
             const tl_tensor *t = sd->items[i].tensor;
-            tl_tensor *c = t->storage->device.type == TL_CPU ? tl_contiguous(t) : NULL;   // t itself if it can
-            if (!c) {
+            if (t->storage->device.type != TL_CPU) {
                 tl_error_set(TL_RUNTIME_ERROR, "tl_save_safetensors: '%s' is not on the CPU; copy it there first",
                              sd->items[i].name);
                 ok = false;
                 break;
             }
+            tl_tensor *c = tl_contiguous(t);      // t itself if it can; NULL with its own error (too large)
+            if (!c) { ok = false; break; }
             size_t nbytes = (size_t)tl_numel(c) * tl_dtype_size(c->dtype);
             spans[i + 1] = (span){ TL_DATA(c, char), nbytes };
             cJSON *e = cJSON_AddObjectToObject(header, sd->items[i].name);
@@ -1346,9 +1347,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2254 "chapters/07-saving/07-saving.md"
+#line 2255 "chapters/07-saving/07-saving.md"
 
-#line 1747 "chapters/07-saving/07-saving.md"
+#line 1748 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1440,7 +1441,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1841 "chapters/07-saving/07-saving.md"
+#line 1842 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1544,17 +1545,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2256 "chapters/07-saving/07-saving.md"
+#line 2257 "chapters/07-saving/07-saving.md"
 
-#line 2148 "chapters/07-saving/07-saving.md"
+#line 2149 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2258 "chapters/07-saving/07-saving.md"
+#line 2259 "chapters/07-saving/07-saving.md"
 
-#line 1978 "chapters/07-saving/07-saving.md"
+#line 1979 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1572,7 +1573,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2013 "chapters/07-saving/07-saving.md"
+#line 2014 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
@@ -1616,7 +1617,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2063 "chapters/07-saving/07-saving.md"
+#line 2064 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1696,7 +1697,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2156 "chapters/07-saving/07-saving.md"
+#line 2157 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

@@ -69,7 +69,7 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
 void           tl_serialize_inject_write_failure_(int64_t after_bytes);
 #line 66 "chapters/07-saving/07-saving.md"
 
-#line 1955 "chapters/07-saving/07-saving.md"
+#line 1956 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // Modules (chapter 04's nn): model.state_dict() and model.load_state_dict(sd, strict).
 // tl_module_state_dict: the module's parameters and buffers under their dotted names, detached

@@ -735,6 +735,20 @@ static tl_state_dict *st_load(const char *header, size_t data_bytes) {
     return sd;
 }
 
+// a tensor that cannot be made contiguous (here: too large) keeps tl_contiguous's error
+static void test_safetensors_save_keeps_error(void **state) {
+    (void)state;
+    tl_state_dict *sd = tl_state_dict_new();
+    tl_state_dict_set(sd, "huge", tl_expand(tl_scalar(1.0, TL_FLOAT32), TL_SHAPE(1LL << 30, 1LL << 30)));
+    assert_false(tl_save_safetensors(sd, tmp_path("huge.safetensors")));
+    const char *e = tl_error();
+    assert_non_null(e);
+    if (strstr(e, "is not on the CPU")) fail_msg("the real error was overwritten: \"%s\"", e);
+    assert_error_contains("is too large");
+    assert_int_equal(access(tmp_path("huge.safetensors"), F_OK), -1);
+    tl_state_dict_free(sd);
+}
+
 static void test_safetensors_strict(void **state) {
     (void)state;
     tl_state_dict *sd = st_load("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
@@ -867,6 +881,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_atomic_save, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_fixture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_safetensors_save_keeps_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_python_round_trip, setup, teardown),
     };
