@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2209 "chapters/07-saving/07-saving.md"
+#line 2220 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2246 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2248 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2250 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2252 "chapters/07-saving/07-saving.md"
 
 #line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -447,7 +447,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2243 "chapters/07-saving/07-saving.md"
+#line 2254 "chapters/07-saving/07-saving.md"
 
 #line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -516,7 +516,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2245 "chapters/07-saving/07-saving.md"
+#line 2256 "chapters/07-saving/07-saving.md"
 
 #line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -548,7 +548,7 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2247 "chapters/07-saving/07-saving.md"
+#line 2258 "chapters/07-saving/07-saving.md"
 
 #line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -702,7 +702,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2249 "chapters/07-saving/07-saving.md"
+#line 2260 "chapters/07-saving/07-saving.md"
 
 #line 979 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1184,7 +1184,7 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2251 "chapters/07-saving/07-saving.md"
+#line 2262 "chapters/07-saving/07-saving.md"
 
 #line 1541 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1278,7 +1278,7 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2253 "chapters/07-saving/07-saving.md"
+#line 2264 "chapters/07-saving/07-saving.md"
 
 #line 1668 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1347,7 +1347,7 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2255 "chapters/07-saving/07-saving.md"
+#line 2266 "chapters/07-saving/07-saving.md"
 
 #line 1748 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1545,15 +1545,15 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2257 "chapters/07-saving/07-saving.md"
+#line 2268 "chapters/07-saving/07-saving.md"
 
-#line 2149 "chapters/07-saving/07-saving.md"
+#line 2160 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2259 "chapters/07-saving/07-saving.md"
+#line 2270 "chapters/07-saving/07-saving.md"
 
 #line 1979 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -1576,18 +1576,21 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
 #line 2014 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
-// the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
+// the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned;
+// -1 if out of memory
 static int module_paths(const tl_module *m, const char *path, module_path **list, int n, int *cap) {
     if (n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         module_path *q = tl_pool_adopt(malloc((size_t)*cap * sizeof *q));
+        if (!q) return -1;
         if (n) memcpy(q, *list, (size_t)n * sizeof *q);
         *list = q;
     }
     (*list)[n++] = (module_path){ path, m };
-    for (int i = 0; i < m->n_children; i++) {
+    for (int i = 0; n >= 0 && i < m->n_children; i++) {
         size_t len = strlen(path) + strlen(m->child_names[i]) + 2;
         char *child = tl_pool_adopt(malloc(len));
+        if (!child) return -1;
         snprintf(child, len, "%s%s%s", path, *path ? "." : "", m->child_names[i]);
         n = module_paths(m->children[i], child, list, n, cap);
     }
@@ -1617,7 +1620,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2064 "chapters/07-saving/07-saving.md"
+#line 2067 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1642,11 +1645,20 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     tl_named_tensor *own;
     int n_own = tl_module_state(m, &own);
     if (n_own < 0) return NULL;
-    tl_incompatible_keys *r = tl_pool_adopt(calloc(1, sizeof *r));
-    r->missing_keys = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *r->missing_keys));
-    r->unexpected_keys = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *r->unexpected_keys));
+    tl_incompatible_keys *r = tl_pool_adopt(calloc(1, sizeof *r));          // all pool-owned: an early
+    const char **missing = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *missing));   // return frees them
+    const char **unexpected = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *unexpected));
     const tl_tensor **source = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *source));
     bool *matched = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *matched));   // sd's key k is the model's
+    key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));
+    module_path *mods = NULL;
+    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap);
+    if (!r || !missing || !unexpected || !source || !matched || !found || n_mods < 0) {
+        tl_error_set(TL_RUNTIME_ERROR, "tl_module_load_state_dict: out of memory");
+        return NULL;
+    }
+    r->missing_keys = missing;
+    r->unexpected_keys = unexpected;
     bytes mismatches = { 0 };
     for (int i = 0; i < n_own; i++) {                         // missing keys and shape mismatches
         int64_t k = sd_find(sd, own[i].name);
@@ -1664,10 +1676,9 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
         else
             source[i] = have;
     }
-    module_path *mods = NULL;                                 // unexpected keys, in PyTorch's order:
-    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap); // by the rank of the module that
-    key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));   // reports them,
-    for (int64_t k = 0; k < sd->len; k++) {                   // then in the state dict's order
+    // unexpected keys, in PyTorch's order: by the rank of the module that reports them, then in the
+    // state dict's order
+    for (int64_t k = 0; k < sd->len; k++) {
         int rank = matched[k] ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
         if (rank >= 0) found[r->n_unexpected++] = (key_rank){ rank, k };
     }
@@ -1697,7 +1708,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2157 "chapters/07-saving/07-saving.md"
+#line 2168 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
