@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2220 "chapters/07-saving/07-saving.md"
+#line 2221 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2246 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2248 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2250 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2252 "chapters/07-saving/07-saving.md"
+#line 2253 "chapters/07-saving/07-saving.md"
 
 #line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -447,7 +447,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2254 "chapters/07-saving/07-saving.md"
+#line 2255 "chapters/07-saving/07-saving.md"
 
 #line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -516,7 +516,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2256 "chapters/07-saving/07-saving.md"
+#line 2257 "chapters/07-saving/07-saving.md"
 
 #line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -548,7 +548,7 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2258 "chapters/07-saving/07-saving.md"
+#line 2259 "chapters/07-saving/07-saving.md"
 
 #line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -620,7 +620,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 887 "chapters/07-saving/07-saving.md"
+#line 888 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -666,14 +666,14 @@ static void archive_close(pth_archive *a) {
 static bool archive_check(const pth_archive *a) {
     size_t len;
     bool missing;
-    unsigned char *rec = read_record(a, "constants.pkl", &len, &missing);
-    free(rec);
-    if (!missing) {
-        if (rec) tl_error_set(TL_RUNTIME_ERROR, "'%s' is a TorchScript archive (it has constants.pkl): load it "
-                              "with torch.jit.load; Torchlet loads what torch.save writes", a->name);
+    zip_uint64_t index;
+    bool found = record_find(a, "constants.pkl", &index, &len, &missing);     // its entry is enough
+    if (found || !missing) {                                    // (not found and not missing: broken)
+        if (found) tl_error_set(TL_RUNTIME_ERROR, "'%s' is a TorchScript archive (it has constants.pkl): load it "
+                                "with torch.jit.load; Torchlet loads what torch.save writes", a->name);
         return false;
     }
-    rec = read_record(a, ".data/version", &len, &missing);      // PyTorch 2.x; preferred, as PyTorch does
+    unsigned char *rec = read_record(a, ".data/version", &len, &missing);      // PyTorch 2.x; preferred, as PyTorch does
     if (missing) rec = read_record(a, "version", &len, &missing);
     if (!rec) {
         if (missing)
@@ -702,9 +702,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2260 "chapters/07-saving/07-saving.md"
+#line 2261 "chapters/07-saving/07-saving.md"
 
-#line 979 "chapters/07-saving/07-saving.md"
+#line 980 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -720,7 +720,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 1002 "chapters/07-saving/07-saving.md"
+#line 1003 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -732,7 +732,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1019 "chapters/07-saving/07-saving.md"
+#line 1020 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -750,7 +750,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1045 "chapters/07-saving/07-saving.md"
+#line 1046 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -786,7 +786,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1087 "chapters/07-saving/07-saving.md"
+#line 1088 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -863,7 +863,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1171 "chapters/07-saving/07-saving.md"
+#line 1172 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -873,7 +873,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1189 "chapters/07-saving/07-saving.md"
+#line 1190 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -921,7 +921,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1249 "chapters/07-saving/07-saving.md"
+#line 1250 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -985,7 +985,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1318 "chapters/07-saving/07-saving.md"
+#line 1319 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -999,7 +999,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1337 "chapters/07-saving/07-saving.md"
+#line 1338 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1023,7 +1023,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1367 "chapters/07-saving/07-saving.md"
+#line 1368 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1184,9 +1184,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2262 "chapters/07-saving/07-saving.md"
+#line 2263 "chapters/07-saving/07-saving.md"
 
-#line 1541 "chapters/07-saving/07-saving.md"
+#line 1542 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1278,9 +1278,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2264 "chapters/07-saving/07-saving.md"
+#line 2265 "chapters/07-saving/07-saving.md"
 
-#line 1668 "chapters/07-saving/07-saving.md"
+#line 1669 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1347,9 +1347,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2266 "chapters/07-saving/07-saving.md"
+#line 2267 "chapters/07-saving/07-saving.md"
 
-#line 1748 "chapters/07-saving/07-saving.md"
+#line 1749 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1441,7 +1441,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1842 "chapters/07-saving/07-saving.md"
+#line 1843 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1545,17 +1545,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2268 "chapters/07-saving/07-saving.md"
+#line 2269 "chapters/07-saving/07-saving.md"
 
-#line 2160 "chapters/07-saving/07-saving.md"
+#line 2161 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2270 "chapters/07-saving/07-saving.md"
+#line 2271 "chapters/07-saving/07-saving.md"
 
-#line 1979 "chapters/07-saving/07-saving.md"
+#line 1980 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1573,7 +1573,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2014 "chapters/07-saving/07-saving.md"
+#line 2015 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned;
@@ -1620,7 +1620,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2067 "chapters/07-saving/07-saving.md"
+#line 2068 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1708,7 +1708,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2168 "chapters/07-saving/07-saving.md"
+#line 2169 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";
