@@ -28,6 +28,7 @@
 // helpers
 
 #include "fixture.h"
+#include "fixture_path.h"
 
 static char tmpdir[256];
 
@@ -38,16 +39,6 @@ static const char *tmp_path(const char *name) {
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
     return buf[k];
 }
-
-static const char *fixture_path(const char *name) {
-    static char buf[4][512];
-    static int k;
-    const char *root = getenv("TL_ROOT");
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/tests/fixtures/%s", root ? root : ".", name);
-    return buf[k];
-}
-
 
 static void assert_error_contains(const char *needle) {
     const char *e = tl_error();
