@@ -26,7 +26,7 @@ CC       := gcc
 #      costs a call to __tls_get_addr per use in the default dialect; TLS descriptors make it a
 #      load, and stay safe for a library opened with dlopen.
 CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
-LDLIBS   := -lopenblas -lzip -lcjson -lm -lpthread
+LDLIBS   := -lopenblas -lzip -lz -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined

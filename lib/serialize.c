@@ -1,11 +1,11 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2206 "chapters/07-saving/07-saving.md"
+#line 2221 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
 // Layout of a .pth: PREFIX/data.pkl (pickle protocol 2), PREFIX/data/<key> (storages, raw LE
 // bytes), PREFIX/version, PREFIX/byteorder. Loading trusts nothing in the file.
-#define _GNU_SOURCE            // strndup, O_DIRECTORY, mkstemp, fchmod
+#define _GNU_SOURCE            // strndup, O_DIRECTORY, O_CLOEXEC
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include "serialize.h"
 #include "autograd.h"
@@ -162,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2231 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -194,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2233 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -263,9 +264,9 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2235 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
-#line 442 "chapters/07-saving/07-saving.md"
+#line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // A zip writer: stored entries whose data start at multiples of 64 bytes, as PyTorch writes them
 typedef struct { const void *p; size_t n; } span;             // n bytes at p, written in order
@@ -283,25 +284,11 @@ typedef struct {
     int64_t   n, cap;
     size_t    file_len;                 // bytes of the file so far
     size_t    cd_at, cd_len;            // the central directory and its end record, in out
-    uint32_t  crc_table[256];
     bool      too_big;
 } zw_writer;
 
-static void zw_init(zw_writer *z) {
-    memset(z, 0, sizeof *z);
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        z->crc_table[i] = c;
-    }
-}
-
-static uint32_t zw_crc32(const zw_writer *z, const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = z->crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-#line 485 "chapters/07-saving/07-saving.md"
+static void zw_init(zw_writer *z) { memset(z, 0, sizeof *z); }
+#line 474 "chapters/07-saving/07-saving.md"
 static void zw_add(zw_writer *z, const char *name, const void *data, size_t size) {
     size_t offset = z->file_len, name_len = strlen(name);
     size_t pad = (64 - (offset + 30 + name_len) % 64) % 64;
@@ -313,7 +300,7 @@ static void zw_add(zw_writer *z, const char *name, const void *data, size_t size
         z->out.failed = true;
         return;
     }
-    uint32_t crc = zw_crc32(z, data, size);
+    uint32_t crc = (uint32_t)crc32_z(0, data, size);
     bytes *b = &z->out;
     z->entries[z->n++] = (zw_entry){ copy, crc, (uint32_t)size, (uint32_t)offset, b->len, 30 + name_len + pad, data };
     z->file_len += 30 + name_len + pad + size;
@@ -394,9 +381,9 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2237 "chapters/07-saving/07-saving.md"
+#line 2253 "chapters/07-saving/07-saving.md"
 
-#line 600 "chapters/07-saving/07-saving.md"
+#line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Writing a file atomically: temporary file in the same directory, fsync, rename, fsync the directory
 static _Atomic int64_t inject_failure_after = -1;    // tests: fail the next write after N bytes
@@ -423,20 +410,23 @@ static int write_spans(int fd, const span *spans, int count, int64_t fail_at) {
     return 0;
 }
 
+static _Atomic unsigned temp_counter;               // makes temporary names unique within the process
+
 static bool write_file_atomic(const char *path, const span *spans, int count, const char *fn) {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
+    size_t len = strlen(path) + 48;
+    char *tmp = malloc(len);
     if (!tmp) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
-    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {   // 0666: the kernel applies the umask
+        snprintf(tmp, len, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&temp_counter, 1));
+        fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
         tl_error_set(TL_RUNTIME_ERROR, "%s: cannot create a file next to '%s': %s", fn, path, strerror(errno));
         free(tmp);
         return false;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
     int err = write_spans(fd, spans, count, atomic_exchange(&inject_failure_after, -1));
     if (!err && fsync(fd) != 0) err = errno;
     if (close(fd) != 0 && !err) err = errno;
@@ -457,9 +447,9 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2239 "chapters/07-saving/07-saving.md"
+#line 2255 "chapters/07-saving/07-saving.md"
 
-#line 685 "chapters/07-saving/07-saving.md"
+#line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_save
 bool tl_save(const tl_state_dict *sd, const char *path) {
@@ -526,37 +516,41 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2241 "chapters/07-saving/07-saving.md"
+#line 2257 "chapters/07-saving/07-saving.md"
 
-#line 764 "chapters/07-saving/07-saving.md"
+#line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading a whole file: Python's words for the errors ("[Errno 2] No such file or directory: 'x'")
 unsigned char *tl_read_file(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) { tl_error_set(TL_RUNTIME_ERROR, "[Errno %d] %s: '%s'", errno, strerror(errno), path); return NULL; }
-    size_t cap = 1 << 16, n = 0;
+    struct stat st;
+    bool known = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                 (uint64_t)st.st_size < SIZE_MAX;
+    size_t cap = known ? (size_t)st.st_size + 1 : 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
+    int err = 0;
+    errno = 0;
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0) break;
-        if (n == cap) {
-            unsigned char *q = realloc(buf, cap * 2);
+        if (got == 0) { if (ferror(f)) err = errno ? errno : EIO; break; }
+        if (n == cap) {                                       // a size fstat did not know, or a file that grew
+            unsigned char *q = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (!q) { free(buf); buf = NULL; break; }
             buf = q;
             cap *= 2;
         }
     }
-    bool bad = buf && ferror(f);
     fclose(f);
     if (!buf) { tl_error_set(TL_RUNTIME_ERROR, "out of memory reading '%s'", path); return NULL; }
-    if (bad) { free(buf); tl_error_set(TL_RUNTIME_ERROR, "error reading '%s'", path); return NULL; }
+    if (err) { free(buf); tl_error_set(TL_RUNTIME_ERROR, "[Errno %d] %s: '%s'", err, strerror(err), path); return NULL; }
     *size = n;
     return buf;
 }
-#line 2243 "chapters/07-saving/07-saving.md"
+#line 2259 "chapters/07-saving/07-saving.md"
 
-#line 803 "chapters/07-saving/07-saving.md"
+#line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Reading the archive (libzip, from memory)
 typedef struct {
@@ -626,7 +620,7 @@ static unsigned char *read_record(const pth_archive *a, const char *record, size
     if (!record_read(a, idx, record, buf, *len)) { free(buf); return NULL; }
     return buf;
 }
-#line 881 "chapters/07-saving/07-saving.md"
+#line 888 "chapters/07-saving/07-saving.md"
 static bool archive_open(pth_archive *a, const void *data, size_t size, const char *name) {
     memset(a, 0, sizeof *a);
     a->name = name;
@@ -672,14 +666,14 @@ static void archive_close(pth_archive *a) {
 static bool archive_check(const pth_archive *a) {
     size_t len;
     bool missing;
-    unsigned char *rec = read_record(a, "constants.pkl", &len, &missing);
-    free(rec);
-    if (!missing) {
-        if (rec) tl_error_set(TL_RUNTIME_ERROR, "'%s' is a TorchScript archive (it has constants.pkl): load it "
-                              "with torch.jit.load; Torchlet loads what torch.save writes", a->name);
+    zip_uint64_t index;
+    bool found = record_find(a, "constants.pkl", &index, &len, &missing);     // its entry is enough
+    if (found || !missing) {                                    // (not found and not missing: broken)
+        if (found) tl_error_set(TL_RUNTIME_ERROR, "'%s' is a TorchScript archive (it has constants.pkl): load it "
+                                "with torch.jit.load; Torchlet loads what torch.save writes", a->name);
         return false;
     }
-    rec = read_record(a, ".data/version", &len, &missing);      // PyTorch 2.x; preferred, as PyTorch does
+    unsigned char *rec = read_record(a, ".data/version", &len, &missing);      // PyTorch 2.x; preferred, as PyTorch does
     if (missing) rec = read_record(a, "version", &len, &missing);
     if (!rec) {
         if (missing)
@@ -708,9 +702,9 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2245 "chapters/07-saving/07-saving.md"
+#line 2261 "chapters/07-saving/07-saving.md"
 
-#line 973 "chapters/07-saving/07-saving.md"
+#line 980 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // The restricted unpickler: values
 typedef enum { V_MARK, V_NONE, V_BOOL, V_INT, V_STR, V_TUPLE, V_DICT, V_GLOBAL, V_STORAGE, V_TENSOR } vkind;
@@ -726,7 +720,7 @@ typedef struct value {
     int64_t        n, cap;
     tl_tensor     *tensor;   // V_STORAGE: a 1-d tensor owning the storage; V_TENSOR: the tensor
 } value;
-#line 996 "chapters/07-saving/07-saving.md"
+#line 1003 "chapters/07-saving/07-saving.md"
 enum { G_ORDERED_DICT, G_REBUILD_TENSOR_V2, G_REBUILD_PARAMETER, G_STORAGE };   // G_STORAGE + dtype
 static const struct { const char *module, *name; int dtype; } allowed_globals[] = {
     { "collections",  "OrderedDict",        -1 },
@@ -738,7 +732,7 @@ static const struct { const char *module, *name; int dtype; } allowed_globals[] 
     { "torch", "DoubleStorage", TL_FLOAT64 },
 };
 #define N_GLOBALS ((int)(sizeof allowed_globals / sizeof allowed_globals[0]))
-#line 1013 "chapters/07-saving/07-saving.md"
+#line 1020 "chapters/07-saving/07-saving.md"
 typedef struct { char *key; value *storage; } loaded_storage;
 
 typedef struct {
@@ -756,7 +750,7 @@ typedef struct {
     int64_t             *slots;      // hash index into storages (-1: empty), a power of two long
     int64_t              n_slots;
 } unpickler;
-#line 1039 "chapters/07-saving/07-saving.md"
+#line 1046 "chapters/07-saving/07-saving.md"
 static uint64_t fnv1a(const char *s) {
     uint64_t h = 14695981039346656037u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
@@ -792,7 +786,7 @@ static bool storage_index_add(unpickler *u, int64_t i) {
     u->slots[slot] = i;
     return true;
 }
-#line 1081 "chapters/07-saving/07-saving.md"
+#line 1088 "chapters/07-saving/07-saving.md"
 static void *corrupted(const unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void *corrupted(const unpickler *u, const char *fmt, ...) {
     char msg[512];
@@ -869,7 +863,7 @@ static value *make_tuple(unpickler *u, value **items, int64_t n) {
     t->n = t->cap = n;
     return t;
 }
-#line 1165 "chapters/07-saving/07-saving.md"
+#line 1172 "chapters/07-saving/07-saving.md"
 static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     if (d->kind != V_DICT) { refused(u, "SETITEM on a %s, not a dict", vkind_name[d->kind]); return false; }
     if (k->kind != V_STR) { refused(u, "dictionary keys must be strings, not %s", vkind_name[k->kind]); return false; }
@@ -879,7 +873,7 @@ static bool dict_set(unpickler *u, value *d, value *k, value *v) {
     d->n++;
     return true;
 }
-#line 1183 "chapters/07-saving/07-saving.md"
+#line 1190 "chapters/07-saving/07-saving.md"
 static value *persistent_load(unpickler *u, value *pid) {
     if (pid->kind != V_TUPLE || pid->n != 5 || pid->items[0]->kind != V_STR || strcmp(pid->items[0]->s, "storage") != 0)
         return refused(u, "persistent id must be ('storage', type, key, location, numel)");
@@ -927,7 +921,7 @@ static value *persistent_load(unpickler *u, value *pid) {
     u->storages[u->n_storages] = (loaded_storage){ k, s };
     return storage_index_add(u, u->n_storages++) ? s : NULL;
 }
-#line 1243 "chapters/07-saving/07-saving.md"
+#line 1250 "chapters/07-saving/07-saving.md"
 static bool int_tuple(const value *v, int64_t *out, int max) {
     if (v->kind != V_TUPLE || v->n > max) return false;
     for (int64_t i = 0; i < v->n; i++) {
@@ -991,7 +985,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1312 "chapters/07-saving/07-saving.md"
+#line 1319 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -1005,7 +999,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1331 "chapters/07-saving/07-saving.md"
+#line 1338 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1029,7 +1023,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1361 "chapters/07-saving/07-saving.md"
+#line 1368 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1190,9 +1184,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2247 "chapters/07-saving/07-saving.md"
+#line 2263 "chapters/07-saving/07-saving.md"
 
-#line 1535 "chapters/07-saving/07-saving.md"
+#line 1542 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1284,9 +1278,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2249 "chapters/07-saving/07-saving.md"
+#line 2265 "chapters/07-saving/07-saving.md"
 
-#line 1662 "chapters/07-saving/07-saving.md"
+#line 1669 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1310,13 +1304,14 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
         size_t at = 0;
         for (int64_t i = 0; ok && i < sd->len; i++) {
             const tl_tensor *t = sd->items[i].tensor;
-            tl_tensor *c = t->storage->device.type == TL_CPU ? tl_contiguous(t) : NULL;   // t itself if it can
-            if (!c) {
+            if (t->storage->device.type != TL_CPU) {
                 tl_error_set(TL_RUNTIME_ERROR, "tl_save_safetensors: '%s' is not on the CPU; copy it there first",
                              sd->items[i].name);
                 ok = false;
                 break;
             }
+            tl_tensor *c = tl_contiguous(t);      // t itself if it can; NULL with its own error (too large)
+            if (!c) { ok = false; break; }
             size_t nbytes = (size_t)tl_numel(c) * tl_dtype_size(c->dtype);
             spans[i + 1] = (span){ TL_DATA(c, char), nbytes };
             cJSON *e = cJSON_AddObjectToObject(header, sd->items[i].name);
@@ -1352,9 +1347,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2251 "chapters/07-saving/07-saving.md"
+#line 2267 "chapters/07-saving/07-saving.md"
 
-#line 1741 "chapters/07-saving/07-saving.md"
+#line 1749 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1446,7 +1441,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1835 "chapters/07-saving/07-saving.md"
+#line 1843 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1550,23 +1545,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2253 "chapters/07-saving/07-saving.md"
+#line 2269 "chapters/07-saving/07-saving.md"
 
-#line 2140 "chapters/07-saving/07-saving.md"
+#line 2161 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
+#line 2271 "chapters/07-saving/07-saving.md"
 
-static int sd_find_named(const tl_named_tensor *entries, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(entries[i].name, name) == 0) return i;
-    return -1;
-}
-#line 2255 "chapters/07-saving/07-saving.md"
-
-#line 1972 "chapters/07-saving/07-saving.md"
+#line 1980 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1584,21 +1573,24 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2005 "chapters/07-saving/07-saving.md"
+#line 2015 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
-// the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned
+// the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned;
+// -1 if out of memory
 static int module_paths(const tl_module *m, const char *path, module_path **list, int n, int *cap) {
     if (n == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         module_path *q = tl_pool_adopt(malloc((size_t)*cap * sizeof *q));
+        if (!q) return -1;
         if (n) memcpy(q, *list, (size_t)n * sizeof *q);
         *list = q;
     }
     (*list)[n++] = (module_path){ path, m };
-    for (int i = 0; i < m->n_children; i++) {
+    for (int i = 0; n >= 0 && i < m->n_children; i++) {
         size_t len = strlen(path) + strlen(m->child_names[i]) + 2;
         char *child = tl_pool_adopt(malloc(len));
+        if (!child) return -1;
         snprintf(child, len, "%s%s%s", path, *path ? "." : "", m->child_names[i]);
         n = module_paths(m->children[i], child, list, n, cap);
     }
@@ -1628,7 +1620,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2055 "chapters/07-saving/07-saving.md"
+#line 2068 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1653,14 +1645,25 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     tl_named_tensor *own;
     int n_own = tl_module_state(m, &own);
     if (n_own < 0) return NULL;
-    tl_incompatible_keys *r = tl_pool_adopt(calloc(1, sizeof *r));
-    r->missing_keys = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *r->missing_keys));
-    r->unexpected_keys = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *r->unexpected_keys));
+    tl_incompatible_keys *r = tl_pool_adopt(calloc(1, sizeof *r));          // all pool-owned: an early
+    const char **missing = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *missing));   // return frees them
+    const char **unexpected = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *unexpected));
     const tl_tensor **source = tl_pool_adopt(calloc((size_t)n_own + 1, sizeof *source));
+    bool *matched = tl_pool_adopt(calloc((size_t)sd->len + 1, sizeof *matched));   // sd's key k is the model's
+    key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));
+    module_path *mods = NULL;
+    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap);
+    if (!r || !missing || !unexpected || !source || !matched || !found || n_mods < 0) {
+        tl_error_set(TL_RUNTIME_ERROR, "tl_module_load_state_dict: out of memory");
+        return NULL;
+    }
+    r->missing_keys = missing;
+    r->unexpected_keys = unexpected;
     bytes mismatches = { 0 };
     for (int i = 0; i < n_own; i++) {                         // missing keys and shape mismatches
         int64_t k = sd_find(sd, own[i].name);
         if (k < 0) { r->missing_keys[r->n_missing++] = own[i].name; continue; }
+        matched[k] = true;
         const tl_tensor *want = own[i].tensor, *have = sd->items[k].tensor;
         bool same = want->ndim == have->ndim;
         for (int d = 0; same && d < want->ndim; d++) same = want->shape[d] == have->shape[d];
@@ -1673,12 +1676,10 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
         else
             source[i] = have;
     }
-    module_path *mods = NULL;                                 // unexpected keys, in PyTorch's order:
-    int cap = 0, n_mods = module_paths(m, "", &mods, 0, &cap); // by the rank of the module that
-    key_rank *found = tl_pool_adopt(malloc(((size_t)sd->len + 1) * sizeof *found));   // reports them,
-    for (int64_t k = 0; k < sd->len; k++) {                   // then in the state dict's order
-        bool is_own = sd_find_named(own, n_own, sd->items[k].name) >= 0;
-        int rank = is_own ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
+    // unexpected keys, in PyTorch's order: by the rank of the module that reports them, then in the
+    // state dict's order
+    for (int64_t k = 0; k < sd->len; k++) {
+        int rank = matched[k] ? -1 : unexpected_rank(sd->items[k].name, mods, n_mods);
         if (rank >= 0) found[r->n_unexpected++] = (key_rank){ rank, k };
     }
     qsort(found, (size_t)r->n_unexpected, sizeof *found, by_rank);
@@ -1707,7 +1708,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2154 "chapters/07-saving/07-saving.md"
+#line 2169 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

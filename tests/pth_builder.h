@@ -8,17 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>                      // crc32_z: the library links zlib already (-lz)
 
 typedef struct { const char *name; const void *data; size_t size; } pth_record;
-
-static uint32_t pth_crc32(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xFFFFFFFFu;
-}
 
 static unsigned char *pth_le(unsigned char *o, uint64_t v, int n) {
     for (int i = 0; i < n; i++) *o++ = (unsigned char)(v >> (8 * i));
@@ -33,7 +25,7 @@ static unsigned char *pth_build(const pth_record *r, int n, size_t *out_size) {
     for (int i = 0; i < n; i++) {
         size_t nl = strlen(r[i].name);
         offsets[i] = (uint32_t)(o - buf);
-        crcs[i] = pth_crc32(r[i].data, r[i].size);
+        crcs[i] = (uint32_t)crc32_z(0, r[i].data, r[i].size);
         o = pth_le(o, 0x04034b50, 4); o = pth_le(o, 20, 2); o = pth_le(o, 0, 2); o = pth_le(o, 0, 2);
         o = pth_le(o, 0, 2); o = pth_le(o, 0x21, 2); o = pth_le(o, crcs[i], 4);
         o = pth_le(o, r[i].size, 4); o = pth_le(o, r[i].size, 4); o = pth_le(o, nl, 2); o = pth_le(o, 0, 2);

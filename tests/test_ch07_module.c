@@ -20,14 +20,7 @@
 #include "../labs/neural_network.h"
 
 #include "fixture.h"
-
-static const char *fixture_path(const char *name) {
-    static char buf[512];
-    const char *root = getenv("TL_ROOT");
-    snprintf(buf, sizeof buf, "%s/tests/fixtures/%s", root ? root : ".", name);
-    return buf;
-}
-
+#include "fixture_path.h"
 
 static bool same_values(const tl_tensor *a, const tl_tensor *b) {
     if (tl_numel(a) != tl_numel(b)) return false;

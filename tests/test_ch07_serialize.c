@@ -28,6 +28,7 @@
 // helpers
 
 #include "fixture.h"
+#include "fixture_path.h"
 
 static char tmpdir[256];
 
@@ -38,16 +39,6 @@ static const char *tmp_path(const char *name) {
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
     return buf[k];
 }
-
-static const char *fixture_path(const char *name) {
-    static char buf[4][512];
-    static int k;
-    const char *root = getenv("TL_ROOT");
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/tests/fixtures/%s", root ? root : ".", name);
-    return buf[k];
-}
-
 
 static void assert_error_contains(const char *needle) {
     const char *e = tl_error();
@@ -274,6 +265,36 @@ static void test_load_refusals(void **state) {
     assert_error_contains("is not a PyTorch checkpoint");
     assert_null(tl_load_buffer("", 0, "empty"));
     assert_error_contains("'empty' is not a PyTorch checkpoint");
+}
+
+// tl_read_file: a directory is refused as Python's open refuses it; a regular file is read whole,
+// and so is one whose size fstat does not know (/proc)
+static void test_read_file(void **state) {
+    (void)state;
+    size_t n = 0;
+    assert_null(tl_read_file(tmpdir, &n));
+    char want[600];
+    snprintf(want, sizeof want, "[Errno 21] Is a directory: '%s'", tmpdir);
+    assert_error_contains(want);
+    assert_null(tl_load(tmpdir));
+    assert_error_contains(want);
+    size_t big = 200000;                                        // more than the 64 KiB fallback chunk
+    unsigned char *data = malloc(big);
+    for (size_t i = 0; i < big; i++) data[i] = (unsigned char)(i * 7 + 3);
+    FILE *f = fopen(tmp_path("read.bin"), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, big, f), big);
+    fclose(f);
+    unsigned char *got = tl_read_file(tmp_path("read.bin"), &n);
+    assert_non_null(got);
+    assert_int_equal(n, big);
+    assert_memory_equal(got, data, big);
+    free(got);
+    free(data);
+    got = tl_read_file("/proc/self/status", &n);
+    assert_non_null(got);
+    assert_true(n > 0 && memmem(got, n, "Name:", 5) != NULL);
+    free(got);
 }
 
 // ----------------------------------------------------------------------------
@@ -705,6 +726,20 @@ static tl_state_dict *st_load(const char *header, size_t data_bytes) {
     return sd;
 }
 
+// a tensor that cannot be made contiguous (here: too large) keeps tl_contiguous's error
+static void test_safetensors_save_keeps_error(void **state) {
+    (void)state;
+    tl_state_dict *sd = tl_state_dict_new();
+    tl_state_dict_set(sd, "huge", tl_expand(tl_scalar(1.0, TL_FLOAT32), TL_SHAPE(1LL << 30, 1LL << 30)));
+    assert_false(tl_save_safetensors(sd, tmp_path("huge.safetensors")));
+    const char *e = tl_error();
+    assert_non_null(e);
+    if (strstr(e, "is not on the CPU")) fail_msg("the real error was overwritten: \"%s\"", e);
+    assert_error_contains("is too large");
+    assert_int_equal(access(tmp_path("huge.safetensors"), F_OK), -1);
+    tl_state_dict_free(sd);
+}
+
 static void test_safetensors_strict(void **state) {
     (void)state;
     tl_state_dict *sd = st_load("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
@@ -826,6 +861,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_load_torch2x_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_torch113_module, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_valid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_repeated_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crafted_many_keys, setup, teardown),
@@ -836,6 +872,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_atomic_save, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_fixture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_safetensors_save_keeps_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safetensors_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_python_round_trip, setup, teardown),
     };

@@ -115,13 +115,16 @@ static void test_save(void) {
         for (int k = 7; k >= 0; k--) N = N << 8 | b[k];
         grade_true((8 + N) % 8 == 0, "%s: the header's length %llu: 8 + N must be a multiple of 8 (pad with spaces)", w,
                    (unsigned long long)N);
-        grade_true(N < size && b[8] == '{', "%s: the header must start right after the 8 length bytes with '{'", w);
+        grade_true(N <= size - 8, "%s: the header's length %llu runs past the end of the file (%zu bytes): 8 + N must "
+                   "be at most the file's size", w, (unsigned long long)N, size);
+        grade_true(N > 0 && b[8] == '{', "%s: the header must start right after the 8 length bytes with '{'", w);
         size_t at = 8 + (size_t)N;
         for (int i = 0; i < n; i++) {
             tl_tensor *c = tl_contiguous(ts[i]);
             size_t nb = (size_t)tl_numel(c) * tl_dtype_size(c->dtype);
-            grade_true(at + nb <= size && memcmp(b + at, TL_DATA(c, char), nb) == 0,
-                       "%s: tensor %d's bytes (row-major) must follow tensor %d's in the data part", w, i, i - 1);
+            bool here = at + nb <= size && memcmp(b + at, TL_DATA(c, char), nb) == 0;
+            if (i == 0) grade_true(here, "%s: tensor 0's bytes (row-major) must start the data part", w);
+            else grade_true(here, "%s: tensor %d's bytes (row-major) must follow tensor %d's in the data part", w, i, i - 1);
             at += nb;
         }
         grade_int_eq("the file's size: 8 + N + all the tensors' bytes", size, at);
