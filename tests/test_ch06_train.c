@@ -124,6 +124,13 @@ static void test_sgd_errors(void **state) {
     tl_tensor *nonleaf = tl_mul_scalar(w, 2);
     assert_null(tl_sgd_new_params(&nonleaf, 1, (tl_sgd_options){ .lr = 0.1 }));
     expect_error("can't optimize a non-leaf Tensor");
+    tl_tensor *ints[2] = { w, tl_zeros(TL_SHAPE(1), TL_INT64) };
+    assert_null(tl_sgd_new_params(ints, 2, (tl_sgd_options){ .lr = 0.1 }));
+    expect_error_kind(TL_TYPE_ERROR, "optimizer can only optimize Tensors of floating point dtype, but parameter 1 "
+                                     "is of dtype torch.int64");
+    assert_null(tl_sgd_new_params(NULL, 1, (tl_sgd_options){ .lr = 0.1 }));
+    expect_error_kind(TL_TYPE_ERROR, "params argument given to the optimizer should be an iterable of Tensors or "
+                                     "dicts, but got NoneType");
     // no gradient yet: step leaves the parameter alone
     tl_sgd *opt = tl_sgd_new_params(&w, 1, (tl_sgd_options){ .lr = 0.1 });
     assert_true(tl_sgd_step(opt));
@@ -220,6 +227,28 @@ static void test_loop_reports_loader_errors(void **state) {
     tl_module_free(model);
 }
 
+// a CPU weight whose gradient (assigned by hand) is on a GPU: refused before either update reads it.
+// Without a GPU the gradient's storage is labelled cuda:0 for the call (no memory is read through
+// it when the check works) and given its label back before it is freed.
+static void test_sgd_gradient_on_another_device(void **state) {
+    (void)state;
+    tl_tensor *w = tl_requires_grad_(tl_tensor_parse("[1.0, -2.0]"), true);
+    tl_sgd *opt = tl_sgd_new_params(&w, 1, (tl_sgd_options){ .lr = 0.1 });
+    bool gpu = tl_cuda_is_available();
+    tl_tensor *g = gpu ? tl_to(tl_ones(TL_SHAPE(2), TL_FLOAT32), "cuda:0") : tl_ones(TL_SHAPE(2), TL_FLOAT32);
+    assert_non_null(g);
+    if (!gpu) g->storage->device = (tl_device){ TL_CUDA, 0 };
+    w->grad = tl_retain(g);
+    bool ok = tl_sgd_step(opt);
+    if (!gpu) g->storage->device = TL_CPU_DEVICE;
+    assert_false(ok);
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, cpu and cuda:0! "
+                 "(SGD: parameter 0 and its gradient)");
+    assert_true(TL_DATA(w, float)[0] == 1.0f && TL_DATA(w, float)[1] == -2.0f);
+    assert_int_equal(opt->steps, 0);
+    tl_sgd_free(opt);
+}
+
 static void test_progress_lines(void **state) {
     (void)state;
     char *text = NULL;
@@ -246,6 +275,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cross_entropy_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_against_torch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sgd_gradient_on_another_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tutorial_training_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_reports_loader_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_lines, setup, teardown),
