@@ -23,7 +23,7 @@ static int64_t toy_len(const tl_dataset *ds) {
 }
 #line 33 "chapters/05-loaders/05-loaders.md"
 
-#line 1175 "chapters/05-loaders/05-loaders.md"
+#line 1181 "chapters/05-loaders/05-loaders.md"
 // A dataset whose examples cost 2 ms each, standing for files to read; example i is inner's i % len.
 static bool slow_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
     const tl_dataset *inner = ds->state;
@@ -48,7 +48,7 @@ static double pass_ms(tl_dataloader *loader) {
 }
 #line 35 "chapters/05-loaders/05-loaders.md"
 
-#line 1315 "chapters/05-loaders/05-loaders.md"
+#line 1318 "chapters/05-loaders/05-loaders.md"
 // Seven examples of two random numbers each: torch.rand(2) in __getitem__.
 static bool noise_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
     (void)ds;
@@ -141,13 +141,13 @@ int main(int argc, char **argv) {
 #line 967 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the test loader");
     print_batches(test_loader);
-#line 1155 "chapters/05-loaders/05-loaders.md"
+#line 1161 "chapters/05-loaders/05-loaders.md"
     TL_CELL("two worker threads");
     tl_manual_seed(123);
     tl_dataloader *worker_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 2 });
     print_batches(worker_loader);
-#line 1204 "chapters/05-loaders/05-loaders.md"
+#line 1210 "chapters/05-loaders/05-loaders.md"
     TL_CELL("what workers buy");
     tl_dataset *train_tensors = tl_tensor_dataset_new(X_train, y_train);
     tl_dataset slow_ds = { .len = slow_len, .get_item = slow_get_item, .state = train_tensors, .thread_safe = true };
@@ -162,13 +162,13 @@ int main(int argc, char **argv) {
     printf("num_workers=4, not thread_safe: %.0f ms per pass\n", pass_ms(locked_loader));
     tl_dataloader_free(locked_loader);
     tl_dataset_free(train_tensors);
-#line 1236 "chapters/05-loaders/05-loaders.md"
+#line 1242 "chapters/05-loaders/05-loaders.md"
     TL_CELL("an error in a worker");
     tl_sampler *bad_order = tl_index_sampler_new((int64_t[]){ 0, 1, 7, 2 }, 4);
     tl_dataloader *bad_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .num_workers = 2, .sampler = bad_order });
     print_batches(bad_loader);
-#line 1326 "chapters/05-loaders/05-loaders.md"
+#line 1329 "chapters/05-loaders/05-loaders.md"
     TL_CELL("random numbers inside workers");
     tl_dataset noise_ds = { .len = noise_len, .get_item = noise_get_item, .thread_safe = true };
     for (int workers = 0; workers <= 2; workers += 2) {
@@ -183,7 +183,7 @@ int main(int argc, char **argv) {
         tl_dataloader_free(noise_loader);
     }
 #line 43 "chapters/05-loaders/05-loaders.md"
-#line 1364 "chapters/05-loaders/05-loaders.md"
+#line 1367 "chapters/05-loaders/05-loaders.md"
     tl_dataloader_free(train_loader);
     tl_dataloader_free(test_loader);
     tl_dataloader_free(train_loader_dl);
