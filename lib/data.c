@@ -358,7 +358,7 @@ struct tl_dataloader_iterator {
     int64_t   *indices;         // the pass's order (len(sampler) of them)
     int64_t    n, nbatches;     // indices, batches this pass
     int64_t    consumed;        // batches handed out so far
-    int64_t    base_seed;       // drawn by iter(); seeds workers in PyTorch (unused here)
+    int64_t    base_seed;       // drawn by iter(); worker w's generator is seeded base_seed + w
     bool       started, done;
     // worker threads (num_workers > 0)
     int        nworkers;
