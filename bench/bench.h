@@ -4,6 +4,7 @@
 // inline) for the programs in bench/.
 #ifndef TL_BENCH_H
 #define TL_BENCH_H
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,14 +40,19 @@ static inline tl_module *mlp_784_256_128_10(void) {
     return model;
 }
 
-// one training step of the tutorial's loop; stops the program (TL_CHECK) if a step fails
-static inline void train_step(tl_module *model, tl_sgd *opt, const tl_tensor *x, const tl_tensor *y) {
+// one training step of the tutorial's loop; stops the program (TL_CHECK) if a step fails. Returns
+// the step's loss when it is on the CPU, where reading it costs a load; NaN for a loss on a GPU,
+// whose reading would wait for the device every step, which PyTorch's timed loops do not do.
+static inline double train_step(tl_module *model, tl_sgd *opt, const tl_tensor *x, const tl_tensor *y) {
+    double value = NAN;
     TL_SCOPE {
         tl_tensor *loss = TL_CHECK(tl_cross_entropy(tl_module_forward(model, x), y));
         tl_sgd_zero_grad(opt);
         TL_CHECK(tl_backward(loss));
         TL_CHECK(tl_sgd_step(opt));
+        if (!tl_is_cuda(loss)) value = tl_item(loss);
     }
+    return value;
 }
 
 // the tutorial's training step, NeuralNetwork(2, 2) on its batch of 2, on device ("cpu" or

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 561 "chapters/06-training/06-training.md"
+#line 577 "chapters/06-training/06-training.md"
 // training_loop.h — the tutorial's training loop and compute_accuracy (chapter 06), shared by the labs
 // that train.
 #ifndef LAB_TRAINING_LOOP_H
@@ -8,17 +8,20 @@
 #include <stdio.h>
 #include "torchlet.h"
 
-#line 522 "chapters/06-training/06-training.md"
+#line 534 "chapters/06-training/06-training.md"
 // the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
 // batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
-// the number of steps taken, or -1 when a step failed (the error is recorded).
+// the number of steps taken, or -1 when a step or a batch of the loader failed (the error is
+// recorded; an error recorded before the call is cleared first).
 static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader *train_loader, int num_epochs,
                               bool verbose, double *losses, int max_losses) {
     int steps = 0;
     bool ok = true;
+    tl_error_clear();
     for (int epoch = 0; epoch < num_epochs && ok; epoch++) {
         tl_module_train(model, true);
         tl_dataloader_iterator *it = tl_dataloader_iter(train_loader);
+        ok = it != NULL;
         tl_tensor *features, *labels;
         for (int batch_idx = 0; ok; batch_idx++) {
             bool more = false;
@@ -40,18 +43,21 @@ static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader
             }
             if (!more) break;
         }
+        ok = ok && !tl_error();         // the loader stops early, with an error, when a batch fails
         tl_dataloader_iter_free(it);
         tl_module_eval(model);          // optional model evaluation
     }
     return ok ? steps : -1;
 }
-#line 570 "chapters/06-training/06-training.md"
+#line 586 "chapters/06-training/06-training.md"
 
-#line 716 "chapters/06-training/06-training.md"
+#line 734 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
-// NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives).
+// NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives), and NaN with
+// the error recorded when a batch failed (an error recorded before the call is cleared first).
 // device: where to move each batch first ("cuda:0", as chapter 09's script does), or NULL
 static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader, const char *device) {
+    tl_error_clear();
     tl_module_eval(model);
     int64_t correct = 0, total_examples = 0;
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
@@ -70,13 +76,14 @@ static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader
             }
         }
     }
+    bool failed = it == NULL || tl_error();     // a failed batch ends the pass early
     tl_dataloader_iter_free(it);
-    return total_examples ? (double)correct / (double)total_examples : NAN;
+    return total_examples && !failed ? (double)correct / (double)total_examples : NAN;
 }
 
 static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     return compute_accuracy_on(model, loader, NULL);
 }
-#line 572 "chapters/06-training/06-training.md"
+#line 588 "chapters/06-training/06-training.md"
 
 #endif

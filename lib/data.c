@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1423 "chapters/05-loaders/05-loaders.md"
+#line 1417 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -40,7 +40,7 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1435 "chapters/05-loaders/05-loaders.md"
+#line 1429 "chapters/05-loaders/05-loaders.md"
 
 #line 180 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1437 "chapters/05-loaders/05-loaders.md"
+#line 1431 "chapters/05-loaders/05-loaders.md"
 
 #line 266 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1439 "chapters/05-loaders/05-loaders.md"
+#line 1433 "chapters/05-loaders/05-loaders.md"
 
 #line 304 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
@@ -206,7 +206,7 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1441 "chapters/05-loaders/05-loaders.md"
+#line 1435 "chapters/05-loaders/05-loaders.md"
 
 #line 443 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
@@ -333,7 +333,7 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1443 "chapters/05-loaders/05-loaders.md"
+#line 1437 "chapters/05-loaders/05-loaders.md"
 
 #line 645 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
@@ -342,7 +342,7 @@ struct tl_dataloader {
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1445 "chapters/05-loaders/05-loaders.md"
+#line 1439 "chapters/05-loaders/05-loaders.md"
 
 #line 710 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
@@ -358,7 +358,7 @@ struct tl_dataloader_iterator {
     int64_t   *indices;         // the pass's order (len(sampler) of them)
     int64_t    n, nbatches;     // indices, batches this pass
     int64_t    consumed;        // batches handed out so far
-    int64_t    base_seed;       // drawn by iter(); seeds workers in PyTorch (unused here)
+    int64_t    base_seed;       // drawn by iter(); worker w's generator is seeded base_seed + w
     bool       started, done;
     // worker threads (num_workers > 0)
     int        nworkers;
@@ -372,10 +372,10 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1447 "chapters/05-loaders/05-loaders.md"
+#line 1441 "chapters/05-loaders/05-loaders.md"
 
 #line 786 "chapters/05-loaders/05-loaders.md"
-// held around get_item of datasets that are not thread_safe, by every loader and thread
+// held around load_batch for datasets that are not thread_safe, by every loader and thread
 static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
 
 // a retained tensor that no pool owns becomes the current pool's (NULL-safe)
@@ -386,31 +386,16 @@ static tl_tensor *adopt(tl_tensor *t) {
 }
 
 // Load and stack the examples idx[0..n-1]. On success *x and *y (NULL for a dataset without labels)
-// are retained and owned by no pool. `lock` (worker threads, datasets that are not thread_safe) is
-// held while get_item runs and while what it returned is copied and let go.
-static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthread_mutex_t *lock,
-                       tl_tensor **x, tl_tensor **y) {
+// are retained and owned by no pool: new tensors, sharing nothing with the dataset. For a dataset
+// that is not thread_safe the caller holds get_item_lock around the whole call, so that get_item
+// and the letting go of what it returned (views of shared tensors) run under the lock.
+static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, tl_tensor **x, tl_tensor **y) {
     *x = *y = NULL;
     tl_tensor **xs = calloc((size_t)(2 * n), sizeof *xs), **ys = xs + n;
     if (!xs) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
     bool ok = true;
     tl_pool *pool = tl_pool_push();
-    for (int64_t i = 0; ok && i < n; i++) {
-        if (!lock) { ok = tl_dataset_get_item(ds, idx[i], &xs[i], &ys[i]); continue; }
-        pthread_mutex_lock(lock);
-        tl_pool *inner = tl_pool_push();
-        tl_tensor *xi, *yi;
-        ok = tl_dataset_get_item(ds, idx[i], &xi, &yi);
-        if (ok) {                                       // private copies, kept past the inner pool
-            xs[i] = tl_retain(tl_clone(xi));
-            ys[i] = yi ? tl_retain(tl_clone(yi)) : NULL;
-            ok = xs[i] && (!yi || ys[i]);
-        }
-        tl_pool_pop(inner);                             // the views of shared tensors go, under the lock
-        pthread_mutex_unlock(lock);
-        xs[i] = adopt(xs[i]);
-        ys[i] = adopt(ys[i]);
-    }
+    for (int64_t i = 0; ok && i < n; i++) ok = tl_dataset_get_item(ds, idx[i], &xs[i], &ys[i]);
     if (ok) {
         int64_t with_label = 0;
         for (int64_t i = 0; i < n; i++) with_label += ys[i] != NULL;
@@ -428,7 +413,7 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, pthr
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
     return ok;
 }
-#line 1449 "chapters/05-loaders/05-loaders.md"
+#line 1443 "chapters/05-loaders/05-loaders.md"
 
 #line 654 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
@@ -476,7 +461,7 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1451 "chapters/05-loaders/05-loaders.md"
+#line 1445 "chapters/05-loaders/05-loaders.md"
 
 #line 746 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
@@ -503,7 +488,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 847 "chapters/05-loaders/05-loaders.md"
+#line 832 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -524,7 +509,7 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
         int64_t start = b * bs, count = start + bs <= it->n ? bs : it->n - start;
         bool lock = !it->dl->ds->thread_safe;
         if (lock) pthread_mutex_lock(&get_item_lock);
-        ok = load_batch(it->dl->ds, it->indices + start, count, NULL, &x, &y);
+        ok = load_batch(it->dl->ds, it->indices + start, count, &x, &y);
         if (lock) pthread_mutex_unlock(&get_item_lock);
         it->consumed++;
     } else {
@@ -541,35 +526,30 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1453 "chapters/05-loaders/05-loaders.md"
+#line 1447 "chapters/05-loaders/05-loaders.md"
 
-#line 1282 "chapters/05-loaders/05-loaders.md"
+#line 1281 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
-// What a worker thread knows about itself (NULL in other threads).
+// What a worker thread knows about itself (NULL in other threads): a variable of worker_main's.
 typedef struct { int id, num_workers; uint64_t seed; tl_generator *gen; } worker_self;
 static _Thread_local worker_self *self;
 
-static void worker_begin(const tl_dataloader_iterator *it, int id) {
-    static const worker_self none;
-    worker_self *w = malloc(sizeof *w);
-    if (!w) return;                                   // then tl_get_worker_info says "no worker"
-    *w = none;
-    w->id = id;
-    w->num_workers = it->nworkers;
-    w->seed = (uint64_t)it->base_seed + (uint64_t)id;     // PyTorch: seed = base_seed + worker_id
-    w->gen = tl_generator_new(w->seed);
+// false when the worker's generator cannot be made: the worker then fails every batch it is given
+// rather than draw from the shared default generator
+static bool worker_begin(const tl_dataloader_iterator *it, int id, worker_self *w) {
+    uint64_t seed = (uint64_t)it->base_seed + (uint64_t)id;     // PyTorch: seed = base_seed + worker_id
+    *w = (worker_self){ id, it->nworkers, seed, tl_generator_new(seed) };
     self = w;
+    return w->gen != NULL;
 }
 
 static void worker_end(void) {
-    if (!self) return;
     tl_generator_free(self->gen);
-    free(self);
     self = NULL;
 }
 
 tl_generator *tl_worker_generator(void) {
-    return self && self->gen ? self->gen : tl_default_generator();
+    return self ? self->gen : tl_default_generator();
 }
 
 bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed) {
@@ -579,9 +559,9 @@ bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed) {
     if (seed) *seed = self->seed;
     return true;
 }
-#line 1455 "chapters/05-loaders/05-loaders.md"
+#line 1449 "chapters/05-loaders/05-loaders.md"
 
-#line 1029 "chapters/05-loaders/05-loaders.md"
+#line 1017 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Worker threads: load batches ahead into the bounded queue it->slots, in order.
 typedef struct worker_arg { tl_dataloader_iterator *it; int id; } worker_arg;
@@ -591,8 +571,9 @@ static void *worker_main(void *arg_) {
     tl_dataloader_iterator *it = arg->it;
     const tl_dataset *ds = it->dl->ds;
     int64_t bs = it->dl->opts.batch_size;
-    pthread_mutex_t *lock = ds->thread_safe ? NULL : &get_item_lock;
-    worker_begin(it, arg->id);                              // its generator (see below)
+    bool lock = !ds->thread_safe;
+    worker_self me;
+    bool have_generator = worker_begin(it, arg->id, &me);  // its generator (see below)
     pthread_mutex_lock(&it->mu);
     for (int64_t b = arg->id; ; b += it->nworkers) {       // worker w loads batches w, w + N, w + 2N, ...
         while (!it->stop && b < it->nbatches && b >= it->consumed + it->capacity)
@@ -603,7 +584,15 @@ static void *worker_main(void *arg_) {
         batch_slot s = { .worker = arg->id };
         int64_t start = b * bs, count = start + bs <= it->n ? bs : it->n - start;
         tl_error_clear();
-        if (!load_batch(ds, it->indices + start, count, lock, &s.x, &s.y)) {
+        bool ok = false;
+        if (!have_generator) {
+            tl_error_set(TL_RUNTIME_ERROR, "out of memory making the random generator of worker %d", arg->id);
+        } else {
+            if (lock) pthread_mutex_lock(&get_item_lock);   // as a loader without workers does
+            ok = load_batch(ds, it->indices + start, count, &s.x, &s.y);
+            if (lock) pthread_mutex_unlock(&get_item_lock);
+        }
+        if (!ok) {
             s.err_kind = tl_error_kind() == TL_OK ? TL_RUNTIME_ERROR : tl_error_kind();
             snprintf(s.err, sizeof s.err, "%s", tl_error() ? tl_error() : "unknown error");
         }
@@ -617,7 +606,7 @@ static void *worker_main(void *arg_) {
     worker_end();
     return NULL;
 }
-#line 1070 "chapters/05-loaders/05-loaders.md"
+#line 1067 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -647,7 +636,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1105 "chapters/05-loaders/05-loaders.md"
+#line 1102 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -666,7 +655,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1131 "chapters/05-loaders/05-loaders.md"
+#line 1128 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);

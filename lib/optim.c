@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 457 "chapters/06-training/06-training.md"
+#line 467 "chapters/06-training/06-training.md"
 // optim.c — SGD and the progress line (chapter 06).
 #define _POSIX_C_SOURCE 200809L
 #include "optim.h"
@@ -11,9 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#line 261 "chapters/06-training/06-training.md"
+#line 263 "chapters/06-training/06-training.md"
 tl_sgd *tl_sgd_new_params(tl_tensor *const *params, int n, tl_sgd_options o) {
-    if (!params && n > 0) return NULL;
+    if (!params && n > 0)
+        return tl_error_set(TL_TYPE_ERROR, "params argument given to the optimizer should be an iterable of Tensors "
+                            "or dicts, but got NoneType"), NULL;
     if (o.lr < 0) return tl_error_set(TL_VALUE_ERROR, "Invalid learning rate: %s", tl_float_repr(o.lr)), NULL;
     if (o.momentum < 0) return tl_error_set(TL_VALUE_ERROR, "Invalid momentum value: %s", tl_float_repr(o.momentum)), NULL;
     if (o.weight_decay < 0)
@@ -23,10 +25,10 @@ tl_sgd *tl_sgd_new_params(tl_tensor *const *params, int n, tl_sgd_options o) {
     if (n == 0) return tl_error_set(TL_VALUE_ERROR, "optimizer got an empty parameter list"), NULL;
     for (int i = 0; i < n; i++) {
         if (!params[i]) return NULL;
-        if (!tl_is_leaf(params[i]) || !tl_dtype_is_floating(params[i]->dtype)) {
-            tl_error_set(TL_VALUE_ERROR, "can't optimize a non-leaf Tensor");
-            return NULL;
-        }
+        if (!tl_is_leaf(params[i])) return tl_error_set(TL_VALUE_ERROR, "can't optimize a non-leaf Tensor"), NULL;
+        if (!tl_dtype_is_floating(params[i]->dtype))
+            return tl_error_set(TL_TYPE_ERROR, "optimizer can only optimize Tensors of floating point dtype, but "
+                                "parameter %d is of dtype %s", i, tl_dtype_name(params[i]->dtype)), NULL;
     }
     tl_sgd *s = calloc(1, sizeof *s);
     if (s) {
@@ -75,7 +77,7 @@ void tl_sgd_zero_grad(tl_sgd *s) {
         s->params[i]->grad = NULL;
     }
 }
-#line 338 "chapters/06-training/06-training.md"
+#line 345 "chapters/06-training/06-training.md"
 #define SGD_KERNEL(T)                                                                         \
 /* w -= lr * d, with d the gradient after weight decay and momentum; buf may be NULL */       \
 static void sgd_update_##T(T *w, const T *g, T *buf, bool first, int64_t n, tl_sgd_options o) {\
@@ -102,6 +104,13 @@ bool tl_sgd_step(tl_sgd *s) {
     for (int i = 0; i < s->n; i++) {
         tl_tensor *w = s->params[i], *g = w->grad;
         if (!g) continue;                              // a parameter that got no gradient stays put
+        if (!tl_device_equal(tl_device_of(w), tl_device_of(g))) {                // chapter 08
+            char dw[24], dg[24];
+            tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
+                         "devices, %s and %s! (SGD: parameter %d and its gradient)",
+                         tl_device_name(tl_device_of(w), dw, sizeof dw), tl_device_name(tl_device_of(g), dg, sizeof dg), i);
+            return false;
+        }
         if (!tl_is_contiguous(w) || !tl_is_contiguous(g) || g->dtype != w->dtype) {
             tl_error_set(TL_RUNTIME_ERROR, "SGD: parameter %d and its gradient must be contiguous and of one dtype", i);
             return false;
@@ -114,10 +123,6 @@ bool tl_sgd_step(tl_sgd *s) {
         }
         tl_tensor *buf = s->opt.momentum != 0 ? s->momentum[i] : NULL;
         if (tl_is_cuda(w)) {                                                     // chapter 08
-            if (!tl_is_cuda(g) || g->storage->device.index != w->storage->device.index) {
-                tl_error_set(TL_RUNTIME_ERROR, "SGD: parameter %d and its gradient are on different devices", i);
-                return false;
-            }
             if (!tl_cuda_sgd(w->storage->device.index, w->dtype, tl_data_ptr(w), tl_data_ptr(g),
                              buf ? tl_data_ptr(buf) : NULL, first, tl_numel(w), s->opt.lr, s->opt.momentum,
                              s->opt.dampening, s->opt.weight_decay, s->opt.nesterov))
@@ -132,8 +137,8 @@ bool tl_sgd_step(tl_sgd *s) {
     s->steps++;
     return true;
 }
-#line 469 "chapters/06-training/06-training.md"
-#line 421 "chapters/06-training/06-training.md"
+#line 479 "chapters/06-training/06-training.md"
+#line 431 "chapters/06-training/06-training.md"
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

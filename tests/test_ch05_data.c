@@ -439,24 +439,21 @@ static int64_t view_len(const tl_dataset *ds) { return ((const view_dataset *)ds
 static void check_same_batches(tl_dataloader *a, tl_dataloader *b) {
     tl_dataloader_iterator *ia = tl_dataloader_iter(a), *ib = tl_dataloader_iter(b);
     tl_tensor *xa, *ya, *xb, *yb;
-    int64_t k = 0;
-    for (;; k++) {
-        TL_SCOPE {
-            bool more_a = tl_dataloader_next(ia, &xa, &ya), more_b = tl_dataloader_next(ib, &xb, &yb);
-            assert_int_equal(more_a, more_b);
-            if (more_a) {
-                assert_int_equal(xa->ndim, xb->ndim);
-                for (int d = 0; d < xa->ndim; d++) assert_int_equal(xa->shape[d], xb->shape[d]);
-                assert_memory_equal(xa->storage->data, xb->storage->data, (size_t)tl_numel(xa) * sizeof(float));
-                assert_memory_equal(ya->storage->data, yb->storage->data, (size_t)tl_numel(ya) * sizeof(int64_t));
-            } else {
-                k = -k - 1;                         // leave the loop after the scope closes
-            }
+    int64_t k = 0;                                  // batches compared
+    for (bool more = true; more;) TL_SCOPE {
+        bool more_b;
+        more = tl_dataloader_next(ia, &xa, &ya), more_b = tl_dataloader_next(ib, &xb, &yb);
+        assert_int_equal(more, more_b);
+        if (more) {
+            assert_int_equal(xa->ndim, xb->ndim);
+            for (int d = 0; d < xa->ndim; d++) assert_int_equal(xa->shape[d], xb->shape[d]);
+            assert_memory_equal(xa->storage->data, xb->storage->data, (size_t)tl_numel(xa) * sizeof(float));
+            assert_memory_equal(ya->storage->data, yb->storage->data, (size_t)tl_numel(ya) * sizeof(int64_t));
+            k++;
         }
-        if (k < 0) break;
     }
     assert_null(tl_error());
-    assert_int_equal(-k - 1, tl_dataloader_len(a));
+    assert_int_equal(k, tl_dataloader_len(a));
     tl_dataloader_iter_free(ia);
     tl_dataloader_iter_free(ib);
 }

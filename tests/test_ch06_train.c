@@ -15,6 +15,7 @@
 
 #include "torchlet.h"
 #include "../labs/neural_network.h"
+#include "../labs/training_loop.h"
 #include "gradcheck.h"
 
 #include "fixture.h"
@@ -123,6 +124,13 @@ static void test_sgd_errors(void **state) {
     tl_tensor *nonleaf = tl_mul_scalar(w, 2);
     assert_null(tl_sgd_new_params(&nonleaf, 1, (tl_sgd_options){ .lr = 0.1 }));
     expect_error("can't optimize a non-leaf Tensor");
+    tl_tensor *ints[2] = { w, tl_zeros(TL_SHAPE(1), TL_INT64) };
+    assert_null(tl_sgd_new_params(ints, 2, (tl_sgd_options){ .lr = 0.1 }));
+    expect_error_kind(TL_TYPE_ERROR, "optimizer can only optimize Tensors of floating point dtype, but parameter 1 "
+                                     "is of dtype torch.int64");
+    assert_null(tl_sgd_new_params(NULL, 1, (tl_sgd_options){ .lr = 0.1 }));
+    expect_error_kind(TL_TYPE_ERROR, "params argument given to the optimizer should be an iterable of Tensors or "
+                                     "dicts, but got NoneType");
     // no gradient yet: step leaves the parameter alone
     tl_sgd *opt = tl_sgd_new_params(&w, 1, (tl_sgd_options){ .lr = 0.1 });
     assert_true(tl_sgd_step(opt));
@@ -165,6 +173,82 @@ static void test_tutorial_training_run(void **state) {
     tl_module_free(model);
 }
 
+// the tutorial's training data, but example 2 cannot be read: train_model and compute_accuracy
+// must report the failed batch, not stop quietly as if the data had ended
+typedef struct { tl_tensor *X, *y; } broken_data;
+static int64_t broken_len(const tl_dataset *ds) { return ((const broken_data *)ds->state)->y->shape[0]; }
+static bool broken_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
+    const broken_data *b = ds->state;
+    if (index == 2) {
+        tl_error_set(TL_VALUE_ERROR, "broken example %lld", (long long)index);
+        return false;
+    }
+    *x = tl_index(b->X, index);
+    *y = tl_index(b->y, index);
+    return *x && *y;
+}
+
+// a worker thread names itself in the message, as PyTorch's worker processes do
+static void expect_loader_error(int workers) {
+    expect_error_kind(TL_VALUE_ERROR, workers ? "Caught ValueError in DataLoader worker thread 1: broken example 2"
+                                              : "broken example 2");
+}
+
+static void test_loop_reports_loader_errors(void **state) {
+    (void)state;
+    broken_data b = { tl_tensor_parse(TUTORIAL_X_TRAIN), tl_tensor_parse(TUTORIAL_Y_TRAIN) };
+    tl_dataset ds = { .len = broken_len, .get_item = broken_get_item, .state = &b };
+    tl_manual_seed(123);
+    tl_module *model = neural_network_new(2, 2);
+    tl_sgd *opt = tl_sgd_new(model, (tl_sgd_options){ .lr = 0.5 });
+    for (int workers = 0; workers <= 2; workers += 2) {
+        tl_dataloader *dl = tl_dataloader_new(&ds, (tl_dataloader_options){ .batch_size = 2, .num_workers = workers });
+        double losses[8];
+        tl_error_set(TL_RUNTIME_ERROR, "an older error");        // cleared by the call, not reported
+        assert_int_equal(train_model(model, opt, dl, 2, false, losses, 8), -1);   // batch 0 trained, batch 1 failed
+        expect_loader_error(workers);
+        tl_error_set(TL_RUNTIME_ERROR, "an older error");
+        assert_true(isnan(compute_accuracy(model, dl)));
+        expect_loader_error(workers);
+        tl_dataloader_free(dl);
+    }
+    // and a good loader still trains after an older error
+    tl_dataset *good = tl_tensor_dataset_new(b.X, b.y);
+    tl_dataloader *dl = tl_dataloader_new(good, (tl_dataloader_options){ .batch_size = 2 });
+    double losses[8];
+    tl_error_set(TL_RUNTIME_ERROR, "an older error");
+    assert_int_equal(train_model(model, opt, dl, 2, false, losses, 8), 6);
+    assert_null(tl_error());
+    assert_false(isnan(compute_accuracy(model, dl)));
+    assert_null(tl_error());
+    tl_dataloader_free(dl);
+    tl_dataset_free(good);
+    tl_sgd_free(opt);
+    tl_module_free(model);
+}
+
+// a CPU weight whose gradient (assigned by hand) is on a GPU: refused before either update reads it.
+// Without a GPU the gradient's storage is labelled cuda:0 for the call (no memory is read through
+// it when the check works) and given its label back before it is freed.
+static void test_sgd_gradient_on_another_device(void **state) {
+    (void)state;
+    tl_tensor *w = tl_requires_grad_(tl_tensor_parse("[1.0, -2.0]"), true);
+    tl_sgd *opt = tl_sgd_new_params(&w, 1, (tl_sgd_options){ .lr = 0.1 });
+    bool gpu = tl_cuda_is_available();
+    tl_tensor *g = gpu ? tl_to(tl_ones(TL_SHAPE(2), TL_FLOAT32), "cuda:0") : tl_ones(TL_SHAPE(2), TL_FLOAT32);
+    assert_non_null(g);
+    if (!gpu) g->storage->device = (tl_device){ TL_CUDA, 0 };
+    w->grad = tl_retain(g);
+    bool ok = tl_sgd_step(opt);
+    if (!gpu) g->storage->device = TL_CPU_DEVICE;
+    assert_false(ok);
+    expect_error("Expected all tensors to be on the same device, but found at least two devices, cpu and cuda:0! "
+                 "(SGD: parameter 0 and its gradient)");
+    assert_true(TL_DATA(w, float)[0] == 1.0f && TL_DATA(w, float)[1] == -2.0f);
+    assert_int_equal(opt->steps, 0);
+    tl_sgd_free(opt);
+}
+
 static void test_progress_lines(void **state) {
     (void)state;
     char *text = NULL;
@@ -191,7 +275,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_cross_entropy_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_against_torch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sgd_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sgd_gradient_on_another_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tutorial_training_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_reports_loader_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_lines, setup, teardown),
     };
     return cmocka_run_group_tests_name("ch06_train", tests, NULL, NULL);
