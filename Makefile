@@ -12,12 +12,18 @@
 
 BUILD    ?= build
 SANITIZE ?= 0
-NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+# The tools found by a shell command are looked for once per make call (:=, where the command line
+# or the environment did not name them): a recursive ?= would run nvcc --dryrun at every use.
+ifeq ($(origin NVCC),undefined)
+NVCC     := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+endif
 TL_CUDA  ?= $(if $(NVCC),1,0)
 # The toolkit's root, as nvcc itself reports it (its _HERE_ is the real bin/ folder): the nvcc on
 # PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries.
-CUDA_HOME ?= $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
+ifeq ($(origin CUDA_HOME),undefined)
+CUDA_HOME := $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
                  sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1))
+endif
 
 CC       := gcc
 # -O3: gcc 12 vectorises loops of unknown length only from -O3 (the optimiser's update, the
@@ -42,12 +48,16 @@ endif
 
 # MPI (chapter 09), optional like CUDA: found when mpicc is installed; make TL_MPI=0 leaves it out.
 # NCCL joins a CUDA build when nccl.h is there. mpirun runs the two-rank capture of chapter 09's lab.
-MPICC    ?= $(shell command -v mpicc 2>/dev/null)
+ifeq ($(origin MPICC),undefined)
+MPICC    := $(shell command -v mpicc 2>/dev/null)
+endif
 TL_MPI   ?= $(if $(MPICC),1,0)
 ifeq ($(TL_MPI),1)
 CFLAGS   += -DTL_WITH_MPI $(shell $(MPICC) --showme:compile 2>/dev/null || $(MPICC) -compile_info | cut -d' ' -f2-)
 LDLIBS   += $(shell $(MPICC) --showme:link 2>/dev/null || $(MPICC) -link_info | cut -d' ' -f2-)
-MPIRUN   ?= $(shell command -v mpirun 2>/dev/null)
+ifeq ($(origin MPIRUN),undefined)
+MPIRUN   := $(shell command -v mpirun 2>/dev/null)
+endif
 MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 endif
 TL_NCCL  ?= $(if $(filter 1,$(TL_CUDA)),$(if $(wildcard $(CUDA_HOME)/include/nccl.h),1,0),0)
