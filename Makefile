@@ -62,8 +62,10 @@ LDLIBS   += $(MPI_LIBS)
 ifeq ($(origin MPIRUN),undefined)
 MPIRUN   := $(shell command -v mpirun 2>/dev/null)
 endif
-MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 endif
+# what mpirun needs in a laptop or a container: more ranks than cores, and root (the one place these
+# are written for the Makefile, build.sh and .ci/run, which read them from $(BUILD)/settings)
+MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 TL_NCCL  ?= $(if $(filter 1,$(TL_CUDA)),$(if $(wildcard $(CUDA_HOME)/include/nccl.h),1,0),0)
 ifeq ($(TL_NCCL),1)
 CFLAGS   += -DTL_WITH_NCCL -I$(CUDA_HOME)/include
@@ -92,9 +94,9 @@ FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
         echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
 # The build's settings, for the scripts that compile against this library (tools/grade.sh: the
-# students' code is compiled, and chapter 08's kernels by nvcc, exactly as the library was): one
-# bash array a line, KEY=(words as the recipes pass them to the shell). Written only when it
-# changes; $(FLAGS_FILE) stays the rebuild trigger.
+# students' code is compiled, and chapter 08's kernels by nvcc, exactly as the library was) and run
+# its programs (build.sh's mpirun_cmd, .ci/run): one bash array a line, KEY=(words as the recipes
+# pass them to the shell). Written only when it changes; $(FLAGS_FILE) stays the rebuild trigger.
 define SETTINGS
 # $(BUILD)/settings: written by the Makefile, read with `source` (bash); do not edit
 CC=($(CC))
