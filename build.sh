@@ -427,7 +427,8 @@ case ${1:-} in
     book)        cmd_setup; cmd_book ;;
     valgrind)    cmd_setup; cmd_build; run_labs_under_valgrind build ;;
     bench)       cmd_setup; cmd_build; cmd_bench ;;
-    grade)       shift; cmd_setup; cmd_build; tools/grade.sh "$@" ;;
+    grade)       shift; cmd_setup; cmd_tangle      # grading links against the library only
+                 make -s -j"$JOBS" ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib; tools/grade.sh "$@" ;;
     clean)       make -s clean ;;
     help|-h|--help) usage ;;
     *)           usage >&2; die "unknown command '$1'" ;;
