@@ -198,6 +198,7 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
         expect_in(row(out, id), "compile error", out);
     r = row(out, "00.1 ");                                     // no planted file for chapter 00
     expect_in(r, "missing", out);
+    expect_in(r, "no file exercises/tests/planted/00-*.c", out);
     score(out, &x, &y);
     assert_int_equal(x, 4);                                    // 01.4 only
     free(out);
@@ -207,6 +208,17 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
                    "\"status\": \"crashed\"", out);
     expect_in(out, "\"status\": \"timed out\", \"message\": \"timed out after 2 s", out);
     expect_in(out, "\"score\": 4,", out);
+    free(out);
+}
+
+// a missing hand-in of chapter 08, whose exercises are a .cu file, is named as one (it said "08-*.c")
+static void test_missing_cuda_file_is_named_cu(void **state) {
+    int status;
+    char *out = run("tools/grade.sh --dir exercises/tests/planted 08.1 2>&1", &status);
+    assert_int_equal(status, 0);
+    char *r = row(out, "08.1 ");
+    expect_in(r, "missing", out);
+    expect_in(r, "no file exercises/tests/planted/08-*.cu", out);
     free(out);
 }
 
@@ -362,6 +374,7 @@ int main(void) {
         cmocka_unit_test_setup(test_solutions_score_full_marks, setup),
         cmocka_unit_test_setup(test_stubs_score_zero_without_crashing, setup),
         cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
+        cmocka_unit_test_setup(test_missing_cuda_file_is_named_cu, setup),
         cmocka_unit_test_setup(test_chapters_05_06, setup),
         cmocka_unit_test_setup(test_chapter_09_under_mpirun, setup),
         cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),

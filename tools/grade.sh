@@ -105,22 +105,14 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
 
     src=$(ls "$DIR/$nn"-*.c "$DIR/$nn"-*.cu 2>/dev/null | head -n 1)
     problem= status= cu_libs=()
-    if [[ $src == *.cu ]]; then        # a CUDA exercise file: nvcc compiles it, where there is CUDA
-        why=
-        if [ "$TL_CUDA" != 1 ]; then why="this Torchlet was built without CUDA"
-        elif [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; then why="nvcc is not installed"; fi
-        if [ -n "$why" ]; then
-            for row in "${wanted[@]}"; do
-                IFS='|' read -r id pts title <<<"$row"
-                skipped=$((skipped + 1))
-                report "$id" 0 0 skipped "$title" "$why: the CUDA exercises are graded where nvcc and a GPU are (not counted)"
-            done
-            continue
-        fi
-        cu_libs=("${LIBCUDA[@]}")
-    fi
-    if [ -z "$src" ]; then
-        problem="no file $DIR/$nn-*.c"; status="missing"
+    [[ $src == *.cu ]] && cu_libs=("${LIBCUDA[@]}")   # a CUDA exercise file: nvcc compiles it
+    if [ -z "$src" ]; then     # the hand-out's file (exercises/NN-*) says whether the chapter's is a .c or a .cu
+        ext=c; compgen -G "exercises/$nn-*.cu" >/dev/null && ext=cu
+        problem="no file $DIR/$nn-*.$ext"; status="missing"
+    elif [[ $src == *.cu ]] && [ "$TL_CUDA" != 1 ]; then
+        problem="this Torchlet was built without CUDA"; status=skipped
+    elif [[ $src == *.cu ]] && { [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; }; then
+        problem="nvcc is not installed"; status=skipped
     elif [[ $src == *.cu ]] && ! "$NVCC" "${NVFLAGS[@]}" -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="$src does not compile:"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
         status="compile error"
@@ -137,12 +129,14 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
         else problem="$src does not link:"$'\n'"$(grep -v '^collect2' "$WORK/cc_$nn.log" | head -n 10)"; fi
         status="compile error"
     fi
-    if [ -n "$problem" ]; then
-        first=1
+    if [ -n "$problem" ]; then   # none of the chapter's exercises can run: each scores 0
+        [ "$status" != skipped ] ||
+            problem="$problem: the CUDA exercises are graded where nvcc and a GPU are (not counted)"
         for row in "${wanted[@]}"; do
             IFS='|' read -r id pts title <<<"$row"
-            if [ $first -eq 1 ]; then report "$id" 0 "$pts" "$status" "$title" "$problem"; first=0
-            else report "$id" 0 "$pts" "$status" "$title" ""; fi
+            if [ "$status" = skipped ]; then skipped=$((skipped + 1)); pts=0; fi
+            report "$id" 0 "$pts" "$status" "$title" "$problem"
+            [ "$status" = skipped ] || problem=     # a compile error's message once, on the first row
         done
         continue
     fi
