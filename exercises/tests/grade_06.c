@@ -79,6 +79,8 @@ static void test_cosine(void) {
 }
 
 // ----------------------------------------------------------------------------
+static double times(double v, const void *coef) { return v * *(const double *)coef; }
+
 static void test_clip_grad_norm(void) {
     // PyTorch 1.13.1: clip_grad_norm_([p1, p2], 2.0) with float32 grads [3, -4] and [[1, 2], [0.5, -0.5]]
     tl_tensor *p[6];
@@ -116,9 +118,7 @@ static void test_clip_grad_norm(void) {
         if (coef > 1) coef = 1;
         for (int i = 0; i < n; i++) {
             if (!grads[i]) continue;
-            want[i] = tl_empty_like(grads[i]);
-            tl_tensor *gf = tl_reshape(grads[i], TL_SHAPE(-1)), *wf = tl_reshape(want[i], TL_SHAPE(-1));
-            for (int64_t k = 0; k < tl_numel(gf); k++) tl_set(wf, TL_SHAPE(k), tl_get(gf, TL_SHAPE(k)) * coef);
+            want[i] = grade_map(grads[i], times, &coef);
         }
         char w[200];
         snprintf(w, sizeof w, "ex06_clip_grad_norm_(%d random %s parameters, max_norm %g)", n, tl_dtype_name(dt), max_norm);
