@@ -12,12 +12,18 @@
 
 BUILD    ?= build
 SANITIZE ?= 0
-NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+# The tools found by a shell command are looked for once per make call (:=, where the command line
+# or the environment did not name them): a recursive ?= would run nvcc --dryrun at every use.
+ifeq ($(origin NVCC),undefined)
+NVCC     := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+endif
 TL_CUDA  ?= $(if $(NVCC),1,0)
 # The toolkit's root, as nvcc itself reports it (its _HERE_ is the real bin/ folder): the nvcc on
 # PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries.
-CUDA_HOME ?= $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
+ifeq ($(origin CUDA_HOME),undefined)
+CUDA_HOME := $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
                  sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1))
+endif
 
 CC       := gcc
 # -O3: gcc 12 vectorises loops of unknown length only from -O3 (the optimiser's update, the
@@ -28,8 +34,10 @@ CC       := gcc
 CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
 LDLIBS   := -lopenblas -lzip -lz -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
-CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS  += -fsanitize=address,undefined
+SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
+CFLAGS   += -O1 $(SAN_CFLAGS)
+LDFLAGS  += $(SAN_LDFLAGS)
 endif
 ifeq ($(TL_CUDA),1)
 CFLAGS   += -DTL_WITH_CUDA
@@ -42,14 +50,22 @@ endif
 
 # MPI (chapter 09), optional like CUDA: found when mpicc is installed; make TL_MPI=0 leaves it out.
 # NCCL joins a CUDA build when nccl.h is there. mpirun runs the two-rank capture of chapter 09's lab.
-MPICC    ?= $(shell command -v mpicc 2>/dev/null)
+ifeq ($(origin MPICC),undefined)
+MPICC    := $(shell command -v mpicc 2>/dev/null)
+endif
 TL_MPI   ?= $(if $(MPICC),1,0)
 ifeq ($(TL_MPI),1)
-CFLAGS   += -DTL_WITH_MPI $(shell $(MPICC) --showme:compile 2>/dev/null || $(MPICC) -compile_info | cut -d' ' -f2-)
-LDLIBS   += $(shell $(MPICC) --showme:link 2>/dev/null || $(MPICC) -link_info | cut -d' ' -f2-)
-MPIRUN   ?= $(shell command -v mpirun 2>/dev/null)
-MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null || $(MPICC) -compile_info | cut -d' ' -f2-)
+MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null || $(MPICC) -link_info | cut -d' ' -f2-)
+CFLAGS   += -DTL_WITH_MPI $(MPI_CFLAGS)
+LDLIBS   += $(MPI_LIBS)
+ifeq ($(origin MPIRUN),undefined)
+MPIRUN   := $(shell command -v mpirun 2>/dev/null)
 endif
+endif
+# what mpirun needs in a laptop or a container: more ranks than cores, and root (the one place these
+# are written for the Makefile, build.sh and .ci/run, which read them from $(BUILD)/settings)
+MPIRUN_FLAGS := --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 TL_NCCL  ?= $(if $(filter 1,$(TL_CUDA)),$(if $(wildcard $(CUDA_HOME)/include/nccl.h),1,0),0)
 ifeq ($(TL_NCCL),1)
 CFLAGS   += -DTL_WITH_NCCL -I$(CUDA_HOME)/include
@@ -77,11 +93,27 @@ TANGLE_ROOT ?= .
 FLAGS_FILE := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD); echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' | cmp -s - $(FLAGS_FILE) || \
         echo '$(CFLAGS) $(LDFLAGS) $(TL_CUDA)' > $(FLAGS_FILE))
-# How this build compiles and links CUDA code, for tools/grade.sh: chapter 08's exercises are
-# linked exactly as the library was (one source of truth for where the toolkit is).
-$(shell printf 'NVCC=%s\nLIBCUDA=%s\n' '$(if $(filter 1,$(TL_CUDA)),$(NVCC))' '$(strip $(LIBCUDA))' | \
-        cmp -s - $(BUILD)/.cuda || printf 'NVCC=%s\nLIBCUDA=%s\n' '$(if $(filter 1,$(TL_CUDA)),$(NVCC))' \
-        '$(strip $(LIBCUDA))' > $(BUILD)/.cuda)
+# The build's settings, for the scripts that compile against this library (tools/grade.sh: the
+# students' code is compiled, and chapter 08's kernels by nvcc, exactly as the library was) and run
+# its programs (build.sh's mpirun_cmd, .ci/run): one bash array a line, KEY=(words as the recipes
+# pass them to the shell). Written only when it changes; $(FLAGS_FILE) stays the rebuild trigger.
+define SETTINGS
+# $(BUILD)/settings: written by the Makefile, read with `source` (bash); do not edit
+CC=($(CC))
+TL_CUDA=($(TL_CUDA))
+NVCC=($(if $(filter 1,$(TL_CUDA)),$(NVCC)))
+NVFLAGS=($(strip $(NVFLAGS)))
+LIBCUDA=($(strip $(LIBCUDA)))
+TL_MPI=($(TL_MPI))
+MPI_CFLAGS=($(strip $(MPI_CFLAGS)))
+MPI_LIBS=($(strip $(MPI_LIBS)))
+MPIRUN_FLAGS=($(strip $(MPIRUN_FLAGS)))
+SAN_CFLAGS=($(strip $(SAN_CFLAGS)))
+SAN_LDFLAGS=($(strip $(SAN_LDFLAGS)))
+endef
+ifneq ($(file < $(BUILD)/settings),$(SETTINGS))
+$(file > $(BUILD)/settings,$(SETTINGS))
+endif
 
 .PHONY: all lib labs tests outs benches tangle book clean fuzz
 all: lib labs tests benches outs

@@ -374,12 +374,15 @@ cmd_test() {
     [ "$failed" -eq 0 ]
 }
 
-# mpirun with the options a laptop or container needs: more ranks than cores (--oversubscribe),
-# and root in a container (--allow-run-as-root); prints the command's words, one per line
+# mpirun with the options a laptop or container needs (more ranks than cores, root in a container):
+# the Makefile's MPIRUN_FLAGS, from build/settings (so after a build); prints the command's words,
+# one per line
 mpirun_cmd() {   # mpirun_cmd NPROC
     command -v mpirun >/dev/null 2>&1 || die "mpirun is not installed (apt install openmpi-bin libopenmpi-dev, then rebuild)"
-    printf '%s\n' mpirun -np "$1" --oversubscribe
-    [ "$(id -u)" -ne 0 ] || printf '%s\n' --allow-run-as-root
+    [ -f build/settings ] || die "build/settings is missing: run ./build.sh build first"
+    local flags
+    read -r -a flags <<<"$(sed -n 's/^MPIRUN_FLAGS=(\(.*\))$/\1/p' build/settings)"
+    printf '%s\n' mpirun -np "$1" "${flags[@]}"
 }
 
 cmd_lab() {
@@ -424,7 +427,8 @@ case ${1:-} in
     book)        cmd_setup; cmd_book ;;
     valgrind)    cmd_setup; cmd_build; run_labs_under_valgrind build ;;
     bench)       cmd_setup; cmd_build; cmd_bench ;;
-    grade)       shift; cmd_setup; cmd_build; tools/grade.sh "$@" ;;
+    grade)       shift; cmd_setup; cmd_tangle      # grading links against the library only
+                 make -s -j"$JOBS" ${TL_CUDA:+TL_CUDA=$TL_CUDA} lib; tools/grade.sh "$@" ;;
     clean)       make -s clean ;;
     help|-h|--help) usage ;;
     *)           usage >&2; die "unknown command '$1'" ;;

@@ -5,8 +5,8 @@
 //     with expected and actual values, a NULL dereference as a crash with its signal, an endless
 //     loop as a time-out, a correct answer by another road as a pass, a file that does not compile
 //     as a compile error worth 0 for its chapter only; the JSON report says the same;
-//   - chapters 05 and 06 one by one: solutions pass, stubs fail, a planted chapter-06 hand-in is
-//     reported exercise by exercise;
+//   - chapters 05 and 06 one by one (their rows of the two full reports): solutions pass, stubs
+//     fail, a planted chapter-06 hand-in is reported exercise by exercise;
 //   - chapter 09 under mpirun (-np 2 and 3; 3 and 5 for the tree): solutions pass, stubs fail from a rank, and without mpirun
 //     (or with TL_GRADE_NO_MPI=1) the exercises are "skipped", visibly, and left out of the score;
 //   - selecting a chapter or an exercise grades only that;
@@ -124,6 +124,33 @@ static int exercise_count(void) {
     return n;
 }
 
+// the score of some rows of a report: the sum of their "X/Y" columns, as "Score: X/Y" would be for
+// those exercises graded alone
+static void rows_score(const char *out, const char *const *ids, int n, int *x, int *y) {
+    *x = *y = 0;
+    for (int i = 0; i < n; i++) {
+        int a, b;
+        const char *r = row(out, ids[i]);
+        if (sscanf(r + strlen(ids[i]), " %d/%d", &a, &b) != 2) fail_msg("no points in the row:\n%s", r);
+        *x += a;
+        *y += b;
+    }
+}
+
+// the two full reports (every chapter, solutions and stubs), kept for the chapter-by-chapter tests:
+// grading a chapter again alone would give the same rows
+static char *solutions_report, *stubs_report;
+static const char *full_report(char **kept, const char *cmd) {
+    int status;
+    if (!*kept) {                             // the full test did not get as far as keeping it
+        *kept = run(cmd, &status);
+        assert_int_equal(status, 0);
+    }
+    return *kept;
+}
+#define SOLUTIONS_CMD "tools/grade.sh --solutions --json build/grade-solutions.json 2>&1"
+#define STUBS_CMD "tools/grade.sh 2>&1"
+
 static int setup(void **state) {
     const char *root = getenv("TL_ROOT");
     if (root && chdir(root) != 0) return -1;
@@ -134,8 +161,9 @@ static int setup(void **state) {
 
 static void test_solutions_score_full_marks(void **state) {
     int status, x, y;
-    char *out = run("tools/grade.sh --solutions --json build/grade-solutions.json 2>&1", &status);
+    char *out = run(SOLUTIONS_CMD, &status);
     assert_int_equal(status, 0);
+    solutions_report = out;
     score(out, &x, &y);
     int n = exercise_count();
     int skipped = count(out, " skipped ");                    // chapter 09 without mpirun
@@ -145,7 +173,6 @@ static void test_solutions_score_full_marks(void **state) {
         fail_msg("the solutions should pass all %d exercises (score %d/%d); these did not:\n%s", n, x, y,
                  rows_not(out, " pass ", " skipped "));
     }
-    free(out);
     out = run("cat build/grade-solutions.json", &status);
     char want[64];
     snprintf(want, sizeof want, "\"score\": %d,", y);
@@ -158,8 +185,9 @@ static void test_solutions_score_full_marks(void **state) {
 
 static void test_stubs_score_zero_without_crashing(void **state) {
     int status, x, y;
-    char *out = run("tools/grade.sh 2>&1", &status);
+    char *out = run(STUBS_CMD, &status);
     assert_int_equal(status, 0);
+    stubs_report = out;
     score(out, &x, &y);
     int n = exercise_count();
     int fails = count(out, " FAIL ");
@@ -170,7 +198,6 @@ static void test_stubs_score_zero_without_crashing(void **state) {
                  "score 0 (got %d/%d); these did not (a crash, a hang, a compile error?):\n%s", n, x, y,
                  rows_not(out, "not implemented yet", " skipped "));
     }
-    free(out);
 }
 
 static void test_planted_failures_are_reported_against_their_exercise(void **state) {
@@ -198,6 +225,7 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
         expect_in(row(out, id), "compile error", out);
     r = row(out, "00.1 ");                                     // no planted file for chapter 00
     expect_in(r, "missing", out);
+    expect_in(r, "no file exercises/tests/planted/00-*.c", out);
     score(out, &x, &y);
     assert_int_equal(x, 4);                                    // 01.4 only
     free(out);
@@ -210,6 +238,17 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
     free(out);
 }
 
+// a missing hand-in of chapter 08, whose exercises are a .cu file, is named as one (it said "08-*.c")
+static void test_missing_cuda_file_is_named_cu(void **state) {
+    int status;
+    char *out = run("tools/grade.sh --dir exercises/tests/planted 08.1 2>&1", &status);
+    assert_int_equal(status, 0);
+    char *r = row(out, "08.1 ");
+    expect_in(r, "missing", out);
+    expect_in(r, "no file exercises/tests/planted/08-*.cu", out);
+    free(out);
+}
+
 // the exercises of chapters 05 (data loaders) and 06 (training), chapter by chapter: every one is
 // in the table, the solutions pass each, the stubs fail each saying "not implemented yet", and a
 // planted hand-in of chapter 06 (exercises/tests/planted/06-training.c) is reported exercise by
@@ -217,25 +256,21 @@ static void test_planted_failures_are_reported_against_their_exercise(void **sta
 static void test_chapters_05_06(void **state) {
     static const char *const ids[] = { "05.1 ", "05.2 ", "05.3 ", "05.4 ", "06.1 ", "06.2 ", "06.3 ", "06.4 ", "06.5 " };
     int status, x, y;
-    char *out = run("tools/grade.sh --solutions 05 06 2>&1", &status);
-    assert_int_equal(status, 0);
-    for (int i = 0; i < 9; i++) expect_in(row(out, ids[i]), " pass ", out);
-    score(out, &x, &y);
-    if (x != y || y != 27) fail_msg("chapters 05 and 06 are worth 12 + 15 points, all earned by the solutions:\n%s", out);
-    free(out);
+    const char *full = full_report(&solutions_report, SOLUTIONS_CMD);
+    for (int i = 0; i < 9; i++) expect_in(row(full, ids[i]), " pass ", full);
+    rows_score(full, ids, 9, &x, &y);
+    if (x != y || y != 27) fail_msg("chapters 05 and 06 are worth 12 + 15 points, all earned by the solutions:\n%s", full);
 
-    out = run("tools/grade.sh 05 06 2>&1", &status);
-    assert_int_equal(status, 0);
+    full = full_report(&stubs_report, STUBS_CMD);
     for (int i = 0; i < 9; i++) {
-        char *r = row(out, ids[i]);
-        expect_in(r, " FAIL ", out);
-        expect_in(r, "not implemented yet", out);
+        char *r = row(full, ids[i]);
+        expect_in(r, " FAIL ", full);
+        expect_in(r, "not implemented yet", full);
     }
-    score(out, &x, &y);
+    rows_score(full, ids, 9, &x, &y);
     assert_int_equal(x, 0);
-    free(out);
 
-    out = run("tools/grade.sh --dir exercises/tests/planted --timeout 5 06 2>&1", &status);
+    char *out = run("tools/grade.sh --dir exercises/tests/planted --timeout 5 06 2>&1", &status);
     assert_int_equal(status, 0);
     expect_in(row(out, "06.1 "), " pass ", out);                 // cos^2 of half the angle: also right
     char *r = row(out, "06.2 ");                                  // no min(clip_coef, 1)
@@ -259,27 +294,25 @@ static void test_chapters_05_06(void **state) {
 static void test_chapter_09_under_mpirun(void **state) {
     static const char *const ids[] = { "09.1 ", "09.2 ", "09.3 ", "09.4 " };
     int status, x, y;
-    char *out = run("tools/grade.sh --solutions 09 2>&1", &status);
-    assert_int_equal(status, 0);
-    bool skipped = strstr(out, " skipped ") != NULL;
-    for (int i = 0; i < 4; i++) expect_in(row(out, ids[i]), skipped ? " skipped " : " pass ", out);
-    score(out, &x, &y);
+    char *out = NULL;
+    const char *full = full_report(&solutions_report, SOLUTIONS_CMD);
+    bool skipped = strstr(row(full, ids[0]), " skipped ") != NULL;
+    for (int i = 0; i < 4; i++) expect_in(row(full, ids[i]), skipped ? " skipped " : " pass ", full);
+    rows_score(full, ids, 4, &x, &y);
     if (skipped) {
-        print_message("chapter 09's exercises were skipped here:\n%s", out);
+        print_message("chapter 09's exercises were skipped here:\n%s", row(full, ids[0]));
         assert_int_equal(y, 0);
     } else {
         assert_int_equal(x, 13);
         assert_int_equal(y, 13);
-        free(out);
-        out = run("tools/grade.sh 09 2>&1", &status);
+        full = full_report(&stubs_report, STUBS_CMD);
         for (int i = 0; i < 4; i++) {
-            char *r = row(out, ids[i]);
-            expect_in(r, " FAIL ", out);
-            expect_in(r, "mpirun -np ", out);
-            expect_in(r, ": rank ", out);
-            expect_in(r, "not implemented yet", out);
+            char *r = row(full, ids[i]);
+            expect_in(r, " FAIL ", full);
+            expect_in(r, "mpirun -np ", full);
+            expect_in(r, ": rank ", full);
+            expect_in(r, "not implemented yet", full);
         }
-        free(out);
         // the planted hand-in: a deadlock, a collective, too many messages, a tree by another road
         out = run("tools/grade.sh --dir exercises/tests/planted 09 2>&1", &status);
         assert_int_equal(status, 0);
@@ -362,6 +395,7 @@ int main(void) {
         cmocka_unit_test_setup(test_solutions_score_full_marks, setup),
         cmocka_unit_test_setup(test_stubs_score_zero_without_crashing, setup),
         cmocka_unit_test_setup(test_planted_failures_are_reported_against_their_exercise, setup),
+        cmocka_unit_test_setup(test_missing_cuda_file_is_named_cu, setup),
         cmocka_unit_test_setup(test_chapters_05_06, setup),
         cmocka_unit_test_setup(test_chapter_09_under_mpirun, setup),
         cmocka_unit_test_setup(test_one_chapter_or_one_exercise, setup),

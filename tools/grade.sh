@@ -46,26 +46,22 @@ done
 [ -d "$DIR" ] || { echo "grade: no folder $DIR" >&2; exit 2; }
 [ -f "$BUILD/libtorchlet.so" ] || { echo "grade: $BUILD/libtorchlet.so is missing: run ./build.sh build first" >&2; exit 2; }
 
-# the library's own flags: a sanitizer build needs the student's code built with the sanitizers too
-CFLAGS=(-std=c11 -g -Wall -Wextra -Wno-unused-parameter -Ilib -Iexercises -Iexercises/tests -Itests)
-LIBS=(-L"$BUILD" -ltorchlet -Wl,-rpath,"$(cd "$BUILD" && pwd)" -lcmocka -lopenblas -lcjson -lm -lpthread)
-# a library built with MPI (chapter 09): the exercises and their tests may call MPI themselves
-if grep -q -- -DTL_WITH_MPI "$BUILD/.flags" 2>/dev/null && command -v mpicc >/dev/null 2>&1; then
-    read -r -a mpi_cflags <<<"$(mpicc --showme:compile 2>/dev/null || mpicc -compile_info | cut -d' ' -f2-)"
-    read -r -a mpi_libs <<<"$(mpicc --showme:link 2>/dev/null || mpicc -link_info | cut -d' ' -f2-)"
-    CFLAGS+=(-DTL_WITH_MPI "${mpi_cflags[@]}")
-    LIBS+=("${mpi_libs[@]}")
+# How the library was built, as the Makefile wrote it in $BUILD/settings (bash arrays): the compiler,
+# MPI's flags when it was built with MPI (chapter 09: the exercises and their tests may call MPI
+# themselves), the sanitizers' flags (a sanitizer build needs the student's code built with them
+# too), and for chapter 08's .cu file the library's nvcc, its flags (the same GPU targets) and its
+# CUDA link flags.
+[ -f "$BUILD/settings" ] || { echo "grade: $BUILD/settings is missing: run ./build.sh build first" >&2; exit 2; }
+# shellcheck source=/dev/null
+source "$BUILD/settings"
+NVCC=${NVCC[0]:-}           # none in a build without CUDA
+CFLAGS=(-std=c11 -g -Wall -Wextra -Wno-unused-parameter -Ilib -Iexercises -Iexercises/tests -Itests "${SAN_CFLAGS[@]}")
+LIBS=(-L"$BUILD" -ltorchlet -Wl,-rpath,"$(cd "$BUILD" && pwd)" -lcmocka -lopenblas -lcjson -lm -lpthread "${SAN_LDFLAGS[@]}")
+if [ "$TL_MPI" = 1 ]; then
+    CFLAGS+=(-DTL_WITH_MPI "${MPI_CFLAGS[@]}")
+    LIBS+=("${MPI_LIBS[@]}")
 fi
-# CUDA (chapter 08's exercises are a .cu file): the nvcc and the link flags the library was built
-# with (the Makefile writes them to $BUILD/.cuda), and the library's architectures
-NVCC=$(sed -n 's/^NVCC=//p' "$BUILD/.cuda" 2>/dev/null)
-read -r -a cu_link <<<"$(sed -n 's/^LIBCUDA=//p' "$BUILD/.cuda" 2>/dev/null)"
-NVFLAGS=(-O2 -Ilib -Iexercises -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
-         -gencode arch=compute_90,code=compute_90)
-if grep -q fsanitize "$BUILD/.flags" 2>/dev/null; then
-    CFLAGS+=(-fsanitize=address,undefined -fno-omit-frame-pointer)
-    LIBS+=(-fsanitize=address,undefined)
-fi
+NVFLAGS+=(-Iexercises)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tl-grade.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -109,44 +105,38 @@ for test in exercises/tests/grade_[0-9][0-9].c; do
 
     src=$(ls "$DIR/$nn"-*.c "$DIR/$nn"-*.cu 2>/dev/null | head -n 1)
     problem= status= cu_libs=()
-    if [[ $src == *.cu ]]; then        # a CUDA exercise file: nvcc compiles it, where there is CUDA
-        why=
-        if ! grep -q -- -DTL_WITH_CUDA "$BUILD/.flags" 2>/dev/null; then why="this Torchlet was built without CUDA"
-        elif [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; then why="nvcc is not installed"; fi
-        if [ -n "$why" ]; then
-            for row in "${wanted[@]}"; do
-                IFS='|' read -r id pts title <<<"$row"
-                skipped=$((skipped + 1))
-                report "$id" 0 0 skipped "$title" "$why: the CUDA exercises are graded where nvcc and a GPU are (not counted)"
-            done
-            continue
-        fi
-        cu_libs=(${cu_link[@]+"${cu_link[@]}"})
-    fi
-    if [ -z "$src" ]; then
-        problem="no file $DIR/$nn-*.c"; status="missing"
+    [[ $src == *.cu ]] && cu_libs=("${LIBCUDA[@]}")   # a CUDA exercise file: nvcc compiles it
+    if [ -z "$src" ]; then     # the hand-out's file (exercises/NN-*) says whether the chapter's is a .c or a .cu
+        ext=c; compgen -G "exercises/$nn-*.cu" >/dev/null && ext=cu
+        problem="no file $DIR/$nn-*.$ext"; status="missing"
+    elif [[ $src == *.cu ]] && [ "$TL_CUDA" != 1 ]; then
+        problem="this Torchlet was built without CUDA"; status=skipped
+    elif [[ $src == *.cu ]] && { [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; }; then
+        problem="nvcc is not installed"; status=skipped
     elif [[ $src == *.cu ]] && ! "$NVCC" "${NVFLAGS[@]}" -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="$src does not compile:"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
         status="compile error"
-    elif [[ $src != *.cu ]] && ! gcc "${CFLAGS[@]}" -O0 -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
+    elif [[ $src != *.cu ]] && ! "${CC[@]}" "${CFLAGS[@]}" -O0 -c "$src" -o "$WORK/student_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="$src does not compile:"$'\n'"$(grep -v '^In file included' "$WORK/cc_$nn.log" | head -n 15)"
         status="compile error"
-    elif ! gcc "${CFLAGS[@]}" -O1 -c "$test" -o "$WORK/grade_$nn.o" 2>"$WORK/cc_$nn.log"; then
+    elif ! "${CC[@]}" "${CFLAGS[@]}" -O1 -c "$test" -o "$WORK/grade_$nn.o" 2>"$WORK/cc_$nn.log"; then
         problem="the graded test $test does not compile (not your fault):"$'\n'"$(head -n 15 "$WORK/cc_$nn.log")"
         status="grader error"
-    elif ! gcc -o "$WORK/grade_$nn" "$WORK/grade_$nn.o" "$WORK/student_$nn.o" "${LIBS[@]}" ${cu_libs[@]+"${cu_libs[@]}"} \
+    elif ! "${CC[@]}" -o "$WORK/grade_$nn" "$WORK/grade_$nn.o" "$WORK/student_$nn.o" "${LIBS[@]}" ${cu_libs[@]+"${cu_libs[@]}"} \
                2>"$WORK/cc_$nn.log"; then
         missing=$(grep -oE "undefined reference to \`[^']+'" "$WORK/cc_$nn.log" | sed -E "s/.*\`([^']+)'/\1/" | sort -u | xargs)
         if [ -n "$missing" ]; then problem="$src does not link: it has no function $missing (missing or misnamed?)"
         else problem="$src does not link:"$'\n'"$(grep -v '^collect2' "$WORK/cc_$nn.log" | head -n 10)"; fi
         status="compile error"
     fi
-    if [ -n "$problem" ]; then
-        first=1
+    if [ -n "$problem" ]; then   # none of the chapter's exercises can run: each scores 0
+        [ "$status" != skipped ] ||
+            problem="$problem: the CUDA exercises are graded where nvcc and a GPU are (not counted)"
         for row in "${wanted[@]}"; do
             IFS='|' read -r id pts title <<<"$row"
-            if [ $first -eq 1 ]; then report "$id" 0 "$pts" "$status" "$title" "$problem"; first=0
-            else report "$id" 0 "$pts" "$status" "$title" ""; fi
+            if [ "$status" = skipped ]; then skipped=$((skipped + 1)); pts=0; fi
+            report "$id" 0 "$pts" "$status" "$title" "$problem"
+            [ "$status" = skipped ] || problem=     # a compile error's message once, on the first row
         done
         continue
     fi

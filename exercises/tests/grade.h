@@ -66,6 +66,13 @@ static inline int64_t grade_int(int64_t lo, int64_t hi) {
     return lo + (int64_t)(tl_generator_random64(grade_gen) % (uint64_t)(hi - lo));
 }
 
+// a shape of ndim dimensions, each of a size in [lo, hi)
+static inline tl_shape grade_shape(int ndim, int64_t lo, int64_t hi) {
+    tl_shape s = { ndim, { 0 } };
+    for (int d = 0; d < ndim; d++) s.d[d] = grade_int(lo, hi);
+    return s;
+}
+
 // a tensor of the shape, uniform in [lo, hi): float32/float64, or int64 (integers in [lo, hi))
 static inline tl_tensor *grade_uniform(tl_shape s, double lo, double hi, tl_dtype dtype) {
     if (dtype == TL_INT64) return tl_randint((int64_t)lo, (int64_t)hi, s, grade_gen);
@@ -153,18 +160,31 @@ static inline bool grade_close(double got, double want, double tol) {
         if (strcmp(g_, w_) != 0) GRADE_FAIL("%s: expected \"%s\", got \"%s\"", (what), w_, g_);  \
     } while (0)
 
-// "[1, 2]" for the multi-index of element k (row-major) of t
-static inline const char *grade_index_str(const tl_tensor *t, int64_t k, tl_shape *at) {
-    static char buf[128];
-    at->ndim = t->ndim;
+// the expected value of an element-by-element function: a new tensor of x's shape and dtype whose
+// every element is f(the element of x, ctx)
+static inline tl_tensor *grade_map(const tl_tensor *x, double (*f)(double v, const void *ctx), const void *ctx) {
+    tl_tensor *out = tl_empty_like(x), *xf = tl_reshape(x, TL_SHAPE(-1)), *of = tl_reshape(out, TL_SHAPE(-1));
+    for (int64_t i = 0; i < tl_numel(xf); i++) tl_set(of, TL_SHAPE(i), f(tl_get(xf, TL_SHAPE(i)), ctx));
+    return out;
+}
+
+// the multi-index of element k (row-major) of t
+static inline tl_shape grade_index_(const tl_tensor *t, int64_t k) {
+    tl_shape at = { t->ndim, { 0 } };
     for (int d = t->ndim - 1; d >= 0; d--) {
-        at->d[d] = t->shape[d] ? k % t->shape[d] : 0;
+        at.d[d] = t->shape[d] ? k % t->shape[d] : 0;
         if (t->shape[d]) k /= t->shape[d];
     }
+    return at;
+}
+
+// "[1, 2]" for a multi-index
+static inline const char *grade_index_str(tl_shape at) {
+    static char buf[128];
     size_t n = 0;
     buf[n++] = '[';
-    for (int d = 0; d < t->ndim && n < sizeof buf - 24; d++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, d ? ", %lld" : "%lld", (long long)at->d[d]);
+    for (int d = 0; d < at.ndim && n < sizeof buf - 24; d++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, d ? ", %lld" : "%lld", (long long)at.d[d]);
     snprintf(buf + n, sizeof buf - n, "]");
     return buf;
 }
@@ -181,12 +201,11 @@ static inline void grade_tensor_(const char *what, const tl_tensor *got, const t
     if (got->dtype != want->dtype)
         GRADE_FAIL("%s: dtype: expected %s, got %s", what, tl_dtype_name(want->dtype), tl_dtype_name(got->dtype));
     for (int64_t k = 0; k < tl_numel(want); k++) {
-        tl_shape at;
-        const char *where = grade_index_str(want, k, &at);
+        tl_shape at = grade_index_(want, k);
         double g = tl_get(got, at), w = tl_get(want, at);
         if (grade_close(g, w, tol)) continue;
         if (want->ndim == 0) GRADE_FAIL("%s: expected %.8g, got %.8g", what, w, g);
-        GRADE_FAIL("%s: element %s: expected %.8g, got %.8g", what, where, w, g);
+        GRADE_FAIL("%s: element %s: expected %.8g, got %.8g", what, grade_index_str(at), w, g);
     }
 }
 
@@ -203,7 +222,6 @@ static inline int grade_setup(void **state) {
     grade_seed = grade_seed_for(grade_current->id);
     grade_gen = tl_generator_new(grade_seed);
     tl_manual_seed(grade_seed);
-    srand((unsigned)grade_seed);
     return 0;
 }
 

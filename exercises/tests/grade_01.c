@@ -9,11 +9,6 @@ tl_tensor *ex01_one_hot(const tl_tensor *labels, int64_t num_classes);
 tl_tensor *ex01_pairwise_sq_dist(const tl_tensor *a, const tl_tensor *b);
 tl_tensor *ex01_cumsum(const tl_tensor *t, int dim);
 
-static tl_shape random_shape(int ndim, int64_t lo, int64_t hi) {
-    tl_shape s = { ndim, { 0 } };
-    for (int d = 0; d < ndim; d++) s.d[d] = grade_int(lo, hi);
-    return s;
-}
 
 // ----------------------------------------------------------------------------
 static tl_tensor *expected_trace(const tl_tensor *t) {
@@ -30,10 +25,10 @@ static void check_trace(const char *what, const tl_tensor *t) {
 }
 
 static void test_trace(void) {
-    tl_tensor *a = grade_uniform(random_shape(2, 2, 9), -5, 5, TL_FLOAT64);
+    tl_tensor *a = grade_uniform(grade_shape(2, 2, 9), -5, 5, TL_FLOAT64);
     check_trace("a float64 matrix", a);
     check_trace("a transposed float64 matrix", tl_T(a));
-    tl_tensor *b = grade_uniform(random_shape(2, 4, 12), -100, 100, TL_INT64);
+    tl_tensor *b = grade_uniform(grade_shape(2, 4, 12), -100, 100, TL_INT64);
     check_trace("an int64 matrix", b);
     check_trace("an int64 matrix sliced with step 2", tl_slice(tl_slice(b, 0, 1, TL_END, 2), 1, 0, TL_END, 2));
     check_trace("a float32 column slice", tl_slice(grade_uniform(TL_SHAPE(6, 8), -1, 1, TL_FLOAT32), 1, 3, 7, 1));
@@ -126,10 +121,10 @@ static void check_cumsum(const char *what, const tl_tensor *t, int dim) {
 }
 
 static void test_cumsum(void) {
-    tl_tensor *a = grade_uniform(random_shape(2, 2, 6), -10, 10, TL_INT64);
+    tl_tensor *a = grade_uniform(grade_shape(2, 2, 6), -10, 10, TL_INT64);
     check_cumsum("an int64 matrix", a, 1);
     check_cumsum("an int64 matrix", a, 0);
-    tl_tensor *b = grade_uniform(random_shape(3, 2, 5), -1, 1, TL_FLOAT64);
+    tl_tensor *b = grade_uniform(grade_shape(3, 2, 5), -1, 1, TL_FLOAT64);
     check_cumsum("a float64 3-D tensor", b, (int)grade_int(0, 3));
     check_cumsum("a float64 3-D tensor", b, -1);
     check_cumsum("a permuted float64 3-D tensor", tl_permute(b, TL_DIMS(2, 0, 1)), (int)grade_int(0, 3));

@@ -141,7 +141,7 @@ static void test_graph_depth(void) {
 
 // ----------------------------------------------------------------------------
 static void test_square(void) {
-    tl_shape s = { 2, { grade_int(1, 5), grade_int(1, 5) } };
+    tl_shape s = grade_shape(2, 1, 5);
     tl_tensor *x = tl_requires_grad_(grade_uniform(s, -3, 3, TL_FLOAT64), true);
     tl_tensor *y = ex02_square(x);
     grade_ok("ex02_square(x)", y != NULL);

@@ -11,13 +11,13 @@ int        ex04_named_modules(const tl_module *m, const char **names, int max);
 tl_module *ex04_mlp_new(const int64_t *sizes, int n, const char *activation);
 
 // ----------------------------------------------------------------------------
+typedef struct { double lo, hi; bool gradient; } clamp_arg;
+static double clamp_of(double v, const void *ctx) {
+    const clamp_arg *a = ctx;
+    return a->gradient ? (v > a->lo && v < a->hi) : v < a->lo ? a->lo : v > a->hi ? a->hi : v;
+}
 static tl_tensor *clamp(const tl_tensor *x, double lo, double hi, bool gradient) {
-    tl_tensor *out = tl_empty_like(x), *xf = tl_reshape(x, TL_SHAPE(-1)), *of = tl_reshape(out, TL_SHAPE(-1));
-    for (int64_t i = 0; i < tl_numel(xf); i++) {
-        double v = tl_get(xf, TL_SHAPE(i));
-        tl_set(of, TL_SHAPE(i), gradient ? (v > lo && v < hi) : v < lo ? lo : v > hi ? hi : v);
-    }
-    return out;
+    return grade_map(x, clamp_of, &(clamp_arg){ lo, hi, gradient });
 }
 
 static void test_hardtanh(void) {
