@@ -35,11 +35,17 @@ static double bench_mlp(void) {
             snprintf(label, sizeof label, "MLP pass %d/%d", p + 1, PASSES);
             tl_progress_begin(&bar, label, STEPS);
             double t0 = now();
+            int64_t shown = 0;                                 // the step the bar last showed
             for (int64_t s = 1; s <= STEPS; s++) {
                 int64_t b = (s - 1) * BATCH;
-                double loss = train_step(model, opt, tl_slice(X, 0, b, b + BATCH, 1), tl_slice(Y, 0, b, b + BATCH, 1));
-                if (s % PROGRESS_EVERY == 0 || s == STEPS)
-                    tl_progress_update(&bar, s, loss, (s % PROGRESS_EVERY ? s % PROGRESS_EVERY : PROGRESS_EVERY) * BATCH);
+                double loss = 0;
+                TL_SCOPE {                                     // the batch's two views go with the step
+                    loss = train_step(model, opt, tl_slice(X, 0, b, b + BATCH, 1), tl_slice(Y, 0, b, b + BATCH, 1));
+                }
+                if (s % PROGRESS_EVERY == 0 || s == STEPS) {
+                    tl_progress_update(&bar, s, loss, (s - shown) * BATCH);
+                    shown = s;
+                }
             }
             runs[p] = (double)(N / BATCH * BATCH) / (now() - t0);
             tl_progress_end(&bar);
