@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2536 "chapters/01-tensors/01-tensors.md"
+#line 2528 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2731 "chapters/01-tensors/01-tensors.md"
+#line 2723 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2559 "chapters/01-tensors/01-tensors.md"
-#line 3409 "chapters/01-tensors/01-tensors.md"
+#line 2551 "chapters/01-tensors/01-tensors.md"
+#line 3401 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2560 "chapters/01-tensors/01-tensors.md"
-#line 2666 "chapters/01-tensors/01-tensors.md"
+#line 2552 "chapters/01-tensors/01-tensors.md"
+#line 2658 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -197,8 +197,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2561 "chapters/01-tensors/01-tensors.md"
-#line 2617 "chapters/01-tensors/01-tensors.md"
+#line 2553 "chapters/01-tensors/01-tensors.md"
+#line 2609 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -220,8 +220,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2562 "chapters/01-tensors/01-tensors.md"
-#line 2805 "chapters/01-tensors/01-tensors.md"
+#line 2554 "chapters/01-tensors/01-tensors.md"
+#line 2797 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -300,8 +300,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2563 "chapters/01-tensors/01-tensors.md"
-#line 2901 "chapters/01-tensors/01-tensors.md"
+#line 2555 "chapters/01-tensors/01-tensors.md"
+#line 2893 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -316,8 +316,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2564 "chapters/01-tensors/01-tensors.md"
-#line 3037 "chapters/01-tensors/01-tensors.md"
+#line 2556 "chapters/01-tensors/01-tensors.md"
+#line 3029 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -397,8 +397,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2565 "chapters/01-tensors/01-tensors.md"
-#line 2925 "chapters/01-tensors/01-tensors.md"
+#line 2557 "chapters/01-tensors/01-tensors.md"
+#line 2917 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -498,8 +498,8 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2566 "chapters/01-tensors/01-tensors.md"
-#line 714 "chapters/03-autograd/03-autograd.md"
+#line 2558 "chapters/01-tensors/01-tensors.md"
+#line 736 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -516,7 +516,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2567 "chapters/01-tensors/01-tensors.md"
+#line 2559 "chapters/01-tensors/01-tensors.md"
 #line 1479 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
@@ -539,8 +539,8 @@ static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor
 static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
 static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
 static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
-#line 2568 "chapters/01-tensors/01-tensors.md"
-#line 3128 "chapters/01-tensors/01-tensors.md"
+#line 2560 "chapters/01-tensors/01-tensors.md"
+#line 3120 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -606,9 +606,9 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 839 "chapters/03-autograd/03-autograd.md"
+#line 861 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3194 "chapters/01-tensors/01-tensors.md"
+#line 3186 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -625,8 +625,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2569 "chapters/01-tensors/01-tensors.md"
-#line 3218 "chapters/01-tensors/01-tensors.md"
+#line 2561 "chapters/01-tensors/01-tensors.md"
+#line 3210 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -673,8 +673,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2570 "chapters/01-tensors/01-tensors.md"
-#line 3274 "chapters/01-tensors/01-tensors.md"
+#line 2562 "chapters/01-tensors/01-tensors.md"
+#line 3266 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -744,9 +744,9 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
         iter_run(&it, unary_kernels[op][ct], NULL);
     }
     free(scratch);
-#line 910 "chapters/03-autograd/03-autograd.md"
+#line 932 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3344 "chapters/01-tensors/01-tensors.md"
+#line 3336 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -758,8 +758,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2571 "chapters/01-tensors/01-tensors.md"
-#line 3531 "chapters/01-tensors/01-tensors.md"
+#line 2563 "chapters/01-tensors/01-tensors.md"
+#line 3523 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -811,13 +811,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1032 "chapters/03-autograd/03-autograd.md"
+#line 1054 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3583 "chapters/01-tensors/01-tensors.md"
+#line 3575 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2572 "chapters/01-tensors/01-tensors.md"
-#line 3591 "chapters/01-tensors/01-tensors.md"
+#line 2564 "chapters/01-tensors/01-tensors.md"
+#line 3583 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -868,13 +868,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1036 "chapters/03-autograd/03-autograd.md"
+#line 1058 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3642 "chapters/01-tensors/01-tensors.md"
+#line 3634 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2573 "chapters/01-tensors/01-tensors.md"
-#line 3650 "chapters/01-tensors/01-tensors.md"
+#line 2565 "chapters/01-tensors/01-tensors.md"
+#line 3642 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -925,13 +925,13 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1040 "chapters/03-autograd/03-autograd.md"
+#line 1062 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3701 "chapters/01-tensors/01-tensors.md"
+#line 3693 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2574 "chapters/01-tensors/01-tensors.md"
-#line 3711 "chapters/01-tensors/01-tensors.md"
+#line 2566 "chapters/01-tensors/01-tensors.md"
+#line 3703 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -1004,9 +1004,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1044 "chapters/03-autograd/03-autograd.md"
+#line 1066 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3784 "chapters/01-tensors/01-tensors.md"
+#line 3776 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1050,13 +1050,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1048 "chapters/03-autograd/03-autograd.md"
+#line 1070 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3828 "chapters/01-tensors/01-tensors.md"
+#line 3820 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2575 "chapters/01-tensors/01-tensors.md"
-#line 3884 "chapters/01-tensors/01-tensors.md"
+#line 2567 "chapters/01-tensors/01-tensors.md"
+#line 3876 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1087,8 +1087,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2576 "chapters/01-tensors/01-tensors.md"
-#line 3926 "chapters/01-tensors/01-tensors.md"
+#line 2568 "chapters/01-tensors/01-tensors.md"
+#line 3918 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1186,9 +1186,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1156 "chapters/03-autograd/03-autograd.md"
+#line 1178 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 4024 "chapters/01-tensors/01-tensors.md"
+#line 4016 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1198,8 +1198,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2577 "chapters/01-tensors/01-tensors.md"
-#line 4040 "chapters/01-tensors/01-tensors.md"
+#line 2569 "chapters/01-tensors/01-tensors.md"
+#line 4032 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1262,9 +1262,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1160 "chapters/03-autograd/03-autograd.md"
+#line 1182 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 4103 "chapters/01-tensors/01-tensors.md"
+#line 4095 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1277,9 +1277,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1164 "chapters/03-autograd/03-autograd.md"
+#line 1186 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 4116 "chapters/01-tensors/01-tensors.md"
+#line 4108 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1296,8 +1296,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2578 "chapters/01-tensors/01-tensors.md"
-#line 4192 "chapters/01-tensors/01-tensors.md"
+#line 2570 "chapters/01-tensors/01-tensors.md"
+#line 4184 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1369,18 +1369,23 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
         free(sa);
         return false;
     }
+    // C = A @ B as C = 0, then C += A @ B: OpenBLAS's beta = 0 zeroes C in a pass of its own
+    // and then adds, the same numbers, but its pass costs a small product a tenth of its time
+    if (!accumulate && ldc == n) memset(c, 0, (size_t)(m * n) * es);
+    else if (!accumulate)
+        for (int64_t i = 0; i < m; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
     if (dt == TL_FLOAT32)
         cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, (const float *)A.data, (int)lda,
-                    (const float *)B.data, (int)ldb, accumulate ? 1.0f : 0.0f, (float *)c, (int)ldc);
+                    (const float *)B.data, (int)ldb, 1.0f, (float *)c, (int)ldc);
     else
         cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, (const double *)A.data, (int)lda,
-                    (const double *)B.data, (int)ldb, accumulate ? 1.0 : 0.0, (double *)c, (int)ldc);
+                    (const double *)B.data, (int)ldb, 1.0, (double *)c, (int)ldc);
     free(sa);
     free(sb);
     return true;
 }
-#line 2579 "chapters/01-tensors/01-tensors.md"
-#line 4300 "chapters/01-tensors/01-tensors.md"
+#line 2571 "chapters/01-tensors/01-tensors.md"
+#line 4297 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1499,8 +1504,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
-#line 2580 "chapters/01-tensors/01-tensors.md"
-#line 4432 "chapters/01-tensors/01-tensors.md"
+#line 2572 "chapters/01-tensors/01-tensors.md"
+#line 4429 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1558,8 +1563,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2581 "chapters/01-tensors/01-tensors.md"
-#line 4511 "chapters/01-tensors/01-tensors.md"
+#line 2573 "chapters/01-tensors/01-tensors.md"
+#line 4508 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1569,9 +1574,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1265 "chapters/03-autograd/03-autograd.md"
+#line 1301 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4521 "chapters/01-tensors/01-tensors.md"
+#line 4518 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1581,9 +1586,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1269 "chapters/03-autograd/03-autograd.md"
+#line 1305 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4531 "chapters/01-tensors/01-tensors.md"
+#line 4528 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1638,12 +1643,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1273 "chapters/03-autograd/03-autograd.md"
+#line 1309 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4586 "chapters/01-tensors/01-tensors.md"
+#line 4583 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4624 "chapters/01-tensors/01-tensors.md"
+#line 4621 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1692,12 +1697,12 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1277 "chapters/03-autograd/03-autograd.md"
+#line 1313 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4673 "chapters/01-tensors/01-tensors.md"
+#line 4670 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2582 "chapters/01-tensors/01-tensors.md"
+#line 2574 "chapters/01-tensors/01-tensors.md"
 #line 589 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
@@ -1782,6 +1787,28 @@ static void sum_to_size_backward(tl_node *node, const tl_tensor *g, tl_tensor **
     grads[0] = tl_expand(g, node->input_shape[0]);
 }
 
+// The common case on the CPU, a contiguous float t summed over its leading dims down to its
+// trailing ones (a bias's gradient: rows summed into one): the rows added in order, as
+// inplace_run's walk adds them, the same numbers without building the walk.
+#define DEF_SUM_ROWS(NAME, T)                                                      \
+    static void NAME(T *restrict out, const T *restrict t, int64_t rows, int64_t n) { \
+        for (int64_t r = 0; r < rows; r++)                                         \
+            for (int64_t j = 0; j < n; j++) out[j] += t[r * n + j];                \
+    }
+DEF_SUM_ROWS(sum_rows_f, float)
+DEF_SUM_ROWS(sum_rows_d, double)
+
+static bool sum_leading_dims(tl_tensor *out, const tl_tensor *t) {
+    int lead = t->ndim - out->ndim;
+    bool trailing = !tl_is_cuda(t) && tl_dtype_is_floating(t->dtype) && tl_is_contiguous(t);
+    for (int i = 0; trailing && i < out->ndim; i++) trailing = out->shape[i] == t->shape[lead + i];
+    if (!trailing) return false;
+    int64_t n = tl_numel(out), rows = n ? tl_numel(t) / n : 0;
+    if (t->dtype == TL_FLOAT32) sum_rows_f(tl_data_ptr(out), tl_data_ptr(t), rows, n);
+    else sum_rows_d(tl_data_ptr(out), tl_data_ptr(t), rows, n);
+    return true;
+}
+
 tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
     // shape must expand to t's shape: fewer or equal dims, each equal or 1
@@ -1798,12 +1825,12 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = tl_zeros_on(shape, t->dtype, t->storage->device);
-    if (!out || !inplace_run(true, out, t, t->ndim, t->shape)) return NULL;
+    if (!out || (!sum_leading_dims(out, t) && !inplace_run(true, out, t, t->ndim, t->shape))) return NULL;
     // PyTorch sums with keepdim, then views away the leading dims: its grad_fn says which
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 753 "chapters/03-autograd/03-autograd.md"
+#line 775 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1884,7 +1911,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 861 "chapters/03-autograd/03-autograd.md"
+#line 883 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1931,7 +1958,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 924 "chapters/03-autograd/03-autograd.md"
+#line 946 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2007,7 +2034,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 1005 "chapters/03-autograd/03-autograd.md"
+#line 1027 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -2030,7 +2057,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1063 "chapters/03-autograd/03-autograd.md"
+#line 1085 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2118,16 +2145,30 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1199 "chapters/03-autograd/03-autograd.md"
+#line 1221 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
+
+// op(a) @ op(b) for 2-D tensors of one dtype, op transposing where asked: a fresh contiguous
+// result. On the CPU the transposes are matrix views on the stack, which BLAS reads as flags;
+// no tensor is made for them. (The rules run with recording off, so nothing is lost.)
+static tl_tensor *mm_rule(const tl_tensor *a, bool ta, const tl_tensor *b, bool tb) {
+    if (tl_is_cuda(a) || a->dtype != b->dtype) return tl_mm(ta ? tl_T(a) : a, tb ? tl_T(b) : b);
+    view va = ta ? matrix_view(tensor_data(a), a->dtype, a->shape[1], a->shape[0], a->stride[1], a->stride[0])
+                 : view_of(a);
+    view vb = tb ? matrix_view(tensor_data(b), b->dtype, b->shape[1], b->shape[0], b->stride[1], b->stride[0])
+                 : view_of(b);
+    tl_tensor *out = tl_empty(TL_SHAPE(va.shape[0], vb.shape[1]), a->dtype);
+    if (out && !gemm2d(&va, &vb, tensor_data(out), vb.shape[1], false)) return NULL;
+    return out;
+}
 
 // dB = A^T G for a 2-D B; when B is a transposed view (a Linear layer's W.T), computed as
 // (G^T A)^T, so that the gradient has B's layout and W's gradient comes out contiguous
 static tl_tensor *mm_mat2_grad(const tl_tensor *a, const tl_tensor *g, const tl_tensor *b) {
     bool transposed = b->ndim == 2 && b->shape[0] > 1 && b->shape[1] > 1 && b->stride[0] == 1 &&
                       b->stride[1] == b->shape[0];
-    return transposed ? tl_T(tl_mm(tl_T(g), a)) : tl_mm(tl_T(a), g);
+    return transposed ? tl_T(mm_rule(g, true, a, false)) : mm_rule(a, true, g, false);
 }
 
 static void matmul_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2173,7 +2214,7 @@ static const char *matmul_name(int da, int db) {
 static void addmm_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
     const tl_tensor *a = node->saved[0], *b = node->saved[1];
     if (node->needs_grad[0]) grads[0] = (tl_tensor *)g;
-    if (node->needs_grad[1]) grads[1] = tl_mm(g, tl_T(b));
+    if (node->needs_grad[1]) grads[1] = mm_rule(g, false, b, true);
     if (node->needs_grad[2]) grads[2] = mm_mat2_grad(a, g, b);
 }
 
@@ -2182,7 +2223,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, a);
     tl_node_save(node, b);
 }
-#line 2583 "chapters/01-tensors/01-tensors.md"
+#line 2575 "chapters/01-tensors/01-tensors.md"
 #line 1507 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has

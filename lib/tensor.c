@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 407 "chapters/01-tensors/01-tensors.md"
+#line 410 "chapters/01-tensors/01-tensors.md"
 // tensor.c — the Tensor of Torchlet: errors, dtypes, storage, pools (lifetime), creation,
 // the literal parser, and views (reshape/view/transpose/permute/select/slice/expand).
 // Every public function: a NULL tensor argument returns NULL (NAN, false) at once and
@@ -23,7 +23,7 @@
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
 #include "ops.h"
-#line 1295 "chapters/03-autograd/03-autograd.md"
+#line 1331 "chapters/03-autograd/03-autograd.md"
 
 // rules of the views and copies (chapter 03); ints[] holds each op's dims and bounds
 static void reshape_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -63,8 +63,8 @@ static void slice_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
 static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *out, const tl_tensor *t) {
     return tl_record(name, rule, out, &t, 1);
 }
-#line 426 "chapters/01-tensors/01-tensors.md"
-#line 1232 "chapters/01-tensors/01-tensors.md"
+#line 429 "chapters/01-tensors/01-tensors.md"
+#line 1224 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1280 "chapters/01-tensors/01-tensors.md"
+#line 1272 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -138,21 +138,11 @@ void tl_check_fail_(const char *expr, const char *file, int line) {
     fflush(stderr);
     abort();
 }
-#line 427 "chapters/01-tensors/01-tensors.md"
-#line 452 "chapters/01-tensors/01-tensors.md"
+#line 430 "chapters/01-tensors/01-tensors.md"
+#line 455 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // dtypes
 static bool dtype_valid(tl_dtype dtype) { return dtype >= TL_BOOL && dtype <= TL_FLOAT64; }
-
-size_t tl_dtype_size(tl_dtype dtype) {
-    switch (dtype) {
-    case TL_BOOL:    return 1;
-    case TL_INT64:   return 8;
-    case TL_FLOAT32: return 4;
-    case TL_FLOAT64: return 8;
-    }
-    return 0;
-}
 
 const char *tl_dtype_name(tl_dtype dtype) {
     switch (dtype) {
@@ -164,7 +154,6 @@ const char *tl_dtype_name(tl_dtype dtype) {
     return "torch.unknown";
 }
 
-bool tl_dtype_is_floating(tl_dtype dtype) { return dtype == TL_FLOAT32 || dtype == TL_FLOAT64; }
 
 // double -> int64 as x86 does it (and so PyTorch's .to(torch.int64)): truncate toward zero;
 // NaN and out-of-range values give INT64_MIN. Written out because the C cast is UB there.
@@ -202,8 +191,8 @@ static bool scalar_fits(double v, tl_dtype dtype) {
     }
     return true;
 }
-#line 428 "chapters/01-tensors/01-tensors.md"
-#line 522 "chapters/01-tensors/01-tensors.md"
+#line 431 "chapters/01-tensors/01-tensors.md"
+#line 514 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shapes: "[2, 3]" as PyTorch prints a size list in messages.
 static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
@@ -255,8 +244,8 @@ static bool check_shape(int ndim, const int64_t *d) {
     }
     return true;
 }
-#line 429 "chapters/01-tensors/01-tensors.md"
-#line 1062 "chapters/01-tensors/01-tensors.md"
+#line 432 "chapters/01-tensors/01-tensors.md"
+#line 1054 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -356,8 +345,8 @@ static void cache_drain(void) {
     while (c->nbig > 0) free(c->big[--c->nbig].block);
     free(c);
 }
-#line 430 "chapters/01-tensors/01-tensors.md"
-#line 785 "chapters/01-tensors/01-tensors.md"
+#line 433 "chapters/01-tensors/01-tensors.md"
+#line 777 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -540,7 +529,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 974 "chapters/01-tensors/01-tensors.md"
+#line 966 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -565,12 +554,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 410 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 997 "chapters/01-tensors/01-tensors.md"
+#line 989 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1008 "chapters/01-tensors/01-tensors.md"
+#line 1000 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -579,8 +568,8 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     pool_add(u, true);
     return u;
 }
-#line 431 "chapters/01-tensors/01-tensors.md"
-#line 585 "chapters/01-tensors/01-tensors.md"
+#line 434 "chapters/01-tensors/01-tensors.md"
+#line 577 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
@@ -650,8 +639,8 @@ static tl_tensor *empty_on(int ndim, const int64_t *dims, tl_dtype dtype, tl_dev
 }
 
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape.ndim, shape.d, dtype, TL_CPU_DEVICE); }
-#line 432 "chapters/01-tensors/01-tensors.md"
-#line 1863 "chapters/01-tensors/01-tensors.md"
+#line 435 "chapters/01-tensors/01-tensors.md"
+#line 1855 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -687,8 +676,8 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
     }
 #undef COPY_LOOP
 }
-#line 433 "chapters/01-tensors/01-tensors.md"
-#line 1349 "chapters/01-tensors/01-tensors.md"
+#line 436 "chapters/01-tensors/01-tensors.md"
+#line 1341 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -748,7 +737,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1422 "chapters/01-tensors/01-tensors.md"
+#line 1414 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -801,7 +790,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1493 "chapters/01-tensors/01-tensors.md"
+#line 1485 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -830,8 +819,8 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
 #undef LINSPACE_AT
     return t;
 }
-#line 434 "chapters/01-tensors/01-tensors.md"
-#line 663 "chapters/01-tensors/01-tensors.md"
+#line 437 "chapters/01-tensors/01-tensors.md"
+#line 655 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Shape queries
 int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
@@ -847,7 +836,7 @@ bool tl_is_contiguous(const tl_tensor *t) {
     }
     return true;
 }
-#line 1904 "chapters/01-tensors/01-tensors.md"
+#line 1896 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -855,9 +844,9 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
-#line 1385 "chapters/03-autograd/03-autograd.md"
+#line 1421 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1912 "chapters/01-tensors/01-tensors.md"
+#line 1904 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -865,8 +854,8 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     if (!t) return NULL;
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
-#line 435 "chapters/01-tensors/01-tensors.md"
-#line 1804 "chapters/01-tensors/01-tensors.md"
+#line 438 "chapters/01-tensors/01-tensors.md"
+#line 1796 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -916,8 +905,8 @@ double tl_item(const tl_tensor *t) {
     if (tl_is_cuda(t)) return tl_device_load(t, off);                   // chapter 08
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
-#line 436 "chapters/01-tensors/01-tensors.md"
-#line 1928 "chapters/01-tensors/01-tensors.md"
+#line 439 "chapters/01-tensors/01-tensors.md"
+#line 1920 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -926,9 +915,9 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (t->dtype == dtype) return same_tensor(t);          // PyTorch's .to returns self
     tl_tensor *out = tl_empty_on(tl_shape_of(t), dtype, t->storage->device);
     if (!out) return NULL;
-#line 1389 "chapters/03-autograd/03-autograd.md"
+#line 1425 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1937 "chapters/01-tensors/01-tensors.md"
+#line 1929 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -967,8 +956,8 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     free(scratch);
     return out;
 }
-#line 437 "chapters/01-tensors/01-tensors.md"
-#line 2036 "chapters/01-tensors/01-tensors.md"
+#line 440 "chapters/01-tensors/01-tensors.md"
+#line 2028 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -1009,7 +998,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 2083 "chapters/01-tensors/01-tensors.md"
+#line 2075 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -1052,7 +1041,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 2130 "chapters/01-tensors/01-tensors.md"
+#line 2122 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -1063,9 +1052,9 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1339 "chapters/03-autograd/03-autograd.md"
+#line 1375 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2141 "chapters/01-tensors/01-tensors.md"
+#line 2133 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1074,9 +1063,9 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     int64_t stride[TL_MAX_DIMS];
     if (view_strides(t, shape.ndim, shape.d, stride)) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1339 "chapters/03-autograd/03-autograd.md"
+#line 1375 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2150 "chapters/01-tensors/01-tensors.md"
+#line 2142 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -1084,12 +1073,12 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
-#line 1343 "chapters/03-autograd/03-autograd.md"
+#line 1379 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2158 "chapters/01-tensors/01-tensors.md"
+#line 2150 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2169 "chapters/01-tensors/01-tensors.md"
+#line 2161 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1100,10 +1089,10 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
         shape[dim1] = t->shape[dim0];  stride[dim1] = t->stride[dim0];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1347 "chapters/03-autograd/03-autograd.md"
+#line 1383 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2180 "chapters/01-tensors/01-tensors.md"
+#line 2172 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1115,10 +1104,10 @@ tl_tensor *tl_T(const tl_tensor *t) {
         stride[i] = t->stride[t->ndim - 1 - i];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1352 "chapters/03-autograd/03-autograd.md"
+#line 1388 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2192 "chapters/01-tensors/01-tensors.md"
+#line 2184 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1142,13 +1131,13 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
         stride[i] = t->stride[d];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1357 "chapters/03-autograd/03-autograd.md"
+#line 1393 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2216 "chapters/01-tensors/01-tensors.md"
+#line 2208 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2229 "chapters/01-tensors/01-tensors.md"
+#line 2221 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1157,9 +1146,9 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     for (int i = 0; i < t->ndim; i++)
         if (i != dim || t->shape[i] != 1) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
-#line 1362 "chapters/03-autograd/03-autograd.md"
+#line 1398 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2238 "chapters/01-tensors/01-tensors.md"
+#line 2230 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1188,10 +1177,10 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
         }
     }
     tl_tensor *out = new_view(t, t->ndim + 1, shape, stride, t->offset);
-#line 1366 "chapters/03-autograd/03-autograd.md"
+#line 1402 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2267 "chapters/01-tensors/01-tensors.md"
+#line 2259 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1211,7 +1200,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2297 "chapters/01-tensors/01-tensors.md"
+#line 2289 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1256,12 +1245,12 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
         }
     }
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
-#line 1371 "chapters/03-autograd/03-autograd.md"
+#line 1407 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2342 "chapters/01-tensors/01-tensors.md"
+#line 2334 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2355 "chapters/01-tensors/01-tensors.md"
+#line 2347 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1286,16 +1275,16 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
     for (int i = 0; i < t->ndim; i++)
         if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
-#line 1375 "chapters/03-autograd/03-autograd.md"
+#line 1411 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2380 "chapters/01-tensors/01-tensors.md"
+#line 2372 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2395 "chapters/01-tensors/01-tensors.md"
+#line 2387 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1315,14 +1304,14 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     shape[dim] = end == start ? 0 : (end - start - 1) / step + 1;      // ceil((end - start) / step)
     stride[dim] = t->stride[dim] * step;
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
-#line 1380 "chapters/03-autograd/03-autograd.md"
+#line 1416 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2415 "chapters/01-tensors/01-tensors.md"
+#line 2407 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 438 "chapters/01-tensors/01-tensors.md"
-#line 1543 "chapters/01-tensors/01-tensors.md"
+#line 441 "chapters/01-tensors/01-tensors.md"
+#line 1535 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1358,7 +1347,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1584 "chapters/01-tensors/01-tensors.md"
+#line 1576 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1411,7 +1400,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1642 "chapters/01-tensors/01-tensors.md"
+#line 1634 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1444,7 +1433,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1681 "chapters/01-tensors/01-tensors.md"
+#line 1673 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
@@ -1531,7 +1520,7 @@ tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     return parse_impl(literal, (int)dtype);
 }
-#line 439 "chapters/01-tensors/01-tensors.md"
+#line 442 "chapters/01-tensors/01-tensors.md"
 #line 434 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // A tensor on a device (chapter 08): its storage comes from the device's caching allocator
