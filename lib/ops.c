@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2528 "chapters/01-tensors/01-tensors.md"
+#line 2530 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2723 "chapters/01-tensors/01-tensors.md"
+#line 2726 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2551 "chapters/01-tensors/01-tensors.md"
-#line 3401 "chapters/01-tensors/01-tensors.md"
+#line 2553 "chapters/01-tensors/01-tensors.md"
+#line 3404 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2552 "chapters/01-tensors/01-tensors.md"
-#line 2658 "chapters/01-tensors/01-tensors.md"
+#line 2554 "chapters/01-tensors/01-tensors.md"
+#line 2661 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -197,8 +197,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2553 "chapters/01-tensors/01-tensors.md"
-#line 2609 "chapters/01-tensors/01-tensors.md"
+#line 2555 "chapters/01-tensors/01-tensors.md"
+#line 2612 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -220,8 +220,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2554 "chapters/01-tensors/01-tensors.md"
-#line 2797 "chapters/01-tensors/01-tensors.md"
+#line 2556 "chapters/01-tensors/01-tensors.md"
+#line 2800 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -300,8 +300,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
-#line 2555 "chapters/01-tensors/01-tensors.md"
-#line 2893 "chapters/01-tensors/01-tensors.md"
+#line 2557 "chapters/01-tensors/01-tensors.md"
+#line 2896 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -316,8 +316,8 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2556 "chapters/01-tensors/01-tensors.md"
-#line 3029 "chapters/01-tensors/01-tensors.md"
+#line 2558 "chapters/01-tensors/01-tensors.md"
+#line 3032 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -397,8 +397,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2557 "chapters/01-tensors/01-tensors.md"
-#line 2917 "chapters/01-tensors/01-tensors.md"
+#line 2559 "chapters/01-tensors/01-tensors.md"
+#line 2920 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -498,7 +498,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2558 "chapters/01-tensors/01-tensors.md"
+#line 2560 "chapters/01-tensors/01-tensors.md"
 #line 736 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
@@ -516,7 +516,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2559 "chapters/01-tensors/01-tensors.md"
+#line 2561 "chapters/01-tensors/01-tensors.md"
 #line 1479 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
@@ -539,8 +539,8 @@ static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor
 static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
 static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
 static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
-#line 2560 "chapters/01-tensors/01-tensors.md"
-#line 3120 "chapters/01-tensors/01-tensors.md"
+#line 2562 "chapters/01-tensors/01-tensors.md"
+#line 3123 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -608,7 +608,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     free(sb);
 #line 861 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3186 "chapters/01-tensors/01-tensors.md"
+#line 3189 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -625,8 +625,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2561 "chapters/01-tensors/01-tensors.md"
-#line 3210 "chapters/01-tensors/01-tensors.md"
+#line 2563 "chapters/01-tensors/01-tensors.md"
+#line 3213 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -673,8 +673,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2562 "chapters/01-tensors/01-tensors.md"
-#line 3266 "chapters/01-tensors/01-tensors.md"
+#line 2564 "chapters/01-tensors/01-tensors.md"
+#line 3269 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -746,7 +746,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     free(scratch);
 #line 932 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3336 "chapters/01-tensors/01-tensors.md"
+#line 3339 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -758,8 +758,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2563 "chapters/01-tensors/01-tensors.md"
-#line 3523 "chapters/01-tensors/01-tensors.md"
+#line 2565 "chapters/01-tensors/01-tensors.md"
+#line 3526 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -813,11 +813,11 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
 #line 1054 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3575 "chapters/01-tensors/01-tensors.md"
+#line 3578 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2564 "chapters/01-tensors/01-tensors.md"
-#line 3583 "chapters/01-tensors/01-tensors.md"
+#line 2566 "chapters/01-tensors/01-tensors.md"
+#line 3586 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -870,11 +870,11 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
 #line 1058 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3634 "chapters/01-tensors/01-tensors.md"
+#line 3637 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2565 "chapters/01-tensors/01-tensors.md"
-#line 3642 "chapters/01-tensors/01-tensors.md"
+#line 2567 "chapters/01-tensors/01-tensors.md"
+#line 3645 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -927,11 +927,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
 #line 1062 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3693 "chapters/01-tensors/01-tensors.md"
+#line 3696 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2566 "chapters/01-tensors/01-tensors.md"
-#line 3703 "chapters/01-tensors/01-tensors.md"
+#line 2568 "chapters/01-tensors/01-tensors.md"
+#line 3706 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -1006,7 +1006,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1066 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3776 "chapters/01-tensors/01-tensors.md"
+#line 3779 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1052,11 +1052,11 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1070 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3820 "chapters/01-tensors/01-tensors.md"
+#line 3823 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2567 "chapters/01-tensors/01-tensors.md"
-#line 3876 "chapters/01-tensors/01-tensors.md"
+#line 2569 "chapters/01-tensors/01-tensors.md"
+#line 3879 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1087,8 +1087,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2568 "chapters/01-tensors/01-tensors.md"
-#line 3918 "chapters/01-tensors/01-tensors.md"
+#line 2570 "chapters/01-tensors/01-tensors.md"
+#line 3921 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1188,7 +1188,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1178 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 4016 "chapters/01-tensors/01-tensors.md"
+#line 4019 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1198,8 +1198,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2569 "chapters/01-tensors/01-tensors.md"
-#line 4032 "chapters/01-tensors/01-tensors.md"
+#line 2571 "chapters/01-tensors/01-tensors.md"
+#line 4035 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1264,7 +1264,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1182 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 4095 "chapters/01-tensors/01-tensors.md"
+#line 4098 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1279,7 +1279,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1186 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 4108 "chapters/01-tensors/01-tensors.md"
+#line 4111 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1296,8 +1296,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2570 "chapters/01-tensors/01-tensors.md"
-#line 4184 "chapters/01-tensors/01-tensors.md"
+#line 2572 "chapters/01-tensors/01-tensors.md"
+#line 4187 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1384,8 +1384,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     free(sb);
     return true;
 }
-#line 2571 "chapters/01-tensors/01-tensors.md"
-#line 4297 "chapters/01-tensors/01-tensors.md"
+#line 2573 "chapters/01-tensors/01-tensors.md"
+#line 4300 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1504,8 +1504,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
-#line 2572 "chapters/01-tensors/01-tensors.md"
-#line 4429 "chapters/01-tensors/01-tensors.md"
+#line 2574 "chapters/01-tensors/01-tensors.md"
+#line 4432 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1563,8 +1563,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2573 "chapters/01-tensors/01-tensors.md"
-#line 4508 "chapters/01-tensors/01-tensors.md"
+#line 2575 "chapters/01-tensors/01-tensors.md"
+#line 4511 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1576,7 +1576,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1301 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4518 "chapters/01-tensors/01-tensors.md"
+#line 4521 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1588,7 +1588,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1305 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4528 "chapters/01-tensors/01-tensors.md"
+#line 4531 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1645,10 +1645,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1309 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4583 "chapters/01-tensors/01-tensors.md"
+#line 4586 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4621 "chapters/01-tensors/01-tensors.md"
+#line 4624 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1699,10 +1699,10 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1313 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4670 "chapters/01-tensors/01-tensors.md"
+#line 4673 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2574 "chapters/01-tensors/01-tensors.md"
+#line 2576 "chapters/01-tensors/01-tensors.md"
 #line 589 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
@@ -2223,7 +2223,46 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, a);
     tl_node_save(node, b);
 }
-#line 2575 "chapters/01-tensors/01-tensors.md"
+#line 2577 "chapters/01-tensors/01-tensors.md"
+#line 1729 "chapters/04-mlp/04-mlp.md"
+// ----------------------------------------------------------------------------
+// F.linear (chapter 04)
+
+// dbias = G (the engine sums its rows), dx = G W, dW = G^T x (W's own layout)
+static void linear_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
+    const tl_tensor *x = node->saved[0], *w = node->saved[1];
+    if (node->needs_grad[0]) grads[0] = (tl_tensor *)g;
+    if (node->needs_grad[1]) grads[1] = mm_rule(g, false, w, false);
+    if (node->needs_grad[2]) grads[2] = mm_rule(g, true, x, false);
+}
+
+// the one-node path applies: a 2-D float x and weight on the CPU that fit, and a bias of size out
+static bool linear_fused(const tl_tensor *x, const tl_tensor *w, const tl_tensor *bias) {
+    return bias && x->ndim == 2 && w->ndim == 2 && bias->ndim == 1 && x->shape[1] == w->shape[1] &&
+           bias->shape[0] == w->shape[0] && tl_dtype_is_floating(x->dtype) && x->dtype == w->dtype &&
+           bias->dtype == w->dtype && !tl_is_cuda(x) && !tl_is_cuda(w) && !tl_is_cuda(bias);
+}
+
+tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tensor *bias) {
+    if (!x || !weight) return NULL;
+    if (!linear_fused(x, weight, bias)) {                    // F.linear's composite: addmm, or @ then +
+        if (x->ndim == 2 && bias) return tl_addmm(bias, x, tl_T(weight));
+        tl_tensor *y = tl_matmul(x, tl_T(weight));
+        return bias ? tl_add(y, bias) : y;
+    }
+    int64_t m = x->shape[0], k = x->shape[1], n = weight->shape[0];
+    tl_tensor *out = tl_empty(TL_SHAPE(m, n), x->dtype);
+    if (!out) return NULL;
+    view vo = view_of(out), vb = view_of(bias), vx = view_of(x);
+    view wt = matrix_view(tensor_data(weight), weight->dtype, k, n, weight->stride[1], weight->stride[0]);
+    copy_view(&vo, &vb);                                     // out = bias, in every row
+    if (!gemm2d(&vx, &wt, tensor_data(out), n, true)) return NULL;   // out += x @ W^T
+    tl_node *node = tl_record("AddmmBackward0", linear_backward, out, (const tl_tensor *[]){ bias, x, weight }, 3);
+    tl_node_save(node, x);
+    tl_node_save(node, weight);
+    return out;
+}
+#line 2578 "chapters/01-tensors/01-tensors.md"
 #line 1507 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has

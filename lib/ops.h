@@ -15,7 +15,7 @@
 #define TL_OPS_H
 #include "tensor.h"
 
-#line 3384 "chapters/01-tensors/01-tensors.md"
+#line 3387 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Type promotion = torch.result_type. Categories: bool < integer < floating. Operands
 // come in three priority classes: tensors with dimensions > 0-d tensors > Python
@@ -80,7 +80,7 @@ tl_tensor *tl_gt_scalar(const tl_tensor *t, double s);
 tl_tensor *tl_ge_scalar(const tl_tensor *t, double s);
 #line 2513 "chapters/01-tensors/01-tensors.md"
 
-#line 3507 "chapters/01-tensors/01-tensors.md"
+#line 3510 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Selection and joining
 tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b);  // cond ? a : b
@@ -94,7 +94,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim);
                      (int)(sizeof((tl_tensor *const[]){ __VA_ARGS__ }) / sizeof(tl_tensor *))
 #line 2515 "chapters/01-tensors/01-tensors.md"
 
-#line 3841 "chapters/01-tensors/01-tensors.md"
+#line 3844 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Reductions: over the whole tensor (-> 0-d) or along dim (removed, or kept as size 1
 // with keepdim). sum of bool/int64 -> int64; mean/std need floating point; std is
@@ -114,7 +114,7 @@ tl_tensor *tl_argmax(const tl_tensor *t);                            // index in
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim);
 #line 2517 "chapters/01-tensors/01-tensors.md"
 
-#line 4489 "chapters/01-tensors/01-tensors.md"
+#line 4492 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Matrix products: float32/float64 through OpenBLAS (sgemm/dgemm), int64 exactly, bool
 // refused. The operands must have the same dtype (no promotion, as in PyTorch).
@@ -142,4 +142,11 @@ tl_tensor *tl_add_(tl_tensor *dst, const tl_tensor *src);    // dst += src
 // reverse of tl_expand, t.sum_to_size(shape). Recorded (its rule is an expand).
 tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape);
 #line 2521 "chapters/01-tensors/01-tensors.md"
+
+#line 1722 "chapters/04-mlp/04-mlp.md"
+// ---------------------------------------------------------------------------
+// F.linear (chapter 04): x @ weight^T + bias (bias may be NULL). grad_fn: AddmmBackward0 for a
+// 2-D x with a bias, as in PyTorch; on the CPU one node whose inputs are bias, x, weight.
+tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tensor *bias);
+#line 2523 "chapters/01-tensors/01-tensors.md"
 #endif

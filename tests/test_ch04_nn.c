@@ -239,6 +239,67 @@ static void test_forward_tutorial_values(void **state) {
     tl_module_free(model);
 }
 
+// a leaf of draws in [-1, 1) in leaf_dtype, requiring grad
+static tl_dtype leaf_dtype = TL_FLOAT32;
+static tl_tensor *leaf(tl_shape shape) {
+    return tl_requires_grad_(tl_to_dtype(gc_uniform(shape, -1, 1), leaf_dtype), true);
+}
+
+static bool same_bits(const tl_tensor *a, const tl_tensor *b) {
+    return a && b && tl_numel(a) == tl_numel(b) &&
+           a->dtype == b->dtype &&
+           memcmp(tl_data_ptr(tl_contiguous(a)), tl_data_ptr(tl_contiguous(b)), (size_t)tl_numel(a) * tl_dtype_size(a->dtype)) == 0;
+}
+
+// tl_linear's one-node path against PyTorch's composite addmm(b, x, W.T): the same bits forward and
+// backward, the same grad_fn name, one node whose inputs are b, x and W itself (no TBackward0)
+static void check_linear_like_addmm(tl_tensor *x, tl_tensor *w, tl_tensor *b) {
+    tl_tensor *y1 = tl_linear(x, w, b), *y2 = tl_addmm(b, x, tl_T(w));
+    assert_true(same_bits(y1, y2));
+    assert_string_equal(tl_node_name(y1->grad_fn), "AddmmBackward0");
+    assert_int_equal(y1->grad_fn->ninputs, 3);
+    if (w->grad_fn) assert_ptr_equal(y1->grad_fn->next[2], w->grad_fn);
+    else assert_ptr_equal(y1->grad_fn->leaf[2], w);
+    tl_tensor *r = gc_uniform(tl_shape_of(y1), -1, 1);                // a weighting of the outputs
+    tl_tensor *in[3] = { x, w, b };
+    tl_tensor **g1 = tl_grad(tl_sum(tl_mul(y1, r)), in, 3, false), **g2 = tl_grad(tl_sum(tl_mul(y2, r)), in, 3, false);
+    assert_non_null(g1);
+    assert_non_null(g2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(g1[i]->ndim, in[i]->ndim);
+        for (int d = 0; d < in[i]->ndim; d++) assert_int_equal(g1[i]->shape[d], in[i]->shape[d]);
+        assert_true(same_bits(g1[i], g2[i]));
+    }
+}
+
+static void test_linear_one_node(void **state) {
+    (void)state;
+    srand(5);
+    tl_dtype dtypes[] = { TL_FLOAT32, TL_FLOAT64 };
+    for (int d = 0; d < 2; d++) {
+        leaf_dtype = dtypes[d];
+        check_linear_like_addmm(leaf(TL_SHAPE(4, 5)), leaf(TL_SHAPE(3, 5)), leaf(TL_SHAPE(3)));
+        check_linear_like_addmm(leaf(TL_SHAPE(1, 5)), leaf(TL_SHAPE(1, 5)), leaf(TL_SHAPE(1)));
+        check_linear_like_addmm(leaf(TL_SHAPE(64, 33)), leaf(TL_SHAPE(17, 33)), leaf(TL_SHAPE(17)));
+        check_linear_like_addmm(leaf(TL_SHAPE(4, 5)), tl_T(leaf(TL_SHAPE(5, 3))), leaf(TL_SHAPE(3)));   // W a view
+    }
+    leaf_dtype = TL_FLOAT32;
+    // the other shapes take F.linear's composite path: PyTorch's grad_fn names and messages
+    tl_tensor *w = leaf(TL_SHAPE(3, 5)), *b = leaf(TL_SHAPE(3));
+    assert_string_equal(tl_node_name(tl_linear(leaf(TL_SHAPE(4, 5)), w, NULL)->grad_fn), "MmBackward0");
+    assert_string_equal(tl_node_name(tl_linear(leaf(TL_SHAPE(2, 4, 5)), w, b)->grad_fn), "AddBackward0");
+    assert_null(tl_linear(leaf(TL_SHAPE(4, 6)), w, b));
+    const char *msg = tl_error();
+    assert_non_null(msg);
+    char expected[256];
+    snprintf(expected, sizeof expected, "%s", msg);
+    tl_error_clear();
+    assert_null(tl_addmm(b, leaf(TL_SHAPE(4, 6)), tl_T(w)));
+    assert_string_equal(tl_error(), expected);
+    tl_error_clear();
+    assert_null(tl_linear(NULL, w, b));
+}
+
 static void test_backward_reaches_every_parameter(void **state) {
     (void)state;
     tl_module *model = neural_network(5, 3);
@@ -528,6 +589,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_freezing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_train_eval_propagate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forward_tutorial_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linear_one_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backward_reaches_every_parameter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_activation_modules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_leaks, setup, teardown),
