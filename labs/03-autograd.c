@@ -4,7 +4,7 @@
 #include "torchlet.h"
 #include <stdio.h>
 
-#line 1524 "chapters/03-autograd/03-autograd.md"
+#line 1534 "chapters/03-autograd/03-autograd.md"
 // the C counterpart of a function decorated with @torch.no_grad()
 static tl_tensor *inference(tl_tensor *model_input) {
     tl_grad_mode_push(false);
@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     tl_print(dz_db);
     tl_print(tl_mul(tl_mul(dL_da, da_dz), dz_dw1));     // dL/dw1
     tl_print(tl_mul(tl_mul(dL_da, da_dz), dz_db));      // dL/db
-#line 1439 "chapters/03-autograd/03-autograd.md"
+#line 1449 "chapters/03-autograd/03-autograd.md"
     TL_CELL("y = w*x + b");
     tl_tensor *x = tl_requires_grad_(tl_tensor_parse("2.0"), true);
     tl_tensor *w = tl_requires_grad_(tl_tensor_parse("3.0"), true);
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     printf("dy/dx = w = %s\n", tl_float_repr(tl_item(x->grad)));
     printf("dy/dw = x = %s\n", tl_float_repr(tl_item(w->grad)));
     printf("dy/db = 1 = %s\n", tl_float_repr(tl_item(bias->grad)));
-#line 1471 "chapters/03-autograd/03-autograd.md"
+#line 1481 "chapters/03-autograd/03-autograd.md"
     TL_CELL("a polynomial and a sum of squares");
     tl_tensor *xp = tl_requires_grad_(tl_tensor_parse("2.0"), true);
     tl_tensor *f = tl_add_scalar(tl_add(tl_add(tl_pow_scalar(xp, 3), tl_mul_scalar(tl_pow_scalar(xp, 2), 2)),
@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     tl_tensor *xs = tl_requires_grad_(tl_tensor_parse("[1.0, 2.0, 3.0]"), true);
     tl_backward(tl_sum(tl_mul(xs, xs)));
     printf("dy/dx = 2x = %s\n", tl_repr(xs->grad));
-#line 1496 "chapters/03-autograd/03-autograd.md"
+#line 1506 "chapters/03-autograd/03-autograd.md"
     TL_CELL("gradients accumulate");
     tl_tensor *wa = tl_requires_grad_(tl_tensor_parse("1.0"), true);
     tl_backward(tl_mul_scalar(wa, 2));
@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
     printf("after zeroing w.grad = %s\n", tl_float_repr(tl_item(wa->grad)));
     tl_backward(tl_mul_scalar(wa, 4));
     printf("after the 3rd backward w.grad = %s\n", tl_float_repr(tl_item(wa->grad)));
-#line 1534 "chapters/03-autograd/03-autograd.md"
+#line 1544 "chapters/03-autograd/03-autograd.md"
     TL_CELL("three ways to switch recording off");
     tl_tensor *xn = tl_requires_grad_(tl_tensor_parse("[0.5, -1.0, 2.0]"), true);
     TL_NO_GRAD {
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
     }
     printf("detached: y.requires_grad = %s\n", tl_detach(xn)->requires_grad ? "True" : "False");
     printf("decorated: result.requires_grad = %s\n", inference(xn)->requires_grad ? "True" : "False");
-#line 1562 "chapters/03-autograd/03-autograd.md"
+#line 1572 "chapters/03-autograd/03-autograd.md"
     TL_CELL("seed 004, corrected");
     tl_tensor *xv = tl_requires_grad_(tl_tensor_parse("[1.0, 2.0, 3.0]"), true);
     tl_tensor *yv = tl_mul_scalar(xv, 2);

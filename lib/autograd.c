@@ -198,9 +198,25 @@ void tl_set_name(tl_tensor *t, const char *name) {
 #line 230 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // The backward pass
+// The two growing lists of a pass (the nodes in order, the search's stack) start in arrays on the
+// stack, big enough for most graphs (the tutorial's has 10 nodes), and move to the heap only when
+// they outgrow them: a backward pass needs no malloc of its own.
+enum { PASS_LOCAL = 64 };
+
+// doubles the array *buf of *cap elements of elem bytes; local is its stack array
+static bool grow(void **buf, void *local, int64_t *cap, size_t elem) {
+    void *b = *buf == local ? malloc((size_t)*cap * 2 * elem) : realloc(*buf, (size_t)*cap * 2 * elem);
+    if (!b) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
+    if (*buf == local) memcpy(b, local, (size_t)*cap * elem);
+    *buf = b;
+    *cap *= 2;
+    return true;
+}
+
 typedef struct {
     tl_node  **order;           // every node reachable from the root, in post-order
     int64_t    n, cap;
+    tl_node   *order_local[PASS_LOCAL];
     uint64_t   visit;           // this pass's mark
     bool       retain;          // retain_graph
     tl_tensor *const *inputs;   // tl_grad: the tensors asked about (NULL: backward)
@@ -211,13 +227,7 @@ typedef struct {
 static _Atomic uint64_t pass_counter;
 
 static bool order_push(pass *p, tl_node *node) {
-    if (p->n == p->cap) {
-        int64_t cap = p->cap ? 2 * p->cap : 64;
-        tl_node **o = realloc(p->order, (size_t)cap * sizeof *o);
-        if (!o) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
-        p->order = o;
-        p->cap = cap;
-    }
+    if (p->n == p->cap && !grow((void **)&p->order, p->order_local, &p->cap, sizeof *p->order)) return false;
     p->order[p->n++] = node;
     return true;
 }
@@ -226,9 +236,8 @@ static bool order_push(pass *p, tl_node *node) {
 // (a node after every node below it), so reading the list backwards is a topological order
 static bool collect(pass *p, tl_node *root) {
     typedef struct { tl_node *node; int edge; } frame;
-    int64_t depth = 0, cap = 64;
-    frame *stack = malloc((size_t)cap * sizeof *stack);
-    if (!stack) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
+    frame local[PASS_LOCAL], *stack = local;
+    int64_t depth = 0, cap = PASS_LOCAL;
     root->visit = p->visit;
     stack[depth++] = (frame){ root, 0 };
     bool ok = true;
@@ -242,17 +251,13 @@ static bool collect(pass *p, tl_node *root) {
         tl_node *child = f->node->next[f->edge++];
         if (!child || child->visit == p->visit) continue;
         child->visit = p->visit;
-        if (depth == cap) {
-            frame *s = realloc(stack, (size_t)(cap *= 2) * sizeof *stack);
-            if (!s) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); ok = false; break; }
-            stack = s;
-        }
+        if (depth == cap && !grow((void **)&stack, local, &cap, sizeof *stack)) { ok = false; break; }
         stack[depth++] = (frame){ child, 0 };
     }
-    free(stack);
+    if (stack != local) free(stack);
     return ok;
 }
-#line 295 "chapters/03-autograd/03-autograd.md"
+#line 300 "chapters/03-autograd/03-autograd.md"
 
 // the index of t among the tensors tl_grad asks about, or -1
 static int wanted(const pass *p, const tl_tensor *t) {
@@ -275,7 +280,7 @@ static void mark_needed(pass *p) {
             node->needed = (node->next[i] && node->next[i]->needed) || (node->leaf[i] && wanted(p, node->leaf[i]) >= 0);
     }
 }
-#line 336 "chapters/03-autograd/03-autograd.md"
+#line 341 "chapters/03-autograd/03-autograd.md"
 
 // sum g back over broadcast dims and convert it, to fit input i of node
 static tl_tensor *fit_gradient(const tl_node *node, int i, tl_tensor *g) {
@@ -307,7 +312,7 @@ static void accumulate_leaf(pass *p, tl_tensor *leaf, tl_tensor *g) {
         tl_add_(leaf->grad, g);
     }
 }
-#line 385 "chapters/03-autograd/03-autograd.md"
+#line 390 "chapters/03-autograd/03-autograd.md"
 
 static bool run_node(pass *p, tl_node *node) {
     tl_tensor *g = node->grad;
@@ -338,7 +343,7 @@ static bool run_node(pass *p, tl_node *node) {
     }
     return ok;
 }
-#line 423 "chapters/03-autograd/03-autograd.md"
+#line 428 "chapters/03-autograd/03-autograd.md"
 
 static void unused_error(void) {
     tl_error_set(TL_RUNTIME_ERROR, "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -372,6 +377,8 @@ static tl_tensor *seed_gradient(const tl_tensor *root, const tl_tensor *grad) {
 }
 
 static bool run_backward(pass *p, tl_tensor *root, const tl_tensor *grad) {
+    p->order = p->order_local;
+    p->cap = PASS_LOCAL;
     if (!root || (p->inputs && !p->captured)) return false;
     if (!root->requires_grad) {
         tl_error_set(TL_RUNTIME_ERROR, "element 0 of tensors does not require grad and does not have a grad_fn");
@@ -420,10 +427,10 @@ static bool run_backward(pass *p, tl_tensor *root, const tl_tensor *grad) {
         }
     }
     tl_grad_mode_pop();
-    free(p->order);
+    if (p->order != p->order_local) free(p->order);
     return ok;
 }
-#line 513 "chapters/03-autograd/03-autograd.md"
+#line 520 "chapters/03-autograd/03-autograd.md"
 
 bool tl_backward_ex(tl_tensor *root, const tl_tensor *grad, bool retain_graph) {
     pass p = { .retain = retain_graph };

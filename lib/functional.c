@@ -438,7 +438,9 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty_like(out);
-    TL_SCOPE {
+    if (dx && tl_is_contiguous(out) && tl_is_contiguous(grad_output) && grad_output->dtype == out->dtype)
+        softmax_run(out, grad_output, dx, (int)node->ints[0], node->ints[1] != 0);   // the usual case
+    else TL_SCOPE {
         tl_grad_mode_push(false);
         const tl_tensor *oc = tl_contiguous(out);
         const tl_tensor *gc = tl_contiguous(tl_to_dtype(grad_output, out->dtype));
@@ -460,7 +462,8 @@ static tl_tensor *softmax_common(const tl_tensor *t, int dim, bool log_out) {
     }
     tl_tensor *out = tl_empty_like(t);
     if (!out) return NULL;
-    TL_SCOPE {
+    if (tl_is_contiguous(t)) softmax_run(t, NULL, out, dim, log_out);
+    else TL_SCOPE {
         const tl_tensor *x = tl_contiguous(t);
         if (x) softmax_run(x, NULL, out, dim, log_out);
     }

@@ -74,7 +74,7 @@ static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
 #line 2553 "chapters/01-tensors/01-tensors.md"
-#line 3404 "chapters/01-tensors/01-tensors.md"
+#line 3422 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -300,8 +300,26 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         if (d < 0) break;
     }
 }
+
+// The common case without the walk: when the n tensors ts (the output first) are all contiguous
+// and of one shape, the kernel gets them as one row. false: they are not, nothing was done.
+static bool run_flat(row_kernel kernel, int n, const tl_tensor *const *ts) {
+    char *data[ITER_MAX_OPS];
+    int64_t strides[ITER_MAX_OPS];
+    for (int k = 0; k < n; k++) {
+        const tl_tensor *t = ts[k];
+        if (!tl_is_contiguous(t) || t->ndim != ts[0]->ndim) return false;
+        for (int d = 0; d < t->ndim; d++)
+            if (t->shape[d] != ts[0]->shape[d]) return false;
+        data[k] = tensor_data(t);
+        strides[k] = (int64_t)tl_dtype_size(t->dtype);
+    }
+    int64_t numel = tl_numel(ts[0]);
+    if (numel > 0) kernel(data, strides, numel, NULL);
+    return true;
+}
 #line 2557 "chapters/01-tensors/01-tensors.md"
-#line 2896 "chapters/01-tensors/01-tensors.md"
+#line 2914 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -317,7 +335,7 @@ static void iter_run(iter *it, row_kernel kernel, void *ctx) {
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
 #line 2558 "chapters/01-tensors/01-tensors.md"
-#line 3032 "chapters/01-tensors/01-tensors.md"
+#line 3050 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -398,7 +416,7 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     return true;
 }
 #line 2559 "chapters/01-tensors/01-tensors.md"
-#line 2920 "chapters/01-tensors/01-tensors.md"
+#line 2938 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -499,7 +517,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
 #line 2560 "chapters/01-tensors/01-tensors.md"
-#line 736 "chapters/03-autograd/03-autograd.md"
+#line 743 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
 // the local rules, at the end of the file.
@@ -540,7 +558,7 @@ static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tenso
 static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
 static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
 #line 2562 "chapters/01-tensors/01-tensors.md"
-#line 3123 "chapters/01-tensors/01-tensors.md"
+#line 3141 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -606,9 +624,9 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     }
     free(sa);
     free(sb);
-#line 861 "chapters/03-autograd/03-autograd.md"
+#line 868 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3189 "chapters/01-tensors/01-tensors.md"
+#line 3207 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -626,7 +644,7 @@ tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, 
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
 #line 2563 "chapters/01-tensors/01-tensors.md"
-#line 3213 "chapters/01-tensors/01-tensors.md"
+#line 3231 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -674,7 +692,7 @@ SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
 #line 2564 "chapters/01-tensors/01-tensors.md"
-#line 3269 "chapters/01-tensors/01-tensors.md"
+#line 3287 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -733,20 +751,20 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     tl_dtype ct = t->dtype;
     if (op >= U_EXP && !tl_dtype_is_floating(ct)) ct = TL_FLOAT32;
     if (tl_is_cuda(t)) return cuda_unary(op, t, ct);                     // chapter 08
-    view v = view_of(t), c;
-    void *scratch;
-    if (!materialize(&v, ct, false, &c, &scratch)) return NULL;
     tl_tensor *out = tl_empty(tl_shape_of(t), ct);
-    if (out) {
+    if (out && (ct != t->dtype || !run_flat(unary_kernels[op][ct], 2, (const tl_tensor *[]){ out, t }))) {
+        view v = view_of(t), c;
+        void *scratch;
+        if (!materialize(&v, ct, false, &c, &scratch)) return NULL;
         view ops[2] = { view_of(out), c };
         iter it;
         iter_init(&it, c.ndim, c.shape, 2, ops);
         iter_run(&it, unary_kernels[op][ct], NULL);
+        free(scratch);
     }
-    free(scratch);
-#line 932 "chapters/03-autograd/03-autograd.md"
+#line 942 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3339 "chapters/01-tensors/01-tensors.md"
+#line 3357 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -759,7 +777,7 @@ tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
 #line 2565 "chapters/01-tensors/01-tensors.md"
-#line 3526 "chapters/01-tensors/01-tensors.md"
+#line 3544 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -811,13 +829,13 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     }
     free(sa);
     free(sb);
-#line 1054 "chapters/03-autograd/03-autograd.md"
+#line 1064 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3578 "chapters/01-tensors/01-tensors.md"
+#line 3596 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2566 "chapters/01-tensors/01-tensors.md"
-#line 3586 "chapters/01-tensors/01-tensors.md"
+#line 3604 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -868,13 +886,13 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     out_cursor cursor = { tensor_data(out) };  // pass 2: copy them
     iter_init(&it, nd, shape, 2, ops);
     iter_run(&it, select_kernels[t->dtype], &cursor);
-#line 1058 "chapters/03-autograd/03-autograd.md"
+#line 1068 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3637 "chapters/01-tensors/01-tensors.md"
+#line 3655 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2567 "chapters/01-tensors/01-tensors.md"
-#line 3645 "chapters/01-tensors/01-tensors.md"
+#line 3663 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -925,13 +943,13 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
         view src = view_select(&vt, dim, idx[j * istride]), dst = view_select(&vo, dim, j);
         copy_view(&dst, &src);
     }
-#line 1062 "chapters/03-autograd/03-autograd.md"
+#line 1072 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3696 "chapters/01-tensors/01-tensors.md"
+#line 3714 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2568 "chapters/01-tensors/01-tensors.md"
-#line 3706 "chapters/01-tensors/01-tensors.md"
+#line 3724 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -1004,9 +1022,9 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     for (int i = 0; i < n; i++) vs[i] = view_of(ts[i]);
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1066 "chapters/03-autograd/03-autograd.md"
+#line 1076 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3779 "chapters/01-tensors/01-tensors.md"
+#line 3797 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1050,13 +1068,13 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     }
     tl_tensor *out = cat_views(vs, n, dim, list_dtype(ts, n), dev);
     free(vs);
-#line 1070 "chapters/03-autograd/03-autograd.md"
+#line 1080 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3823 "chapters/01-tensors/01-tensors.md"
+#line 3841 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2569 "chapters/01-tensors/01-tensors.md"
-#line 3879 "chapters/01-tensors/01-tensors.md"
+#line 3897 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1088,7 +1106,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2570 "chapters/01-tensors/01-tensors.md"
-#line 3921 "chapters/01-tensors/01-tensors.md"
+#line 3939 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1186,9 +1204,9 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     }
     free(acc);
     free(r.scratch);
-#line 1178 "chapters/03-autograd/03-autograd.md"
+#line 1188 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 4019 "chapters/01-tensors/01-tensors.md"
+#line 4037 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1199,7 +1217,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2571 "chapters/01-tensors/01-tensors.md"
-#line 4035 "chapters/01-tensors/01-tensors.md"
+#line 4053 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1262,9 +1280,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     if (!reduction_setup(&r, t, dim, whole, keepdim)) return NULL;
     int64_t m = r.outer * r.inner;
     bool want_index = !want_values || indices_out;
-#line 1182 "chapters/03-autograd/03-autograd.md"
+#line 1192 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 4098 "chapters/01-tensors/01-tensors.md"
+#line 4116 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1277,9 +1295,9 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     }
     free(scratch);
     free(r.scratch);
-#line 1186 "chapters/03-autograd/03-autograd.md"
+#line 1196 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 4111 "chapters/01-tensors/01-tensors.md"
+#line 4129 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1297,7 +1315,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2572 "chapters/01-tensors/01-tensors.md"
-#line 4187 "chapters/01-tensors/01-tensors.md"
+#line 4205 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1385,7 +1403,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2573 "chapters/01-tensors/01-tensors.md"
-#line 4300 "chapters/01-tensors/01-tensors.md"
+#line 4318 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1505,7 +1523,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
 #line 2574 "chapters/01-tensors/01-tensors.md"
-#line 4432 "chapters/01-tensors/01-tensors.md"
+#line 4450 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1564,7 +1582,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2575 "chapters/01-tensors/01-tensors.md"
-#line 4511 "chapters/01-tensors/01-tensors.md"
+#line 4529 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1574,9 +1592,9 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat2 must be a matrix"); return NULL; }
     if (!check_mm(a, b, a->shape[0], a->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 0, NULL);
-#line 1301 "chapters/03-autograd/03-autograd.md"
+#line 1311 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4521 "chapters/01-tensors/01-tensors.md"
+#line 4539 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1586,9 +1604,9 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     if (b->ndim != 3) { tl_error_set(TL_RUNTIME_ERROR, "batch2 must be a 3D tensor"); return NULL; }
     if (!check_bmm(a->dtype, b->dtype, a->shape[0], a->shape[2], b->shape[0], b->shape[1])) return NULL;
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
-#line 1305 "chapters/03-autograd/03-autograd.md"
+#line 1315 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4531 "chapters/01-tensors/01-tensors.md"
+#line 4549 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1643,12 +1661,12 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
 
 tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
-#line 1309 "chapters/03-autograd/03-autograd.md"
+#line 1319 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4586 "chapters/01-tensors/01-tensors.md"
+#line 4604 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4624 "chapters/01-tensors/01-tensors.md"
+#line 4642 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1697,13 +1715,13 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
     copy_view(&vo, &vbias);                                   // out = bias, in every row
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
-#line 1313 "chapters/03-autograd/03-autograd.md"
+#line 1323 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4673 "chapters/01-tensors/01-tensors.md"
+#line 4691 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2576 "chapters/01-tensors/01-tensors.md"
-#line 589 "chapters/03-autograd/03-autograd.md"
+#line 596 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
 
@@ -1830,7 +1848,7 @@ tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape) {
     tl_record(shape.ndim < t->ndim ? "ViewBackward0" : "SumBackward1", sum_to_size_backward, out, &t, 1);
     return out;
 }
-#line 775 "chapters/03-autograd/03-autograd.md"
+#line 782 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the binary element-wise ops (chapter 03)
 
@@ -1911,7 +1929,7 @@ static void record_binary(binary_op op, tl_tensor *out, const tl_tensor *a, cons
     save_operand(node, b);
     if (tensor_exponent) tl_node_save(node, out);
 }
-#line 883 "chapters/03-autograd/03-autograd.md"
+#line 890 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the unary ops (chapter 03): one fused kernel each, a = g, b = the saved value
 DEF_BINARY(abs_bw_f, float, float, b > 0 ? a : b < 0 ? -a : 0.0f)
@@ -1941,10 +1959,13 @@ static void unary_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     if (tl_is_cuda(g)) { grads[0] = cuda_unary_backward(op, g, s); return; }   // chapter 08
     tl_tensor *out = tl_empty(tl_shape_of(g), g->dtype);
     if (!out) return;
-    view ops[3] = { view_of(out), view_of(g), view_of(s) };
-    iter it;
-    iter_init(&it, g->ndim, g->shape, 3, ops);
-    iter_run(&it, unary_backward_kernels[op][g->dtype == TL_FLOAT64], NULL);
+    row_kernel kernel = unary_backward_kernels[op][g->dtype == TL_FLOAT64];
+    if (!run_flat(kernel, 3, (const tl_tensor *[]){ out, g, s })) {
+        view ops[3] = { view_of(out), view_of(g), view_of(s) };
+        iter it;
+        iter_init(&it, g->ndim, g->shape, 3, ops);
+        iter_run(&it, kernel, NULL);
+    }
     grads[0] = out;
 }
 
@@ -1958,7 +1979,7 @@ static void record_unary(int op, tl_tensor *out, const tl_tensor *t) {
     if (op == U_ABS || op == U_LOG) tl_node_save(node, t);            // rules in terms of x
     else if (op != U_NEG) tl_node_save(node, out);                    // rules in terms of y
 }
-#line 946 "chapters/03-autograd/03-autograd.md"
+#line 956 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of where, masked_select, index_select, cat, stack (chapter 03)
 static void where_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -2034,7 +2055,7 @@ static void stack_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads)
     for (int i = 0; i < node->ninputs; i++)
         if (node->needs_grad[i]) grads[i] = tl_select(g, (int)node->ints[0], i);
 }
-#line 1027 "chapters/03-autograd/03-autograd.md"
+#line 1037 "chapters/03-autograd/03-autograd.md"
 
 static void record_where(tl_tensor *out, const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b) {
     tl_node *node = tl_record("WhereBackward0", where_backward, out, (const tl_tensor *[]){ cond, a, b }, 3);
@@ -2057,7 +2078,7 @@ static void record_join(bool stack, tl_tensor *out, tl_tensor *const *ts, int n,
                               out, (const tl_tensor *const *)ts, n);
     if (node) node->ints[0] = dim < 0 ? dim + out->ndim : dim;
 }
-#line 1085 "chapters/03-autograd/03-autograd.md"
+#line 1095 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the reductions (chapter 03). ints: [0] whole, [1] dim, [2] keepdim.
 
@@ -2145,7 +2166,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
         tl_node_save(node, index);
     }
 }
-#line 1221 "chapters/03-autograd/03-autograd.md"
+#line 1231 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Local rules of the matrix products (chapter 03): dA = G B^T, dB = A^T G
 
@@ -2253,9 +2274,15 @@ tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tenso
     int64_t m = x->shape[0], k = x->shape[1], n = weight->shape[0];
     tl_tensor *out = tl_empty(TL_SHAPE(m, n), x->dtype);
     if (!out) return NULL;
-    view vo = view_of(out), vb = view_of(bias), vx = view_of(x);
+    view vx = view_of(x);
     view wt = matrix_view(tensor_data(weight), weight->dtype, k, n, weight->stride[1], weight->stride[0]);
-    copy_view(&vo, &vb);                                     // out = bias, in every row
+    size_t row = (size_t)n * tl_dtype_size(out->dtype);
+    if (bias->stride[0] == 1)                                // out = bias, in every row
+        for (int64_t i = 0; i < m; i++) memcpy(tensor_data(out) + i * (int64_t)row, tensor_data(bias), row);
+    else {
+        view vo = view_of(out), vb = view_of(bias);
+        copy_view(&vo, &vb);
+    }
     if (!gemm2d(&vx, &wt, tensor_data(out), n, true)) return NULL;   // out += x @ W^T
     tl_node *node = tl_record("AddmmBackward0", linear_backward, out, (const tl_tensor *[]){ bias, x, weight }, 3);
     tl_node_save(node, x);

@@ -23,7 +23,7 @@
 // autograd (chapters 02-03): recording the views, and their local rules
 #include "autograd.h"
 #include "ops.h"
-#line 1331 "chapters/03-autograd/03-autograd.md"
+#line 1341 "chapters/03-autograd/03-autograd.md"
 
 // rules of the views and copies (chapter 03); ints[] holds each op's dims and bounds
 static void reshape_backward(tl_node *node, const tl_tensor *g, tl_tensor **grads) {
@@ -844,7 +844,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
-#line 1421 "chapters/03-autograd/03-autograd.md"
+#line 1431 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
 #line 1904 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -915,7 +915,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (t->dtype == dtype) return same_tensor(t);          // PyTorch's .to returns self
     tl_tensor *out = tl_empty_on(tl_shape_of(t), dtype, t->storage->device);
     if (!out) return NULL;
-#line 1425 "chapters/03-autograd/03-autograd.md"
+#line 1435 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
 #line 1929 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
@@ -1052,7 +1052,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
         return NULL;
     }
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1375 "chapters/03-autograd/03-autograd.md"
+#line 1385 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
 #line 2133 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1063,7 +1063,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     int64_t stride[TL_MAX_DIMS];
     if (view_strides(t, shape.ndim, shape.d, stride)) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
-#line 1375 "chapters/03-autograd/03-autograd.md"
+#line 1385 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
 #line 2142 "chapters/01-tensors/01-tensors.md"
         return out;
@@ -1073,7 +1073,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     if (!out) return NULL;
     if (!tl_is_cuda(t)) copy_to_contiguous(out->storage->data, t);
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
-#line 1379 "chapters/03-autograd/03-autograd.md"
+#line 1389 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
 #line 2150 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1089,7 +1089,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
         shape[dim1] = t->shape[dim0];  stride[dim1] = t->stride[dim0];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1383 "chapters/03-autograd/03-autograd.md"
+#line 1393 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
 #line 2172 "chapters/01-tensors/01-tensors.md"
@@ -1104,7 +1104,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
         stride[i] = t->stride[t->ndim - 1 - i];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1388 "chapters/03-autograd/03-autograd.md"
+#line 1398 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
 #line 2184 "chapters/01-tensors/01-tensors.md"
@@ -1131,7 +1131,7 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
         stride[i] = t->stride[d];
     }
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset);
-#line 1393 "chapters/03-autograd/03-autograd.md"
+#line 1403 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
 #line 2208 "chapters/01-tensors/01-tensors.md"
@@ -1146,7 +1146,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     for (int i = 0; i < t->ndim; i++)
         if (i != dim || t->shape[i] != 1) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
-#line 1398 "chapters/03-autograd/03-autograd.md"
+#line 1408 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
 #line 2230 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1177,7 +1177,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
         }
     }
     tl_tensor *out = new_view(t, t->ndim + 1, shape, stride, t->offset);
-#line 1402 "chapters/03-autograd/03-autograd.md"
+#line 1412 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
 #line 2259 "chapters/01-tensors/01-tensors.md"
@@ -1245,7 +1245,7 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
         }
     }
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
-#line 1407 "chapters/03-autograd/03-autograd.md"
+#line 1417 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
 #line 2334 "chapters/01-tensors/01-tensors.md"
     return out;
@@ -1275,7 +1275,7 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
     for (int i = 0; i < t->ndim; i++)
         if (i != dim) { shape[n] = t->shape[i]; stride[n] = t->stride[i]; n++; }
     tl_tensor *out = new_view(t, n, shape, stride, t->offset + index * t->stride[dim]);
-#line 1411 "chapters/03-autograd/03-autograd.md"
+#line 1421 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
 #line 2372 "chapters/01-tensors/01-tensors.md"
@@ -1304,7 +1304,7 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
     shape[dim] = end == start ? 0 : (end - start - 1) / step + 1;      // ceil((end - start) / step)
     stride[dim] = t->stride[dim] * step;
     tl_tensor *out = new_view(t, t->ndim, shape, stride, t->offset + start * t->stride[dim]);
-#line 1416 "chapters/03-autograd/03-autograd.md"
+#line 1426 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
 #line 2407 "chapters/01-tensors/01-tensors.md"
