@@ -22,7 +22,9 @@ class NeuralNetwork(torch.nn.Module):
 
 def step(model, opt, x, y):
     loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
+    # set_to_none=True: PyTorch 2.x's default (the tutorial's zero_grad()) and what tl_sgd_zero_grad
+    # does; PyTorch 1.13's default would zero the gradients in place instead, about 3 us slower
+    opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
 

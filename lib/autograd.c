@@ -12,7 +12,7 @@
 #include "ops.h"
 #include "print.h"
 
-#line 507 "chapters/02-graphs/02-graphs.md"
+#line 510 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // Grad mode: a per-thread flag and a stack of the values it had before each push.
 #define GRAD_MODE_DEPTH 64
@@ -178,17 +178,7 @@ tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires) {
 }
 
 bool tl_is_leaf(const tl_tensor *t) { return t && !t->grad_fn; }
-
-// a view of t with t's own shape and strides (expand to its own shape), made while
-// recording is off, so it carries no grad_fn
-tl_tensor *tl_detach(const tl_tensor *t) {
-    if (!t) return NULL;
-    tl_grad_mode_push(false);
-    tl_tensor *d = tl_expand(t, tl_shape_of(t));
-    tl_grad_mode_pop();
-    return d;
-}
-#line 554 "chapters/02-graphs/02-graphs.md"
+#line 557 "chapters/02-graphs/02-graphs.md"
 
 void tl_set_name(tl_tensor *t, const char *name) {
     if (!t) return;

@@ -70,7 +70,7 @@ tl_tensor *tl_requires_grad_(tl_tensor *t, bool requires);
 bool       tl_is_leaf(const tl_tensor *t);          // t->grad_fn == NULL
 tl_tensor *tl_detach(const tl_tensor *t);           // same storage, no history, no grad
 #line 143 "chapters/02-graphs/02-graphs.md"
-#line 494 "chapters/02-graphs/02-graphs.md"
+#line 497 "chapters/02-graphs/02-graphs.md"
 // ---------------------------------------------------------------------------
 // No-grad mode (torch.no_grad()): nothing is recorded while it is on. Per thread, on by
 // default in every thread; nests:
@@ -128,7 +128,7 @@ void tl_zero_grad_(tl_tensor *t);          // t.grad.zero_(): zeroes t->grad in 
 // print a tuple of tensors as Python does: "(tensor([-0.0898]),)" for one, "(a, b)" for more
 void tl_print_tuple(tl_tensor *const *ts, int n);
 #line 146 "chapters/02-graphs/02-graphs.md"
-#line 542 "chapters/02-graphs/02-graphs.md"
+#line 545 "chapters/02-graphs/02-graphs.md"
 // ---------------------------------------------------------------------------
 // Seeing the graph. tl_set_name labels a tensor for drawings (at most 31 bytes kept).
 // tl_graph_dot writes the graph behind t as Graphviz DOT: op nodes, leaves (with their

@@ -1,5 +1,5 @@
 /* generated from chapters/02-graphs/02-graphs.md by tools/tangle.lua; edit the chapter, not this file */
-#line 749 "chapters/02-graphs/02-graphs.md"
+#line 752 "chapters/02-graphs/02-graphs.md"
 // functional.c — losses and softmax (torch.nn.functional): forward kernels, backward rules, and
 // the recording of their graph nodes.
 //
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 781 "chapters/02-graphs/02-graphs.md"
+#line 784 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // helpers
 
@@ -49,13 +49,13 @@ static bool same_shape(const tl_tensor *a, const tl_tensor *b) {
 static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
-#line 766 "chapters/02-graphs/02-graphs.md"
+#line 769 "chapters/02-graphs/02-graphs.md"
 #line 1868 "chapters/08-gpu/08-gpu.md"
 // the GPU paths of binary_cross_entropy (chapter 08), defined after its CPU kernels
 static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y);
 static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs);
-#line 767 "chapters/02-graphs/02-graphs.md"
-#line 824 "chapters/02-graphs/02-graphs.md"
+#line 770 "chapters/02-graphs/02-graphs.md"
+#line 827 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // binary cross entropy: -[y log a + (1 - y) log(1 - a)], averaged
 #define BCE_LOG_MIN (-100.0)   // PyTorch clamps each log at -100: log(0) costs 100, not infinity
@@ -88,7 +88,7 @@ static void bce_backward_##T(const T *a, const T *y, int64_t n, double g, T *da,
 }
 BCE_KERNELS(float, logf, log1pf)
 BCE_KERNELS(double, log, log1p)
-#line 863 "chapters/02-graphs/02-graphs.md"
+#line 866 "chapters/02-graphs/02-graphs.md"
 static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *input = node->saved[0], *target = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -108,7 +108,7 @@ static void bce_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = da;
     grad_inputs[1] = dy;
 }
-#line 890 "chapters/02-graphs/02-graphs.md"
+#line 893 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     tl_device dev;
@@ -150,7 +150,7 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     tl_node_save(node, target);
     return loss;
 }
-#line 768 "chapters/02-graphs/02-graphs.md"
+#line 771 "chapters/02-graphs/02-graphs.md"
 #line 1874 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // binary_cross_entropy on a GPU (chapter 08), with ops; returns 0 (done), 1 (out of range), 2 (failed)
@@ -186,7 +186,7 @@ static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs
     if (node->needs_grad[1]) grad_inputs[1] = tl_mul_scalar(tl_sub(tl_log(one_minus_a), tl_log(a)), scale);
     tl_grad_mode_pop();
 }
-#line 769 "chapters/02-graphs/02-graphs.md"
+#line 772 "chapters/02-graphs/02-graphs.md"
 #line 1821 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
@@ -213,8 +213,8 @@ static void mse_backward_device(tl_node *node, double g, tl_tensor **grad_inputs
     if (node->needs_grad[1]) grad_inputs[1] = tl_neg(dx);
     tl_grad_mode_pop();
 }
-#line 770 "chapters/02-graphs/02-graphs.md"
-#line 941 "chapters/02-graphs/02-graphs.md"
+#line 773 "chapters/02-graphs/02-graphs.md"
+#line 944 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // mean squared error: mean((x - y)^2)
 
@@ -246,7 +246,7 @@ static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtyp
     tl_grad_mode_pop();
     return d;
 }
-#line 980 "chapters/02-graphs/02-graphs.md"
+#line 983 "chapters/02-graphs/02-graphs.md"
 static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *x = node->saved[0], *y = node->saved[1];
     double g = scalar_grad(grad_output);
@@ -286,7 +286,7 @@ static void mse_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor 
     grad_inputs[0] = dx;     // in the broadcast shape: the engine sums it back to the input's
     grad_inputs[1] = dy;
 }
-#line 1025 "chapters/02-graphs/02-graphs.md"
+#line 1028 "chapters/02-graphs/02-graphs.md"
 tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     if (!input || !target) return NULL;
     tl_device dev;
@@ -328,8 +328,8 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     tl_node_save(node, target);
     return loss;
 }
-#line 771 "chapters/02-graphs/02-graphs.md"
-#line 1078 "chapters/02-graphs/02-graphs.md"
+#line 774 "chapters/02-graphs/02-graphs.md"
+#line 1081 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -382,7 +382,7 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1137 "chapters/02-graphs/02-graphs.md"
+#line 1140 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -434,7 +434,7 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1196 "chapters/02-graphs/02-graphs.md"
+#line 1199 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty_like(out);

@@ -1,5 +1,5 @@
 /* generated from chapters/02-graphs/02-graphs.md by tools/tangle.lua; edit the chapter, not this file */
-#line 701 "chapters/02-graphs/02-graphs.md"
+#line 704 "chapters/02-graphs/02-graphs.md"
 // functional.h — losses and softmax: PyTorch's torch.nn.functional (the tutorial's F).
 //
 //     tl_tensor *a = tl_sigmoid(tl_add(tl_mul(x1, w1), b));   // a probability in (0, 1)

@@ -26,7 +26,7 @@
 #include "print.h"      // chapter 01: PyTorch's exact text for tensors
 #line 153 "chapters/02-graphs/02-graphs.md"
 #include "autograd.h"   // chapters 02-03: the graph of operations and gradients
-#line 740 "chapters/02-graphs/02-graphs.md"
+#line 743 "chapters/02-graphs/02-graphs.md"
 #include "functional.h" // chapter 02: losses and softmax (torch.nn.functional)
 #line 17 "chapters/04-mlp/04-mlp.md"
 #include "random.h"     // chapter 04: PyTorch's CPU random number generator, bit for bit
