@@ -5,7 +5,7 @@
 #include "torchlet.h"
 #include <stdio.h>
 
-#line 1620 "chapters/02-graphs/02-graphs.md"
+#line 1671 "chapters/02-graphs/02-graphs.md"
 // Prints a node and where each of its inputs comes from, as PyTorch's grad_fn.next_functions
 // does: the node that computed the input, AccumulateGrad for a leaf that requires grad, or None.
 static void print_next_functions(const tl_node *node) {
@@ -17,7 +17,7 @@ static void print_next_functions(const tl_node *node) {
     }
     printf("\n");
 }
-#line 1754 "chapters/02-graphs/02-graphs.md"
+#line 1805 "chapters/02-graphs/02-graphs.md"
 // A model whose graph depends on its input. The `if` is ordinary C, evaluated while the forward
 // pass runs; only the branch that runs is recorded.
 static tl_tensor *branchy_model(const tl_tensor *x, const tl_tensor *w, const tl_tensor *b) {
@@ -65,17 +65,17 @@ int main(int argc, char **argv) {
     tl_print(tl_softmax(scores, 0));
     tl_print(tl_softmax(tl_tensor_parse("[0.0, 1.0, 2.0]"), 0));
     tl_print(tl_log_softmax(scores, 0));
-#line 1638 "chapters/02-graphs/02-graphs.md"
+#line 1689 "chapters/02-graphs/02-graphs.md"
     TL_CELL("walking the graph by hand");
     for (const tl_node *node = loss->grad_fn; node; node = node->next[0])
         print_next_functions(node);
-#line 1670 "chapters/02-graphs/02-graphs.md"
+#line 1721 "chapters/02-graphs/02-graphs.md"
     TL_CELL("drawing the graph");
     tl_set_name(w1, "w1");
     tl_set_name(b, "b");
     tl_set_name(loss, "loss");
     tl_graph_draw(loss, "logreg.dot", false);
-#line 1697 "chapters/02-graphs/02-graphs.md"
+#line 1748 "chapters/02-graphs/02-graphs.md"
     TL_CELL("seed 003's graph: sigmoid(W * x) and a squared error");
     tl_tensor *x = tl_tensor_parse("[1.0, 2.0]");
     tl_tensor *W = tl_requires_grad_(tl_tensor_parse("[0.5, -0.3]"), true);
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     tl_set_name(W, "W");
     tl_set_name(mse, "loss");
     tl_graph_draw(mse, "seed003.dot", false);
-#line 1767 "chapters/02-graphs/02-graphs.md"
+#line 1818 "chapters/02-graphs/02-graphs.md"
     TL_CELL("one function, two graphs");
     tl_tensor *w = tl_requires_grad_(tl_tensor_parse("[0.5]"), true);
     tl_tensor *bias = tl_requires_grad_(tl_tensor_parse("[0.1]"), true);
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
     tl_print(out_negative);
     tl_graph_draw(out_positive, "dynamic-positive.dot", false);
     tl_graph_draw(out_negative, "dynamic-negative.dot", false);
-#line 1805 "chapters/02-graphs/02-graphs.md"
+#line 1856 "chapters/02-graphs/02-graphs.md"
     TL_CELL("recording switched off");
     TL_NO_GRAD {
         tl_tensor *z_plain = tl_add(tl_mul(x1, w1), b);

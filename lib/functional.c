@@ -329,7 +329,7 @@ tl_tensor *tl_mse_loss(const tl_tensor *input, const tl_tensor *target) {
     return loss;
 }
 #line 774 "chapters/02-graphs/02-graphs.md"
-#line 1081 "chapters/02-graphs/02-graphs.md"
+#line 1083 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // softmax and log_softmax along a dim
 // x viewed as (outer, n, inner): softmax over n; max and sum are scratch arrays of size inner
@@ -382,7 +382,44 @@ static void softmax_backward_##T(const T *out, const T *g, T *dx, int64_t outer,
 }
 SOFTMAX_KERNELS(float, expf, logf)
 SOFTMAX_KERNELS(double, exp, log)
-#line 1140 "chapters/02-graphs/02-graphs.md"
+
+// the same for inner = 1: rows of n contiguous elements
+#define SOFTMAX_ROW_KERNELS(T, EXP, LOG)                                                      \
+static void softmax_rows_forward_##T(const T *x, T *y, int64_t rows, int64_t n, bool log_out) {\
+    for (int64_t o = 0; o < rows; o++) {                                                      \
+        const T *xo = x + o * n;                                                              \
+        T *yo = y + o * n;                                                                    \
+        double max = -INFINITY, sum = 0;                                                      \
+        for (int64_t k = 0; k < n; k++)                                                       \
+            if (xo[k] > max) max = xo[k];                                                     \
+        for (int64_t k = 0; k < n; k++) {                                                     \
+            T e = EXP(xo[k] - (T)max);                                                        \
+            if (!log_out) yo[k] = e;                                                          \
+            sum += e;                                                                         \
+        }                                                                                     \
+        if (log_out) {                                                                        \
+            sum = LOG(sum);                                                                   \
+            for (int64_t k = 0; k < n; k++) yo[k] = (xo[k] - (T)max) - (T)sum;                \
+        } else {                                                                              \
+            sum = 1.0 / sum;                                                                  \
+            for (int64_t k = 0; k < n; k++) yo[k] = (T)(yo[k] * sum);                         \
+        }                                                                                     \
+    }                                                                                         \
+}                                                                                             \
+static void softmax_rows_backward_##T(const T *out, const T *g, T *dx, int64_t rows, int64_t n, \
+                                      bool log_out) {                                         \
+    for (int64_t o = 0; o < rows; o++) {                                                      \
+        const T *so = out + o * n, *go = g + o * n;                                           \
+        T *dxo = dx + o * n;                                                                  \
+        double acc = 0;                                                                       \
+        for (int64_t k = 0; k < n; k++) acc += log_out ? go[k] : go[k] * so[k];               \
+        for (int64_t k = 0; k < n; k++)                                                       \
+            dxo[k] = log_out ? (T)(go[k] - EXP(so[k]) * acc) : (T)(so[k] * (go[k] - acc));    \
+    }                                                                                         \
+}
+SOFTMAX_ROW_KERNELS(float, expf, logf)
+SOFTMAX_ROW_KERNELS(double, exp, log)
+#line 1179 "chapters/02-graphs/02-graphs.md"
 // dim in [-ndim, ndim - 1] (a 0-d tensor counts as 1-d); false + PyTorch's IndexError otherwise
 static bool softmax_dim(const tl_tensor *t, int *dim) {
     int ndim = t->ndim > 0 ? t->ndim : 1;
@@ -418,6 +455,18 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
                         tl_data_ptr(out), s.outer, s.n, s.inner, log_out);
         return;
     }
+    if (s.inner == 1) {                                            // rows: no scratch arrays
+        if (in->dtype == TL_FLOAT32) {
+            if (grad) softmax_rows_backward_float(TL_DATA(in, float), TL_DATA(grad, float), TL_DATA(out, float),
+                                                  s.outer, s.n, log_out);
+            else softmax_rows_forward_float(TL_DATA(in, float), TL_DATA(out, float), s.outer, s.n, log_out);
+        } else {
+            if (grad) softmax_rows_backward_double(TL_DATA(in, double), TL_DATA(grad, double),
+                                                   TL_DATA(out, double), s.outer, s.n, log_out);
+            else softmax_rows_forward_double(TL_DATA(in, double), TL_DATA(out, double), s.outer, s.n, log_out);
+        }
+        return;
+    }
     double stack[2 * SOFTMAX_STACK];
     double *scratch = s.inner <= SOFTMAX_STACK ? stack : malloc(2 * (size_t)s.inner * sizeof(double));
     if (!scratch) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return; }
@@ -434,7 +483,7 @@ static void softmax_run(const tl_tensor *in, const tl_tensor *grad, tl_tensor *o
     }
     if (scratch != stack) free(scratch);
 }
-#line 1199 "chapters/02-graphs/02-graphs.md"
+#line 1250 "chapters/02-graphs/02-graphs.md"
 static void softmax_backward(tl_node *node, const tl_tensor *grad_output, tl_tensor **grad_inputs) {
     const tl_tensor *out = node->saved[0];
     tl_tensor *dx = tl_empty_like(out);

@@ -1,5 +1,5 @@
 /* generated from chapters/02-graphs/02-graphs.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1297 "chapters/02-graphs/02-graphs.md"
+#line 1348 "chapters/02-graphs/02-graphs.md"
 // graphviz.c — the graph behind a tensor as Graphviz DOT text (chapter 02).
 //
 //     tl_graph_dot(loss, stdout, false);          // then:  dot -Tsvg graph.dot -o graph.svg
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 1326 "chapters/02-graphs/02-graphs.md"
+#line 1377 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // seen: pointer (node or leaf tensor) -> vertex number; open addressing, kept at most half full
 
@@ -59,8 +59,8 @@ static bool seen_put(seen_map *m, const void *key, int id) {
     m->count++;
     return true;
 }
-#line 1316 "chapters/02-graphs/02-graphs.md"
-#line 1373 "chapters/02-graphs/02-graphs.md"
+#line 1367 "chapters/02-graphs/02-graphs.md"
+#line 1424 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // label pieces
 
@@ -108,8 +108,8 @@ static void put_grad(FILE *out, const tl_tensor *grad) {
     fputs(n > DOT_GRAD_SHOWN ? ", ...]" : "]", out);
     if (n > DOT_GRAD_SHOWN) fprintf(out, " (%" PRId64 " values)", n);
 }
-#line 1317 "chapters/02-graphs/02-graphs.md"
-#line 1428 "chapters/02-graphs/02-graphs.md"
+#line 1368 "chapters/02-graphs/02-graphs.md"
+#line 1479 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // looks
 
@@ -153,8 +153,8 @@ static void put_vertex(FILE *out, int id, vertex_kind kind, const char *title, c
     }
     fputs(">];\n", out);
 }
-#line 1318 "chapters/02-graphs/02-graphs.md"
-#line 1480 "chapters/02-graphs/02-graphs.md"
+#line 1369 "chapters/02-graphs/02-graphs.md"
+#line 1531 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // the walk
 
@@ -243,7 +243,7 @@ static void expand(dot_walk *w, const tl_node *node) {
         add_edge(w, from, id);
     }
 }
-#line 1575 "chapters/02-graphs/02-graphs.md"
+#line 1626 "chapters/02-graphs/02-graphs.md"
 bool tl_graph_dot(const tl_tensor *t, FILE *out, bool show_grads) {
     if (!t) return false;
     if (!out) {
@@ -276,8 +276,8 @@ bool tl_graph_dot(const tl_tensor *t, FILE *out, bool show_grads) {
     }
     return true;
 }
-#line 1319 "chapters/02-graphs/02-graphs.md"
-#line 1656 "chapters/02-graphs/02-graphs.md"
+#line 1370 "chapters/02-graphs/02-graphs.md"
+#line 1707 "chapters/02-graphs/02-graphs.md"
 // ----------------------------------------------------------------------------
 // draw into a lab's figure folder
 

@@ -270,6 +270,36 @@ static tl_tensor *sin_tensor(void) {
     return tl_from_data(v, TL_SHAPE(2, 3, 4), TL_FLOAT64);
 }
 
+// a (5, 7) tensor of scale * sin(i + phase), i = 0 .. 34
+static tl_tensor *filled(tl_dtype dt, double scale, double phase) {
+    tl_tensor *t = tl_empty(TL_SHAPE(5, 7), TL_FLOAT64);
+    for (int i = 0; i < 35; i++) TL_DATA(t, double)[i] = scale * sin(i + phase);
+    return tl_to_dtype(t, dt);
+}
+
+// softmax along the last dim (the row kernels) against the same softmax computed along dim 0 of the
+// transposed tensor (the general kernels): the same bits, values and gradients, both dtypes
+static void test_softmax_rows_match_general(void **state) {
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        tl_dtype dt = d ? TL_FLOAT64 : TL_FLOAT32;
+        for (int log_out = 0; log_out < 2; log_out++) {
+            tl_tensor *x = tl_requires_grad_(filled(dt, 4, 0.0), true);
+            tl_tensor *xt = tl_contiguous(tl_T(x));                           // (7, 5): softmax over dim 0
+            tl_tensor *rows = log_out ? tl_log_softmax(x, 1) : tl_softmax(x, 1);
+            tl_tensor *cols = tl_T(log_out ? tl_log_softmax(xt, 0) : tl_softmax(xt, 0));
+            tl_tensor *w = filled(dt, 1, 1.0);                                 // a weighting of the outputs
+            size_t bytes = 35 * tl_dtype_size(dt);
+            assert_memory_equal(tl_data_ptr(rows), tl_data_ptr(tl_contiguous(cols)), bytes);
+            tl_tensor **g1 = tl_grad(tl_sum(tl_mul(rows, w)), &x, 1, false);
+            tl_tensor **g2 = tl_grad(tl_sum(tl_mul(cols, w)), &x, 1, false);
+            assert_non_null(g1);
+            assert_non_null(g2);
+            assert_memory_equal(tl_data_ptr(tl_contiguous(g1[0])), tl_data_ptr(tl_contiguous(g2[0])), bytes);
+        }
+    }
+}
+
 static void test_softmax_inner_dims(void **state) {
     (void)state;
     tl_tensor *x3 = sin_tensor();
@@ -438,6 +468,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_softmax_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_softmax_is_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_softmax_inner_dims, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_softmax_rows_match_general, setup, teardown),
         cmocka_unit_test_setup_teardown(test_softmax_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_nodes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_record_without_grad, setup, teardown),
