@@ -82,7 +82,7 @@ typedef struct tl_tensor {
 // the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 741 "chapters/01-tensors/01-tensors.md"
+#line 746 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -107,17 +107,17 @@ int64_t    tl_live_tensors(void);            // tensors alive now, all threads (
 typedef enum { TL_LIVE_TENSORS, TL_LIVE_NODES, TL_LIVE_KINDS } tl_live_kind;
 void       tl_live_add(tl_live_kind kind, int64_t d);   // this thread's slot: no locked instruction
 int64_t    tl_live_count(tl_live_kind kind);
-#line 1042 "chapters/01-tensors/01-tensors.md"
+#line 1047 "chapters/01-tensors/01-tensors.md"
 // The block cache behind tensors, for the library's other structs made per operation (graph
 // nodes): 64-byte aligned, uninitialised; free with the size given to tl_block_alloc.
 void      *tl_block_alloc(size_t bytes);
 void       tl_block_free(void *block, size_t bytes);
-#line 1058 "chapters/01-tensors/01-tensors.md"
+#line 1063 "chapters/01-tensors/01-tensors.md"
 // The library's small, hot thread-locals (pool stack, cache pointer, grad mode): a fixed offset
 // from the thread pointer (initial-exec TLS), one load per use. Never for arrays.
 #define TL_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 1200 "chapters/01-tensors/01-tensors.md"
+#line 1205 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -146,7 +146,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1323 "chapters/01-tensors/01-tensors.md"
+#line 1328 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -169,7 +169,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1781 "chapters/01-tensors/01-tensors.md"
+#line 1786 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -193,7 +193,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1987 "chapters/01-tensors/01-tensors.md"
+#line 1992 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
