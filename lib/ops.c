@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2545 "chapters/01-tensors/01-tensors.md"
+#line 2549 "chapters/01-tensors/01-tensors.md"
 // ops.c — arithmetic on tensors: type promotion, broadcasting element-wise ops,
 // comparisons, selection (where, masked_select, index_select, cat, stack),
 // reductions (sum, mean, std, max, min, argmax) and matrix products (matmul, mm, bmm, addmm);
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2741 "chapters/01-tensors/01-tensors.md"
+#line 2745 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -73,8 +73,8 @@ static bool wrap_dim(int *dim, int ndim) {
 static char *tensor_data(const tl_tensor *t) {
     return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
 }
-#line 2568 "chapters/01-tensors/01-tensors.md"
-#line 3437 "chapters/01-tensors/01-tensors.md"
+#line 2572 "chapters/01-tensors/01-tensors.md"
+#line 3441 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -138,8 +138,8 @@ tl_tensor *tl_int(int64_t value) {
     t->wrapped_number = true;
     return t;
 }
-#line 2569 "chapters/01-tensors/01-tensors.md"
-#line 2676 "chapters/01-tensors/01-tensors.md"
+#line 2573 "chapters/01-tensors/01-tensors.md"
+#line 2680 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views: a tensor reduced to what a loop needs. Scratch copies are views over malloc'ed
 // memory.
@@ -197,8 +197,8 @@ static void set_contiguous_strides(view *v) {
         s *= v->shape[i];
     }
 }
-#line 2570 "chapters/01-tensors/01-tensors.md"
-#line 2627 "chapters/01-tensors/01-tensors.md"
+#line 2574 "chapters/01-tensors/01-tensors.md"
+#line 2631 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Broadcasting: shapes are aligned at the right; two sizes are compatible when equal or
 // when one of them is 1; a missing leading dimension counts as 1. The error names the
@@ -220,8 +220,8 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     *nout = n;
     return true;
 }
-#line 2571 "chapters/01-tensors/01-tensors.md"
-#line 2815 "chapters/01-tensors/01-tensors.md"
+#line 2575 "chapters/01-tensors/01-tensors.md"
+#line 2819 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -318,8 +318,8 @@ static bool run_flat(row_kernel kernel, int n, const tl_tensor *const *ts) {
     if (numel > 0) kernel(data, strides, numel, NULL);
     return true;
 }
-#line 2572 "chapters/01-tensors/01-tensors.md"
-#line 2929 "chapters/01-tensors/01-tensors.md"
+#line 2576 "chapters/01-tensors/01-tensors.md"
+#line 2933 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -334,8 +334,8 @@ static bool run_flat(row_kernel kernel, int n, const tl_tensor *const *ts) {
         for (; i < n8_; i++) { BODY; }                                             \
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
-#line 2573 "chapters/01-tensors/01-tensors.md"
-#line 3065 "chapters/01-tensors/01-tensors.md"
+#line 2577 "chapters/01-tensors/01-tensors.md"
+#line 3069 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -415,8 +415,8 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     *scratch = buf;
     return true;
 }
-#line 2574 "chapters/01-tensors/01-tensors.md"
-#line 2953 "chapters/01-tensors/01-tensors.md"
+#line 2578 "chapters/01-tensors/01-tensors.md"
+#line 2957 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -516,7 +516,7 @@ static const row_kernel binary_kernels[OP_COUNT][4] = {
     [OP_GT] = { gt_b, gt_i, gt_f, gt_d },
     [OP_GE] = { ge_b, ge_i, ge_f, ge_d },
 };
-#line 2575 "chapters/01-tensors/01-tensors.md"
+#line 2579 "chapters/01-tensors/01-tensors.md"
 #line 743 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // Recording (chapter 03): the hooks in the ops below call these; they are defined, with
@@ -534,7 +534,7 @@ static void record_best(tl_tensor *values, tl_tensor *index, const tl_tensor *t,
 static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, const tl_tensor *b);
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
-#line 2576 "chapters/01-tensors/01-tensors.md"
+#line 2580 "chapters/01-tensors/01-tensors.md"
 #line 1479 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
@@ -557,8 +557,8 @@ static tl_tensor *cuda_index_select(const tl_tensor *t, int dim, const tl_tensor
 static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tensor *g);
 static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
 static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
-#line 2577 "chapters/01-tensors/01-tensors.md"
-#line 3156 "chapters/01-tensors/01-tensors.md"
+#line 2581 "chapters/01-tensors/01-tensors.md"
+#line 3160 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -626,7 +626,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     free(sb);
 #line 868 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3222 "chapters/01-tensors/01-tensors.md"
+#line 3226 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -643,8 +643,8 @@ tl_tensor *tl_lt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LT, 
 tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, a, b); }
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
-#line 2578 "chapters/01-tensors/01-tensors.md"
-#line 3246 "chapters/01-tensors/01-tensors.md"
+#line 2582 "chapters/01-tensors/01-tensors.md"
+#line 3250 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -691,8 +691,8 @@ SCALAR_OP(tl_lt_scalar, OP_LT)
 SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
-#line 2579 "chapters/01-tensors/01-tensors.md"
-#line 3302 "chapters/01-tensors/01-tensors.md"
+#line 2583 "chapters/01-tensors/01-tensors.md"
+#line 3306 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -764,7 +764,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     }
 #line 942 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3372 "chapters/01-tensors/01-tensors.md"
+#line 3376 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -776,8 +776,8 @@ tl_tensor *tl_log(const tl_tensor *t) { return unary(U_LOG, t); }
 tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
-#line 2580 "chapters/01-tensors/01-tensors.md"
-#line 3559 "chapters/01-tensors/01-tensors.md"
+#line 2584 "chapters/01-tensors/01-tensors.md"
+#line 3563 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -831,11 +831,11 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
 #line 1064 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3611 "chapters/01-tensors/01-tensors.md"
+#line 3615 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2581 "chapters/01-tensors/01-tensors.md"
-#line 3619 "chapters/01-tensors/01-tensors.md"
+#line 2585 "chapters/01-tensors/01-tensors.md"
+#line 3623 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -888,11 +888,11 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
 #line 1068 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3670 "chapters/01-tensors/01-tensors.md"
+#line 3674 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2582 "chapters/01-tensors/01-tensors.md"
-#line 3678 "chapters/01-tensors/01-tensors.md"
+#line 2586 "chapters/01-tensors/01-tensors.md"
+#line 3682 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -945,11 +945,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
 #line 1072 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3729 "chapters/01-tensors/01-tensors.md"
+#line 3733 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2583 "chapters/01-tensors/01-tensors.md"
-#line 3739 "chapters/01-tensors/01-tensors.md"
+#line 2587 "chapters/01-tensors/01-tensors.md"
+#line 3743 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -1024,7 +1024,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1076 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3812 "chapters/01-tensors/01-tensors.md"
+#line 3816 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1070,11 +1070,11 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1080 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3856 "chapters/01-tensors/01-tensors.md"
+#line 3860 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2584 "chapters/01-tensors/01-tensors.md"
-#line 3912 "chapters/01-tensors/01-tensors.md"
+#line 2588 "chapters/01-tensors/01-tensors.md"
+#line 3916 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1105,8 +1105,8 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     }
     return true;
 }
-#line 2585 "chapters/01-tensors/01-tensors.md"
-#line 3954 "chapters/01-tensors/01-tensors.md"
+#line 2589 "chapters/01-tensors/01-tensors.md"
+#line 3958 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1206,7 +1206,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1188 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 4052 "chapters/01-tensors/01-tensors.md"
+#line 4056 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1216,8 +1216,8 @@ tl_tensor *tl_mean(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_
 tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_MEAN); }
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
-#line 2586 "chapters/01-tensors/01-tensors.md"
-#line 4068 "chapters/01-tensors/01-tensors.md"
+#line 2590 "chapters/01-tensors/01-tensors.md"
+#line 4072 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1282,7 +1282,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1192 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 4131 "chapters/01-tensors/01-tensors.md"
+#line 4135 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1297,7 +1297,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1196 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 4144 "chapters/01-tensors/01-tensors.md"
+#line 4148 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1314,8 +1314,8 @@ tl_tensor *tl_argmax(const tl_tensor *t) { return reduce_best(t, 0, true, false,
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
-#line 2587 "chapters/01-tensors/01-tensors.md"
-#line 4220 "chapters/01-tensors/01-tensors.md"
+#line 2591 "chapters/01-tensors/01-tensors.md"
+#line 4224 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1402,8 +1402,8 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     free(sb);
     return true;
 }
-#line 2588 "chapters/01-tensors/01-tensors.md"
-#line 4333 "chapters/01-tensors/01-tensors.md"
+#line 2592 "chapters/01-tensors/01-tensors.md"
+#line 4337 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1522,8 +1522,8 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     // on failure (out of memory) the result stays in the caller's pool, which frees it
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
-#line 2589 "chapters/01-tensors/01-tensors.md"
-#line 4465 "chapters/01-tensors/01-tensors.md"
+#line 2593 "chapters/01-tensors/01-tensors.md"
+#line 4469 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1581,8 +1581,8 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     }
     return check_bool(dt1, "bmm");
 }
-#line 2590 "chapters/01-tensors/01-tensors.md"
-#line 4544 "chapters/01-tensors/01-tensors.md"
+#line 2594 "chapters/01-tensors/01-tensors.md"
+#line 4548 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1594,7 +1594,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1311 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4554 "chapters/01-tensors/01-tensors.md"
+#line 4558 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1606,7 +1606,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1315 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4564 "chapters/01-tensors/01-tensors.md"
+#line 4568 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1663,10 +1663,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1319 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4619 "chapters/01-tensors/01-tensors.md"
+#line 4623 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4657 "chapters/01-tensors/01-tensors.md"
+#line 4661 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1717,10 +1717,10 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
 #line 1323 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4706 "chapters/01-tensors/01-tensors.md"
+#line 4710 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2591 "chapters/01-tensors/01-tensors.md"
+#line 2595 "chapters/01-tensors/01-tensors.md"
 #line 596 "chapters/03-autograd/03-autograd.md"
 // ----------------------------------------------------------------------------
 // In place (chapter 03): copy_, add_, and sum_to_size (add into a smaller destination)
@@ -2244,7 +2244,7 @@ static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor 
     tl_node_save(node, a);
     tl_node_save(node, b);
 }
-#line 2592 "chapters/01-tensors/01-tensors.md"
+#line 2596 "chapters/01-tensors/01-tensors.md"
 #line 1729 "chapters/04-mlp/04-mlp.md"
 // ----------------------------------------------------------------------------
 // F.linear (chapter 04)
@@ -2289,7 +2289,7 @@ tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tenso
     tl_node_save(node, weight);
     return out;
 }
-#line 2593 "chapters/01-tensors/01-tensors.md"
+#line 2597 "chapters/01-tensors/01-tensors.md"
 #line 1507 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2510 "chapters/01-tensors/01-tensors.md"
+#line 2514 "chapters/01-tensors/01-tensors.md"
 // ops.h — arithmetic on tensors: type promotion, element-wise operations with
 // broadcasting, comparisons, selection, reductions and matrix products.
 //
@@ -15,7 +15,7 @@
 #define TL_OPS_H
 #include "tensor.h"
 
-#line 3420 "chapters/01-tensors/01-tensors.md"
+#line 3424 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Type promotion = torch.result_type. Categories: bool < integer < floating. Operands
 // come in three priority classes: tensors with dimensions > 0-d tensors > Python
@@ -27,9 +27,9 @@
 tl_dtype   tl_result_type(const tl_tensor *a, const tl_tensor *b);
 tl_tensor *tl_number(double value);   // a Python float: 0-d float64, wrapped_number
 tl_tensor *tl_int(int64_t value);     // a Python int:   0-d int64,   wrapped_number
-#line 2526 "chapters/01-tensors/01-tensors.md"
+#line 2530 "chapters/01-tensors/01-tensors.md"
 
-#line 2457 "chapters/01-tensors/01-tensors.md"
+#line 2461 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Element-wise arithmetic. The operands broadcast against each other (see below);
 // the result dtype is torch.result_type of the operands. Shapes that cannot be
@@ -78,9 +78,9 @@ tl_tensor *tl_lt_scalar(const tl_tensor *t, double s);
 tl_tensor *tl_le_scalar(const tl_tensor *t, double s);
 tl_tensor *tl_gt_scalar(const tl_tensor *t, double s);
 tl_tensor *tl_ge_scalar(const tl_tensor *t, double s);
-#line 2528 "chapters/01-tensors/01-tensors.md"
+#line 2532 "chapters/01-tensors/01-tensors.md"
 
-#line 3543 "chapters/01-tensors/01-tensors.md"
+#line 3547 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Selection and joining
 tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b);  // cond ? a : b
@@ -92,9 +92,9 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim);
 // a list argument written in place:  tl_cat(TL_LIST(a, b), 0)
 #define TL_LIST(...) ((tl_tensor *const[]){ __VA_ARGS__ }), \
                      (int)(sizeof((tl_tensor *const[]){ __VA_ARGS__ }) / sizeof(tl_tensor *))
-#line 2530 "chapters/01-tensors/01-tensors.md"
+#line 2534 "chapters/01-tensors/01-tensors.md"
 
-#line 3877 "chapters/01-tensors/01-tensors.md"
+#line 3881 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Reductions: over the whole tensor (-> 0-d) or along dim (removed, or kept as size 1
 // with keepdim). sum of bool/int64 -> int64; mean/std need floating point; std is
@@ -112,9 +112,9 @@ tl_tensor *tl_max_dim(const tl_tensor *t, int dim, bool keepdim, tl_tensor **ind
 tl_tensor *tl_min_dim(const tl_tensor *t, int dim, bool keepdim, tl_tensor **indices);
 tl_tensor *tl_argmax(const tl_tensor *t);                            // index into the flattened tensor
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim);
-#line 2532 "chapters/01-tensors/01-tensors.md"
+#line 2536 "chapters/01-tensors/01-tensors.md"
 
-#line 4525 "chapters/01-tensors/01-tensors.md"
+#line 4529 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Matrix products: float32/float64 through OpenBLAS (sgemm/dgemm), int64 exactly, bool
 // refused. The operands must have the same dtype (no promotion, as in PyTorch).
@@ -128,7 +128,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b);   // (B, m, k) @ (B, 
 // bias + mat1 @ mat2 in one BLAS call: mat1 (m, k), mat2 (k, n), bias broadcast to (m, n).
 // What a Linear layer computes (chapter 04); PyTorch's torch.addmm.
 tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *mat1, const tl_tensor *mat2);
-#line 2534 "chapters/01-tensors/01-tensors.md"
+#line 2538 "chapters/01-tensors/01-tensors.md"
 
 #line 583 "chapters/03-autograd/03-autograd.md"
 // ---------------------------------------------------------------------------
@@ -141,12 +141,12 @@ tl_tensor *tl_add_(tl_tensor *dst, const tl_tensor *src);    // dst += src
 // t summed over the dims along which shape would have to be broadcast to t's shape: the
 // reverse of tl_expand, t.sum_to_size(shape). Recorded (its rule is an expand).
 tl_tensor *tl_sum_to_size(const tl_tensor *t, tl_shape shape);
-#line 2536 "chapters/01-tensors/01-tensors.md"
+#line 2540 "chapters/01-tensors/01-tensors.md"
 
 #line 1722 "chapters/04-mlp/04-mlp.md"
 // ---------------------------------------------------------------------------
 // F.linear (chapter 04): x @ weight^T + bias (bias may be NULL). grad_fn: AddmmBackward0 for a
 // 2-D x with a bias, as in PyTorch; on the CPU one node whose inputs are bias, x, weight.
 tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tensor *bias);
-#line 2538 "chapters/01-tensors/01-tensors.md"
+#line 2542 "chapters/01-tensors/01-tensors.md"
 #endif

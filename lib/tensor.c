@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1239 "chapters/01-tensors/01-tensors.md"
+#line 1244 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1287 "chapters/01-tensors/01-tensors.md"
+#line 1292 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -250,7 +250,7 @@ static bool check_shape(int ndim, const int64_t *d) {
     return negative || n * 8 > 9.0e18 ? shape_error(ndim, d) : true;
 }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1069 "chapters/01-tensors/01-tensors.md"
+#line 1074 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -351,7 +351,7 @@ static void cache_drain(void) {
     free(c);
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 794 "chapters/01-tensors/01-tensors.md"
+#line 799 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -534,7 +534,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 983 "chapters/01-tensors/01-tensors.md"
+#line 988 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -557,12 +557,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 410 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 1004 "chapters/01-tensors/01-tensors.md"
+#line 1009 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1015 "chapters/01-tensors/01-tensors.md"
+#line 1020 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -652,7 +652,7 @@ static tl_tensor *empty_on(int ndim, const int64_t *dims, tl_dtype dtype, tl_dev
 
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype) { return empty_on(shape.ndim, shape.d, dtype, TL_CPU_DEVICE); }
 #line 435 "chapters/01-tensors/01-tensors.md"
-#line 1870 "chapters/01-tensors/01-tensors.md"
+#line 1874 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Walking a strided tensor in row-major order. The inner loop runs along the last dim
 // with a fixed stride; strided_next advances the outer index like an odometer.
@@ -689,7 +689,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1356 "chapters/01-tensors/01-tensors.md"
+#line 1361 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -749,7 +749,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1429 "chapters/01-tensors/01-tensors.md"
+#line 1434 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -802,7 +802,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1500 "chapters/01-tensors/01-tensors.md"
+#line 1505 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -832,23 +832,7 @@ tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     return t;
 }
 #line 437 "chapters/01-tensors/01-tensors.md"
-#line 672 "chapters/01-tensors/01-tensors.md"
-// ----------------------------------------------------------------------------
-// Shape queries
-int64_t tl_numel(const tl_tensor *t) { return t ? shape_numel(t->ndim, t->shape) : 0; }
-
-// PyTorch's rule: sizes of 1 (and empty tensors) do not care about their stride
-bool tl_is_contiguous(const tl_tensor *t) {
-    if (!t) return false;
-    int64_t expected = 1;
-    for (int i = t->ndim - 1; i >= 0; i--) {
-        if (t->shape[i] == 0) return true;
-        if (t->shape[i] != 1 && t->stride[i] != expected) return false;
-        expected *= t->shape[i];
-    }
-    return true;
-}
-#line 1911 "chapters/01-tensors/01-tensors.md"
+#line 1915 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_clone(const tl_tensor *t) {
     if (!t) return NULL;
@@ -858,7 +842,7 @@ tl_tensor *tl_clone(const tl_tensor *t) {
     else if (!tl_device_copy(out, t)) return NULL;                       // chapter 08
 #line 1431 "chapters/03-autograd/03-autograd.md"
     record_view("CloneBackward0", pass_backward, out, t);                // chapter 03
-#line 1919 "chapters/01-tensors/01-tensors.md"
+#line 1923 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -867,7 +851,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t) {
     return tl_is_contiguous(t) ? same_tensor(t) : tl_clone(t);
 }
 #line 438 "chapters/01-tensors/01-tensors.md"
-#line 1811 "chapters/01-tensors/01-tensors.md"
+#line 1815 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Element access
 static bool element_offset(const tl_tensor *t, tl_shape index, int64_t *off, const char *fn) {
@@ -918,7 +902,7 @@ double tl_item(const tl_tensor *t) {
     return load_double((char *)t->storage->data + off * (int64_t)tl_dtype_size(t->dtype), t->dtype);
 }
 #line 439 "chapters/01-tensors/01-tensors.md"
-#line 1935 "chapters/01-tensors/01-tensors.md"
+#line 1939 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Conversion
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
@@ -929,7 +913,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     if (!out) return NULL;
 #line 1435 "chapters/03-autograd/03-autograd.md"
     record_view("ToCopyBackward0", pass_backward, out, t);               // chapter 03
-#line 1944 "chapters/01-tensors/01-tensors.md"
+#line 1948 "chapters/01-tensors/01-tensors.md"
     if (tl_is_cuda(t)) return tl_device_copy(out, t) ? out : NULL;     // chapter 08
     int64_t n = tl_numel(t);
     if (n == 0) return out;
@@ -969,7 +953,7 @@ tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype) {
     return out;
 }
 #line 440 "chapters/01-tensors/01-tensors.md"
-#line 2043 "chapters/01-tensors/01-tensors.md"
+#line 2047 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Views
 // PyTorch's computeStride: strides that let `shape` view the same elements as t, or false
@@ -1010,7 +994,7 @@ static bool view_strides(const tl_tensor *t, int ndim, const int64_t *shape, int
     }
     return view_d == -1;
 }
-#line 2090 "chapters/01-tensors/01-tensors.md"
+#line 2094 "chapters/01-tensors/01-tensors.md"
 
 // resolve -1 and check the element count ("shape '[4, 4]' is invalid for input of size 6")
 static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
@@ -1053,7 +1037,7 @@ static bool infer_shape(const tl_tensor *t, tl_shape *shape) {
                  shape_str(s, sizeof s, shape->ndim, shape->d), (long long)numel);
     return false;
 }
-#line 2137 "chapters/01-tensors/01-tensors.md"
+#line 2141 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     if (!t || !infer_shape(t, &shape)) return NULL;
@@ -1066,7 +1050,7 @@ tl_tensor *tl_view(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1385 "chapters/03-autograd/03-autograd.md"
     record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2148 "chapters/01-tensors/01-tensors.md"
+#line 2152 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1077,7 +1061,7 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
         tl_tensor *out = new_view(t, shape.ndim, shape.d, stride, t->offset);
 #line 1385 "chapters/03-autograd/03-autograd.md"
         record_view("ViewBackward0", reshape_backward, out, t);              // chapter 03
-#line 2157 "chapters/01-tensors/01-tensors.md"
+#line 2161 "chapters/01-tensors/01-tensors.md"
         return out;
     }
     // no view possible: copy into a fresh contiguous tensor of the new shape
@@ -1087,10 +1071,10 @@ tl_tensor *tl_reshape(const tl_tensor *t, tl_shape shape) {
     else if (!tl_device_copy_flat(out, t)) return NULL;                  // chapter 08
 #line 1389 "chapters/03-autograd/03-autograd.md"
     record_view("UnsafeViewBackward0", reshape_backward, out, t);        // chapter 03
-#line 2165 "chapters/01-tensors/01-tensors.md"
+#line 2169 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2176 "chapters/01-tensors/01-tensors.md"
+#line 2180 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
     if (!t || !wrap_dim(&dim0, t->ndim) || !wrap_dim(&dim1, t->ndim)) return NULL;
@@ -1104,7 +1088,7 @@ tl_tensor *tl_transpose(const tl_tensor *t, int dim0, int dim1) {
 #line 1393 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("TransposeBackward0", transpose_backward, out, t);   // chapter 03
     if (node) { node->ints[0] = dim0; node->ints[1] = dim1; }
-#line 2187 "chapters/01-tensors/01-tensors.md"
+#line 2191 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1119,7 +1103,7 @@ tl_tensor *tl_T(const tl_tensor *t) {
 #line 1398 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = t->ndim - 1 - i;
-#line 2199 "chapters/01-tensors/01-tensors.md"
+#line 2203 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1146,10 +1130,10 @@ tl_tensor *tl_permute(const tl_tensor *t, tl_shape dims) {
 #line 1403 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("PermuteBackward0", permute_backward, out, t);       // chapter 03
     for (int i = 0; node && i < t->ndim; i++) node->ints[i] = dims.d[i] < 0 ? dims.d[i] + t->ndim : dims.d[i];
-#line 2223 "chapters/01-tensors/01-tensors.md"
+#line 2227 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2236 "chapters/01-tensors/01-tensors.md"
+#line 2240 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     if (!t || !wrap_dim(&dim, t->ndim)) return NULL;
@@ -1160,7 +1144,7 @@ tl_tensor *tl_squeeze(const tl_tensor *t, int dim) {
     tl_tensor *out = new_view(t, n, shape, stride, t->offset);
 #line 1408 "chapters/03-autograd/03-autograd.md"
     record_view("SqueezeBackward1", reshape_backward, out, t);           // chapter 03
-#line 2245 "chapters/01-tensors/01-tensors.md"
+#line 2249 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1192,7 +1176,7 @@ tl_tensor *tl_unsqueeze(const tl_tensor *t, int dim) {
 #line 1412 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("UnsqueezeBackward0", unsqueeze_backward, out, t);   // chapter 03
     if (node) node->ints[0] = dim;
-#line 2274 "chapters/01-tensors/01-tensors.md"
+#line 2278 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1212,7 +1196,7 @@ tl_tensor *tl_flatten(const tl_tensor *t, int start_dim, int end_dim) {
     for (int i = end_dim + 1; i < t->ndim; i++) s.d[s.ndim++] = t->shape[i];
     return tl_reshape(t, s);
 }
-#line 2304 "chapters/01-tensors/01-tensors.md"
+#line 2308 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     if (!t) return NULL;
@@ -1259,10 +1243,10 @@ tl_tensor *tl_expand(const tl_tensor *t, tl_shape shape) {
     tl_tensor *out = new_view(t, shape.ndim, out_shape, stride, t->offset);
 #line 1417 "chapters/03-autograd/03-autograd.md"
     record_view("ExpandBackward0", pass_backward, out, t);               // chapter 03
-#line 2349 "chapters/01-tensors/01-tensors.md"
+#line 2353 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 2362 "chapters/01-tensors/01-tensors.md"
+#line 2366 "chapters/01-tensors/01-tensors.md"
 
 static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool python_index) {
     if (!t) return NULL;
@@ -1290,13 +1274,13 @@ static tl_tensor *select_impl(const tl_tensor *t, int dim, int64_t index, bool p
 #line 1421 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SelectBackward0", select_backward, out, t);         // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = index; }
-#line 2387 "chapters/01-tensors/01-tensors.md"
+#line 2391 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
 tl_tensor *tl_select(const tl_tensor *t, int dim, int64_t index) { return select_impl(t, dim, index, false); }
 tl_tensor *tl_index(const tl_tensor *t, int64_t index) { return select_impl(t, 0, index, true); }
-#line 2402 "chapters/01-tensors/01-tensors.md"
+#line 2406 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int64_t step) {
     if (!t) return NULL;
@@ -1319,7 +1303,7 @@ tl_tensor *tl_slice(const tl_tensor *t, int dim, int64_t start, int64_t end, int
 #line 1426 "chapters/03-autograd/03-autograd.md"
     tl_node *node = record_view("SliceBackward0", slice_backward, out, t);           // chapter 03
     if (node) { node->ints[0] = dim; node->ints[1] = start; node->ints[2] = end; node->ints[3] = step; }
-#line 2422 "chapters/01-tensors/01-tensors.md"
+#line 2426 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 441 "chapters/01-tensors/01-tensors.md"
@@ -1330,7 +1314,7 @@ tl_tensor *tl_detach(const tl_tensor *t) {
     return t ? new_view(t, t->ndim, t->shape, t->stride, t->offset) : NULL;
 }
 #line 442 "chapters/01-tensors/01-tensors.md"
-#line 1550 "chapters/01-tensors/01-tensors.md"
+#line 1555 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1366,7 +1350,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1591 "chapters/01-tensors/01-tensors.md"
+#line 1596 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1419,7 +1403,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1649 "chapters/01-tensors/01-tensors.md"
+#line 1654 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1452,7 +1436,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1688 "chapters/01-tensors/01-tensors.md"
+#line 1693 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {

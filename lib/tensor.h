@@ -82,7 +82,7 @@ typedef struct tl_tensor {
 // the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 746 "chapters/01-tensors/01-tensors.md"
+#line 751 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -107,17 +107,17 @@ int64_t    tl_live_tensors(void);            // tensors alive now, all threads (
 typedef enum { TL_LIVE_TENSORS, TL_LIVE_NODES, TL_LIVE_KINDS } tl_live_kind;
 void       tl_live_add(tl_live_kind kind, int64_t d);   // this thread's slot: no locked instruction
 int64_t    tl_live_count(tl_live_kind kind);
-#line 1047 "chapters/01-tensors/01-tensors.md"
+#line 1052 "chapters/01-tensors/01-tensors.md"
 // The block cache behind tensors, for the library's other structs made per operation (graph
 // nodes): 64-byte aligned, uninitialised; free with the size given to tl_block_alloc.
 void      *tl_block_alloc(size_t bytes);
 void       tl_block_free(void *block, size_t bytes);
-#line 1063 "chapters/01-tensors/01-tensors.md"
+#line 1068 "chapters/01-tensors/01-tensors.md"
 // The library's small, hot thread-locals (pool stack, cache pointer, grad mode): a fixed offset
 // from the thread pointer (initial-exec TLS), one load per use. Never for arrays.
 #define TL_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 1205 "chapters/01-tensors/01-tensors.md"
+#line 1210 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -146,7 +146,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1328 "chapters/01-tensors/01-tensors.md"
+#line 1333 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -169,7 +169,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1786 "chapters/01-tensors/01-tensors.md"
+#line 1791 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -178,8 +178,26 @@ bool       tl_set(tl_tensor *t, tl_shape index, double value); // x[1, 2] = valu
 double     tl_item(const tl_tensor *t);     // one element -> number; NAN + error otherwise
 // pointer to element 0 of a contiguous tensor, typed: TL_DATA(x, float)[i]
 #define TL_DATA(t, T) ((T *)((char *)(t)->storage->data + (t)->offset * (int64_t)sizeof(T)))
-int64_t    tl_numel(const tl_tensor *t);
-bool       tl_is_contiguous(const tl_tensor *t);
+#line 674 "chapters/01-tensors/01-tensors.md"
+static inline int64_t tl_numel(const tl_tensor *t) {
+    if (!t) return 0;
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    return n;
+}
+
+// PyTorch's rule: sizes of 1 (and empty tensors) do not care about their stride
+static inline bool tl_is_contiguous(const tl_tensor *t) {
+    if (!t) return false;
+    int64_t expected = 1;
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        if (t->shape[i] == 0) return true;
+        if (t->shape[i] != 1 && t->stride[i] != expected) return false;
+        expected *= t->shape[i];
+    }
+    return true;
+}
+#line 1800 "chapters/01-tensors/01-tensors.md"
 // t's shape as a tl_shape ({0} for NULL); inline, so that it is written straight where it goes
 // (autograd copies two per recorded op)
 static inline tl_shape tl_shape_of(const tl_tensor *t) {
@@ -193,7 +211,7 @@ tl_tensor *tl_contiguous(const tl_tensor *t);       // t itself (retained) if co
 tl_tensor *tl_clone(const tl_tensor *t);            // always a contiguous copy
 tl_tensor *tl_to_dtype(const tl_tensor *t, tl_dtype dtype);  // .to(torch.float32); t itself if same dtype
 #line 323 "chapters/01-tensors/01-tensors.md"
-#line 1992 "chapters/01-tensors/01-tensors.md"
+#line 1996 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Views. Negative dims/indices count from the end. All share t's storage, except
 // tl_reshape when no view is possible (then it copies, as PyTorch does).
