@@ -4,6 +4,9 @@
 //                  zero_grad + backward + SGD step, microseconds per step (median of 7 runs)
 //   mlp_samples_s  a 784-256-128-10 MLP, batch 128, one pass over 60,000 random samples, in
 //                  samples per second (median of 3 passes)
+//   mlp_gemm_samples_s  the same pass's eight matrix products alone (3 forward, 5 backward),
+//                  each one bare cblas_sgemm call on ready buffers: a ceiling for any framework
+//                  that multiplies with this BLAS on this machine (median of 3 passes)
 //   matmul_gflops  tl_matmul of two 1024 x 1024 float32 matrices (median of 9)
 //   sgemm_gflops   the same product as one bare cblas_sgemm call, the ceiling
 #define _POSIX_C_SOURCE 200809L
@@ -56,6 +59,49 @@ static double bench_mlp(void) {
     return median(runs, PASSES);
 }
 
+// one cblas_sgemm, row-major: C (m x n) = op(A) @ op(B), with ta/tb transposing A/B
+static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, const float *b, float *c) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+}
+
+// the MLP step's products alone: forward x W1^T, h1 W2^T, h2 W3^T; backward dW3 = g3^T h2,
+// dh2 = g3 W3, dW2 = g2^T h1, dh1 = g2 W2, dW1 = g1^T x (the input needs no gradient)
+static double bench_mlp_gemms(void) {
+    enum { N = 60000, B = 128, PASSES = 3 };
+    const int in = 784, h1 = 256, h2 = 128, out = 10;
+    size_t sizes[] = { B * in, h1 * in, h2 * h1, out * h2, B * h1, B * h2, B * out };
+    float *buf[7];
+    for (int i = 0; i < 7; i++) {
+        buf[i] = calloc(sizes[i], sizeof(float));
+        if (!buf[i]) { fprintf(stderr, "bench_train: out of memory\n"); exit(1); }
+        for (size_t j = 0; j < sizes[i]; j++) buf[i][j] = (float)(j % 7) * 0.01f;
+    }
+    float *x = buf[0], *w1 = buf[1], *w2 = buf[2], *w3 = buf[3], *a1 = buf[4], *a2 = buf[5], *a3 = buf[6];
+    float *dw1 = calloc(sizes[1], sizeof(float)), *dw2 = calloc(sizes[2], sizeof(float)),
+          *dw3 = calloc(sizes[3], sizeof(float)), *d1 = calloc(sizes[4], sizeof(float)),
+          *d2 = calloc(sizes[5], sizeof(float));
+    if (!dw1 || !dw2 || !dw3 || !d1 || !d2) { fprintf(stderr, "bench_train: out of memory\n"); exit(1); }
+    double runs[PASSES];
+    for (int p = 0; p < PASSES; p++) {
+        double t0 = now();
+        for (int s = 0; s < N / B; s++) {
+            sgemm(false, true, B, h1, in, x, w1, a1);
+            sgemm(false, true, B, h2, h1, a1, w2, a2);
+            sgemm(false, true, B, out, h2, a2, w3, a3);
+            sgemm(true, false, out, h2, B, a3, a2, dw3);
+            sgemm(false, false, B, h2, out, a3, w3, d2);
+            sgemm(true, false, h2, h1, B, d2, a1, dw2);
+            sgemm(false, false, B, h1, h2, d2, w2, d1);
+            sgemm(true, false, h1, in, B, d1, x, dw1);
+        }
+        runs[p] = (double)(N / B * B) / (now() - t0);
+    }
+    for (int i = 0; i < 7; i++) free(buf[i]);
+    free(dw1); free(dw2); free(dw3); free(d1); free(d2);
+    return median(runs, PASSES);
+}
+
 static void bench_matmul(double *lib_gflops, double *blas_gflops) {
     enum { M = 1024, REPS = 9 };
     double flops = 2.0 * M * M * M, lib[REPS], blas[REPS];
@@ -92,6 +138,7 @@ int main(int argc, char **argv) {
     printf("step_us %.2f us/step\n", bench_tutorial_step("cpu", 1000, 20000));
     fflush(stdout);
     printf("mlp_samples_s %.0f samples/s\n", bench_mlp());
+    printf("mlp_gemm_samples_s %.0f samples/s\n", bench_mlp_gemms());
     fflush(stdout);
     double lib, blas;
     bench_matmul(&lib, &blas);
