@@ -282,8 +282,25 @@ static void test_linear_one_node(void **state) {
         check_linear_like_addmm(leaf(TL_SHAPE(1, 5)), leaf(TL_SHAPE(1, 5)), leaf(TL_SHAPE(1)));
         check_linear_like_addmm(leaf(TL_SHAPE(64, 33)), leaf(TL_SHAPE(17, 33)), leaf(TL_SHAPE(17)));
         check_linear_like_addmm(leaf(TL_SHAPE(4, 5)), tl_T(leaf(TL_SHAPE(5, 3))), leaf(TL_SHAPE(3)));   // W a view
+        check_linear_like_addmm(tl_T(leaf(TL_SHAPE(5, 4))), leaf(TL_SHAPE(3, 5)), leaf(TL_SHAPE(3)));   // x a view
     }
     leaf_dtype = TL_FLOAT32;
+    // an empty batch: (0, 3) out, and gradients of zeros (an empty sum) for W and the bias
+    tl_tensor *w0 = leaf(TL_SHAPE(3, 5)), *b0 = leaf(TL_SHAPE(3)), *x0 = leaf(TL_SHAPE(0, 5));
+    tl_tensor *y0 = tl_linear(x0, w0, b0);
+    assert_non_null(y0);
+    assert_int_equal(y0->shape[0], 0);
+    assert_int_equal(y0->shape[1], 3);
+    assert_true(tl_backward(tl_sum(y0)));
+    assert_string_equal(tl_repr(b0->grad), "tensor([0., 0., 0.])");
+    assert_int_equal(tl_item(tl_sum(tl_abs(w0->grad))), 0);
+    // a frozen weight gets no gradient; the input and the bias still do
+    tl_tensor *wf = tl_to_dtype(gc_uniform(TL_SHAPE(3, 5), -1, 1), TL_FLOAT32), *xf = leaf(TL_SHAPE(2, 5));
+    tl_tensor *bf = leaf(TL_SHAPE(3));
+    assert_true(tl_backward(tl_sum(tl_linear(xf, wf, bf))));
+    assert_null(wf->grad);
+    assert_non_null(xf->grad);
+    assert_string_equal(tl_repr(bf->grad), "tensor([2., 2., 2.])");
     // the other shapes take F.linear's composite path: PyTorch's grad_fn names and messages
     tl_tensor *w = leaf(TL_SHAPE(3, 5)), *b = leaf(TL_SHAPE(3));
     assert_string_equal(tl_node_name(tl_linear(leaf(TL_SHAPE(4, 5)), w, NULL)->grad_fn), "MmBackward0");
