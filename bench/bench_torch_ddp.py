@@ -9,10 +9,14 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
-import torch.nn.functional as F
+# one BLAS thread per process, as bench_ddp.c runs: torch.set_num_threads(1) below limits PyTorch's
+# own threads, not those of the BLAS library it calls (OpenBLAS reads this before torch loads it)
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import torch  # noqa: E402 (after the environment it reads)
+import torch.distributed as dist  # noqa: E402
+import torch.multiprocessing as mp  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 BATCH, STEPS, RUNS = 128, 10, 7
 
