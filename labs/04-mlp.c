@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#line 2484 "chapters/04-mlp/04-mlp.md"
+#line 2476 "chapters/04-mlp/04-mlp.md"
 // seed 003's MLP (003:774-805): fc1 -> bn1 -> relu -> dropout -> fc2 -> bn2 -> relu -> dropout -> fc3
 static tl_tensor *mlp_forward(tl_module *self, const tl_tensor *x) {
     tl_module *dropout = tl_module_child(self, "dropout");
@@ -116,14 +116,14 @@ int main(int argc, char **argv) {
         fclose(fig);
     }
     printf("%d curves of %d points\n", NCURVES, NPTS);
-#line 2294 "chapters/04-mlp/04-mlp.md"
+#line 2286 "chapters/04-mlp/04-mlp.md"
     TL_CELL("NeuralNetwork(50, 3)");
     tl_module *model = neural_network_new(50, 3);
     tl_module_print(model);
-#line 2314 "chapters/04-mlp/04-mlp.md"
+#line 2306 "chapters/04-mlp/04-mlp.md"
     TL_CELL("trainable parameters");
     printf("Total number of trainable model parameters: %lld\n", (long long)tl_module_num_parameters(model, true));
-#line 2327 "chapters/04-mlp/04-mlp.md"
+#line 2319 "chapters/04-mlp/04-mlp.md"
     TL_CELL("named parameters, layer by layer");
     tl_named_tensor *params;
     int nparams = tl_module_parameters(model, &params);
@@ -134,16 +134,16 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "layers.%d", i);
         printf("%s: %lld\n", path, (long long)tl_module_num_parameters(tl_module_get(model, path), true));
     }
-#line 2355 "chapters/04-mlp/04-mlp.md"
+#line 2347 "chapters/04-mlp/04-mlp.md"
     TL_CELL("model.layers[0].weight.shape");
     printf("%s\n", tl_shape_str(tl_module_get(model, "layers.0")->weight));
     tl_module_free(model);
-#line 2369 "chapters/04-mlp/04-mlp.md"
+#line 2361 "chapters/04-mlp/04-mlp.md"
     TL_CELL("seeded weights");
     tl_manual_seed(123);
     model = neural_network_new(50, 3);
     tl_print(tl_module_get(model, "layers.0")->weight);
-#line 2392 "chapters/04-mlp/04-mlp.md"
+#line 2384 "chapters/04-mlp/04-mlp.md"
     TL_CELL("model(X)");
     tl_manual_seed(123);
     X = tl_rand(TL_SHAPE(1, 50), NULL);
@@ -156,14 +156,14 @@ int main(int argc, char **argv) {
     printf("W[0, j] == (2 X[0, j] - 1) / sqrt(50) for all 50 j (to float precision): %s\n", worst < 1e-7 ? "True" : "False");
     tl_tensor *out = tl_module_forward(model, X);
     tl_print(out);
-#line 2415 "chapters/04-mlp/04-mlp.md"
+#line 2407 "chapters/04-mlp/04-mlp.md"
     TL_CELL("model(X) under no_grad");
     TL_NO_GRAD { tl_print(tl_module_forward(model, X)); }
-#line 2428 "chapters/04-mlp/04-mlp.md"
+#line 2420 "chapters/04-mlp/04-mlp.md"
     TL_CELL("softmax(model(X), dim=1)");
     TL_NO_GRAD { tl_print(tl_softmax(tl_module_forward(model, X), 1)); }
     tl_module_free(model);
-#line 2445 "chapters/04-mlp/04-mlp.md"
+#line 2437 "chapters/04-mlp/04-mlp.md"
     TL_CELL("the weights of a fresh Linear(50, 30)");
     tl_manual_seed(123);
     tl_module *fresh = tl_linear_new(50, 30, true);
@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
         fclose(hf);
     }
     tl_module_free(fresh);
-#line 2522 "chapters/04-mlp/04-mlp.md"
+#line 2514 "chapters/04-mlp/04-mlp.md"
     TL_CELL("seed 003: MLP(784, 256, 10)");
     tl_module *mlp = mlp_new(784, 256, 10, 0.1);
     tl_module_print(mlp);
@@ -194,7 +194,7 @@ int main(int argc, char **argv) {
     printf("Trainable parameters: %s\n", thousands(tl_module_num_parameters(mlp, true)));
     int nmlp = tl_module_parameters(mlp, &params);
     for (int i = 0; i < nmlp; i++) printf("  %s: %s\n", params[i].name, tl_shape_str(params[i].tensor));
-#line 2559 "chapters/04-mlp/04-mlp.md"
+#line 2551 "chapters/04-mlp/04-mlp.md"
     TL_CELL("seed 003: freezing fc1, a batch of 4");
     int frozen = 0;
     tl_requires_grad_(tl_module_param(mlp, "fc1.weight"), false);
@@ -205,14 +205,14 @@ int main(int argc, char **argv) {
     tl_manual_seed(0);
     printf("Output shape: %s\n", tl_shape_str(tl_module_forward(mlp, tl_randn(TL_SHAPE(4, 784), NULL))));
     tl_module_free(mlp);
-#line 2584 "chapters/04-mlp/04-mlp.md"
+#line 2576 "chapters/04-mlp/04-mlp.md"
     TL_CELL("activation layers");
     tl_module *acts = tl_sequential_new(8, tl_relu_new(), tl_tanh_new(), tl_sigmoid_new(), tl_gelu_new(false),
                                         tl_silu_new(), tl_leaky_relu_new(0.01), tl_prelu_new(1, 0.25), tl_elu_new(1.0));
     tl_module_print(acts);
     tl_print(tl_module_forward(tl_module_child(acts, "6"), tl_tensor_parse("[-2., 2.]")));
     tl_module_free(acts);
-#line 2617 "chapters/04-mlp/04-mlp.md"
+#line 2609 "chapters/04-mlp/04-mlp.md"
     TL_CELL("seed 003: linear regression with autograd");
     tl_manual_seed(42);
     tl_tensor *rx = tl_randn(TL_SHAPE(100, 1), NULL);

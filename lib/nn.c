@@ -203,7 +203,7 @@ static bool linear_reset_parameters(tl_module *m) {
 static tl_tensor *linear_forward(tl_module *m, const tl_tensor *x) {
     return tl_linear(x, m->weight, m->bias);                          // F.linear
 }
-#line 1775 "chapters/04-mlp/04-mlp.md"
+#line 1767 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_linear_new(int64_t in_features, int64_t out_features, bool bias) {
     if (in_features < 0 || out_features < 0) {
         tl_error_set(TL_RUNTIME_ERROR, "Trying to create tensor with negative dimension %lld: [%lld, %lld]",
@@ -229,7 +229,7 @@ tl_module *tl_linear_new(int64_t in_features, int64_t out_features, bool bias) {
     return m;
 }
 #line 1438 "chapters/04-mlp/04-mlp.md"
-#line 1808 "chapters/04-mlp/04-mlp.md"
+#line 1800 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_sequential_append(tl_module *seq, tl_module *m) {
     char name[24];
     if (!seq) {
@@ -261,7 +261,7 @@ tl_module *tl_sequential_new(int n, ...) {
     return seq;
 }
 #line 1439 "chapters/04-mlp/04-mlp.md"
-#line 1848 "chapters/04-mlp/04-mlp.md"
+#line 1840 "chapters/04-mlp/04-mlp.md"
 static tl_tensor *relu_forward(tl_module *m, const tl_tensor *x)     { return tl_relu(x); }
 static tl_tensor *sigmoid_forward(tl_module *m, const tl_tensor *x)  { return tl_sigmoid(x); }
 static tl_tensor *tanh_forward(tl_module *m, const tl_tensor *x)     { return tl_tanh(x); }
@@ -350,7 +350,7 @@ tl_module *tl_prelu_new(int64_t num_parameters, double init) {
     return m;
 }
 #line 1440 "chapters/04-mlp/04-mlp.md"
-#line 1950 "chapters/04-mlp/04-mlp.md"
+#line 1942 "chapters/04-mlp/04-mlp.md"
 static void dropout_repr(const tl_module *m, char *buf, size_t n) {
     snprintf(buf, n, "p=%s, inplace=False", tl_float_repr(m->p));
 }
@@ -374,7 +374,7 @@ tl_module *tl_dropout_new(double p) {
     return m;
 }
 #line 1441 "chapters/04-mlp/04-mlp.md"
-#line 1988 "chapters/04-mlp/04-mlp.md"
+#line 1980 "chapters/04-mlp/04-mlp.md"
 static void batchnorm_repr(const tl_module *m, char *buf, size_t n) {
     snprintf(buf, n, "%lld, eps=%s, momentum=%s, affine=True, track_running_stats=True", (long long)m->in_features,
              tl_float_repr(m->eps), tl_float_repr(m->momentum));
@@ -435,7 +435,7 @@ tl_module *tl_batchnorm1d_new(int64_t num_features) {
     return m;
 }
 #line 1442 "chapters/04-mlp/04-mlp.md"
-#line 2056 "chapters/04-mlp/04-mlp.md"
+#line 2048 "chapters/04-mlp/04-mlp.md"
 tl_tensor *tl_module_forward(tl_module *m, const tl_tensor *x) {
     if (!m || !x) return NULL;
     if (m->forward) return m->forward(m, x);
@@ -451,7 +451,7 @@ void tl_module_train(tl_module *m, bool mode) {
 }
 
 void tl_module_eval(tl_module *m) { tl_module_train(m, false); }
-#line 2078 "chapters/04-mlp/04-mlp.md"
+#line 2070 "chapters/04-mlp/04-mlp.md"
 static void retarget(tl_module *m, tl_tensor *old, tl_tensor *new_t) {
     tl_tensor **shortcuts[] = { &m->weight, &m->bias, &m->running_mean, &m->running_var, &m->num_batches_tracked };
     for (size_t i = 0; i < sizeof shortcuts / sizeof shortcuts[0]; i++)
@@ -489,7 +489,7 @@ bool tl_module_to_dtype(tl_module *m, tl_dtype dtype) {
     return true;
 }
 #line 1443 "chapters/04-mlp/04-mlp.md"
-#line 2125 "chapters/04-mlp/04-mlp.md"
+#line 2117 "chapters/04-mlp/04-mlp.md"
 typedef struct { tl_named_tensor *items; int n, cap; bool ok; } named_list;
 
 static void named_push(named_list *list, const char *prefix, const char *name, tl_tensor *t) {
@@ -542,7 +542,7 @@ static int collect_all(const tl_module *m, bool with_buffers, tl_named_tensor **
 
 int tl_module_parameters(const tl_module *m, tl_named_tensor **out) { return collect_all(m, false, out); }
 int tl_module_state(const tl_module *m, tl_named_tensor **out) { return collect_all(m, true, out); }
-#line 2184 "chapters/04-mlp/04-mlp.md"
+#line 2176 "chapters/04-mlp/04-mlp.md"
 int64_t tl_module_num_parameters(const tl_module *m, bool trainable_only) {
     int64_t total = 0;
     TL_SCOPE {
@@ -553,7 +553,7 @@ int64_t tl_module_num_parameters(const tl_module *m, bool trainable_only) {
     }
     return total;
 }
-#line 2200 "chapters/04-mlp/04-mlp.md"
+#line 2192 "chapters/04-mlp/04-mlp.md"
 tl_module *tl_module_child(const tl_module *m, const char *name) {
     if (!m || !name) return NULL;
     int i = find_name(m->child_names, m->n_children, name);
@@ -597,7 +597,7 @@ tl_tensor *tl_module_param(const tl_module *m, const char *path) {
     return NULL;
 }
 #line 1444 "chapters/04-mlp/04-mlp.md"
-#line 2251 "chapters/04-mlp/04-mlp.md"
+#line 2243 "chapters/04-mlp/04-mlp.md"
 static void write_repr(FILE *out, const tl_module *m, int indent) {
     char extra[256] = "";
     if (m->extra_repr) m->extra_repr(m, extra, sizeof extra);

@@ -1353,14 +1353,16 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     tl_dtype dt = a->dtype;
     size_t es = tl_dtype_size(dt);
     if (m == 0 || n == 0) return true;
-    if (k == 0) {  // an empty sum is 0
-        for (int64_t i = 0; i < m && !accumulate; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
-        return true;
-    }
+    // C = A @ B is computed as C = 0, then C += A @ B: for BLAS that is beta = 1 after our zeroing
+    // (OpenBLAS's beta = 0 zeroes C in a pass of its own, then adds: the same numbers, but for a small
+    // product its pass costs a tenth of the time), and an empty sum (k = 0) is then done
+    if (!accumulate && ldc == n) memset(c, 0, (size_t)(m * n) * es);
+    else if (!accumulate)
+        for (int64_t i = 0; i < m; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
+    if (k == 0) return true;
     if (dt == TL_INT64) {  // i-k-j: the inner loop runs along a row of B and a row of C
         for (int64_t i = 0; i < m; i++) {
             uint64_t *crow = (uint64_t *)(c + i * ldc * (int64_t)es);
-            for (int64_t j = 0; j < n && !accumulate; j++) crow[j] = 0;
             for (int64_t p = 0; p < k; p++) {
                 uint64_t aip = (uint64_t)AT(int64_t, a->data, 8, i * a->stride[0] + p * a->stride[1]);
                 const char *brow = b->data + p * b->stride[0] * 8;
@@ -1387,11 +1389,6 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
         free(sa);
         return false;
     }
-    // C = A @ B as C = 0, then C += A @ B: OpenBLAS's beta = 0 zeroes C in a pass of its own
-    // and then adds, the same numbers, but its pass costs a small product a tenth of its time
-    if (!accumulate && ldc == n) memset(c, 0, (size_t)(m * n) * es);
-    else if (!accumulate)
-        for (int64_t i = 0; i < m; i++) memset(c + i * ldc * (int64_t)es, 0, (size_t)n * es);
     if (dt == TL_FLOAT32)
         cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, (const float *)A.data, (int)lda,
                     (const float *)B.data, (int)ldb, 1.0f, (float *)c, (int)ldc);
@@ -1403,7 +1400,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2592 "chapters/01-tensors/01-tensors.md"
-#line 4337 "chapters/01-tensors/01-tensors.md"
+#line 4334 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1523,7 +1520,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
 #line 2593 "chapters/01-tensors/01-tensors.md"
-#line 4469 "chapters/01-tensors/01-tensors.md"
+#line 4466 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1582,7 +1579,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2594 "chapters/01-tensors/01-tensors.md"
-#line 4548 "chapters/01-tensors/01-tensors.md"
+#line 4545 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1594,7 +1591,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1311 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4558 "chapters/01-tensors/01-tensors.md"
+#line 4555 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1606,7 +1603,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1315 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4568 "chapters/01-tensors/01-tensors.md"
+#line 4565 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1663,10 +1660,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1319 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4623 "chapters/01-tensors/01-tensors.md"
+#line 4620 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4661 "chapters/01-tensors/01-tensors.md"
+#line 4658 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1693,6 +1690,21 @@ static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
     return true;
 }
 
+// out (m, n), contiguous = bias in every row, then out += a @ b (BLAS's beta = 1). A bias that is
+// one contiguous row of n goes in with a memcpy per row; any other (broadcast) bias by copy_view.
+// addmm and chapter 04's F.linear both finish here.
+static bool addmm_into(tl_tensor *out, const tl_tensor *bias, const view *a, const view *b) {
+    int64_t m = out->shape[0], n = out->shape[1];
+    if (bias->ndim == 1 && bias->shape[0] == n && bias->stride[0] == 1 && bias->dtype == out->dtype) {
+        size_t row = (size_t)n * tl_dtype_size(out->dtype);
+        for (int64_t i = 0; i < m; i++) memcpy(tensor_data(out) + i * (int64_t)row, tensor_data(bias), row);
+    } else {
+        view vo = view_of(out), vb = view_of(bias);
+        copy_view(&vo, &vb);
+    }
+    return gemm2d(a, b, tensor_data(out), n, true);
+}
+
 tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b) {
     if (!bias || !a || !b) return NULL;
     if (a->ndim != 2) { tl_error_set(TL_RUNTIME_ERROR, "mat1 must be a matrix, got %d-D tensor", a->ndim); return NULL; }
@@ -1711,13 +1723,11 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
         return out;
     }
     tl_tensor *out = tl_empty(TL_SHAPE(m, n), a->dtype);
-    if (!out) return NULL;
-    view vo = view_of(out), vbias = view_of(bias), va = view_of(a), vb = view_of(b);
-    copy_view(&vo, &vbias);                                   // out = bias, in every row
-    if (!gemm2d(&va, &vb, tensor_data(out), n, true)) return NULL;   // out += a @ b
+    view va = view_of(a), vb = view_of(b);
+    if (!out || !addmm_into(out, bias, &va, &vb)) return NULL;
 #line 1323 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4710 "chapters/01-tensors/01-tensors.md"
+#line 4720 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2595 "chapters/01-tensors/01-tensors.md"
@@ -2273,17 +2283,9 @@ tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tenso
     }
     int64_t m = x->shape[0], k = x->shape[1], n = weight->shape[0];
     tl_tensor *out = tl_empty(TL_SHAPE(m, n), x->dtype);
-    if (!out) return NULL;
     view vx = view_of(x);
     view wt = matrix_view(tensor_data(weight), weight->dtype, k, n, weight->stride[1], weight->stride[0]);
-    size_t row = (size_t)n * tl_dtype_size(out->dtype);
-    if (bias->stride[0] == 1)                                // out = bias, in every row
-        for (int64_t i = 0; i < m; i++) memcpy(tensor_data(out) + i * (int64_t)row, tensor_data(bias), row);
-    else {
-        view vo = view_of(out), vb = view_of(bias);
-        copy_view(&vo, &vb);
-    }
-    if (!gemm2d(&vx, &wt, tensor_data(out), n, true)) return NULL;   // out += x @ W^T
+    if (!out || !addmm_into(out, bias, &vx, &wt)) return NULL;   // out = bias + x @ W^T, as addmm
     tl_node *node = tl_record("AddmmBackward0", linear_backward, out, (const tl_tensor *[]){ bias, x, weight }, 3);
     tl_node_save(node, x);
     tl_node_save(node, weight);

@@ -114,7 +114,7 @@ tl_tensor *tl_argmax(const tl_tensor *t);                            // index in
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim);
 #line 2536 "chapters/01-tensors/01-tensors.md"
 
-#line 4529 "chapters/01-tensors/01-tensors.md"
+#line 4526 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Matrix products: float32/float64 through OpenBLAS (sgemm/dgemm), int64 exactly, bool
 // refused. The operands must have the same dtype (no promotion, as in PyTorch).
