@@ -68,37 +68,31 @@ static void sgemm(bool ta, bool tb, int m, int n, int k, const float *a, const f
 // the MLP step's products alone: forward x W1^T, h1 W2^T, h2 W3^T; backward dW3 = g3^T h2,
 // dh2 = g3 W3, dW2 = g2^T h1, dh1 = g2 W2, dW1 = g1^T x (the input needs no gradient)
 static double bench_mlp_gemms(void) {
-    enum { N = 60000, B = 128, PASSES = 3 };
-    const int in = 784, h1 = 256, h2 = 128, out = 10;
-    size_t sizes[] = { B * in, h1 * in, h2 * h1, out * h2, B * h1, B * h2, B * out };
-    float *buf[7];
-    for (int i = 0; i < 7; i++) {
-        buf[i] = calloc(sizes[i], sizeof(float));
-        if (!buf[i]) { fprintf(stderr, "bench_train: out of memory\n"); exit(1); }
-        for (size_t j = 0; j < sizes[i]; j++) buf[i][j] = (float)(j % 7) * 0.01f;
+    enum { N = 60000, B = 128, PASSES = 3, IN = 784, H1 = 256, H2 = 128, OUT = 10 };
+    enum { X, W1, W2, W3, A1, A2, A3, DW1, DW2, DW3, D1, D2, NBUF };
+    static const size_t sizes[NBUF] = { B * IN, H1 * IN, H2 * H1, OUT * H2, B * H1, B * H2, B * OUT,
+                                        H1 * IN, H2 * H1, OUT * H2, B * H1, B * H2 };
+    float *m[NBUF];
+    for (int i = 0; i < NBUF; i++) {
+        if (!(m[i] = malloc(sizes[i] * sizeof(float)))) { fprintf(stderr, "bench_train: out of memory\n"); exit(1); }
+        for (size_t j = 0; j < sizes[i]; j++) m[i][j] = (float)(j % 7) * 0.01f;
     }
-    float *x = buf[0], *w1 = buf[1], *w2 = buf[2], *w3 = buf[3], *a1 = buf[4], *a2 = buf[5], *a3 = buf[6];
-    float *dw1 = calloc(sizes[1], sizeof(float)), *dw2 = calloc(sizes[2], sizeof(float)),
-          *dw3 = calloc(sizes[3], sizeof(float)), *d1 = calloc(sizes[4], sizeof(float)),
-          *d2 = calloc(sizes[5], sizeof(float));
-    if (!dw1 || !dw2 || !dw3 || !d1 || !d2) { fprintf(stderr, "bench_train: out of memory\n"); exit(1); }
     double runs[PASSES];
     for (int p = 0; p < PASSES; p++) {
         double t0 = now();
         for (int s = 0; s < N / B; s++) {
-            sgemm(false, true, B, h1, in, x, w1, a1);
-            sgemm(false, true, B, h2, h1, a1, w2, a2);
-            sgemm(false, true, B, out, h2, a2, w3, a3);
-            sgemm(true, false, out, h2, B, a3, a2, dw3);
-            sgemm(false, false, B, h2, out, a3, w3, d2);
-            sgemm(true, false, h2, h1, B, d2, a1, dw2);
-            sgemm(false, false, B, h1, h2, d2, w2, d1);
-            sgemm(true, false, h1, in, B, d1, x, dw1);
+            sgemm(false, true, B, H1, IN, m[X], m[W1], m[A1]);
+            sgemm(false, true, B, H2, H1, m[A1], m[W2], m[A2]);
+            sgemm(false, true, B, OUT, H2, m[A2], m[W3], m[A3]);
+            sgemm(true, false, OUT, H2, B, m[A3], m[A2], m[DW3]);
+            sgemm(false, false, B, H2, OUT, m[A3], m[W3], m[D2]);
+            sgemm(true, false, H2, H1, B, m[D2], m[A1], m[DW2]);
+            sgemm(false, false, B, H1, H2, m[D2], m[W2], m[D1]);
+            sgemm(true, false, H1, IN, B, m[D1], m[X], m[DW1]);
         }
         runs[p] = (double)(N / B * B) / (now() - t0);
     }
-    for (int i = 0; i < 7; i++) free(buf[i]);
-    free(dw1); free(dw2); free(dw3); free(d1); free(d2);
+    for (int i = 0; i < NBUF; i++) free(m[i]);
     return median(runs, PASSES);
 }
 
