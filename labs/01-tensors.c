@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     tl_tensor *grid = tl_tensor_parse("[[1., 2., 3.], [4., 5., 6.]]");
     tl_print(tl_mul(grid, tl_tensor_parse("[1., 10., 100.]")));     // (2, 3) * (3,)
     tl_print(tl_sub(grid, tl_mean_dim(grid, 1, true)));              // (2, 3) - (2, 1)
-#line 3509 "chapters/01-tensors/01-tensors.md"
+#line 3501 "chapters/01-tensors/01-tensors.md"
     TL_CELL("type promotion");
     tl_tensor *ints = tl_tensor_parse("[1, 2, 3]");
     puts(tl_dtype_name(tl_mul_scalar(ints, 2)->dtype));             // int64 * 2
@@ -75,13 +75,13 @@ int main(int argc, char **argv) {
                               tl_tensor_parse_dtype("1.", TL_FLOAT64))->dtype));
     puts(tl_dtype_name(tl_add(ints, tl_tensor_parse_dtype("[1., 2., 3.]", TL_FLOAT64))->dtype));
     tl_print(tl_mul_scalar(ints, 2.5));
-#line 4170 "chapters/01-tensors/01-tensors.md"
+#line 4162 "chapters/01-tensors/01-tensors.md"
     TL_CELL("mean needs floating point, sum counts");
     tl_tensor *counts = tl_tensor_parse("[1, 2, 3]");
     tl_print(tl_mean(counts));
     tl_print(tl_mean(tl_to_dtype(counts, TL_FLOAT32)));
     tl_print(tl_sum(tl_tensor_parse("[True, False, True]")));
-#line 4628 "chapters/01-tensors/01-tensors.md"
+#line 4620 "chapters/01-tensors/01-tensors.md"
     TL_CELL("what @ does with each shape");
     tl_tensor *vec3 = tl_tensor_parse("[1., 2., 3.]");
     tl_tensor *mat23 = tl_tensor_parse("[[1., 0., 1.], [0., 1., 0.]]");
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     puts(tl_shape_str(tl_matmul(tl_ones(TL_SHAPE(10, 2, 3), TL_FLOAT32), tl_T(mat23))));
     tl_print(tl_matmul(mat23, mat23));                                 // (2, 3) @ (2, 3)
     tl_print(tl_matmul(tl_tensor_parse("[[1, 2]]"), tl_tensor_parse("[[1.], [2.]]")));   // int64 @ float32
-#line 5559 "chapters/01-tensors/01-tensors.md"
+#line 5551 "chapters/01-tensors/01-tensors.md"
     TL_CELL("shape, dtype and device");
     tl_tensor *basic = tl_tensor_parse("[1., 2., 3.]");
     tl_print(basic);
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
     puts(tl_dtype_name(basic->dtype));
     puts(tl_device_str(basic));
     tl_print(tl_add_scalar(tl_mul_scalar(basic, 2), 1));       // x * 2 + 1
-#line 5580 "chapters/01-tensors/01-tensors.md"
+#line 5572 "chapters/01-tensors/01-tensors.md"
     TL_CELL("a float matrix and its attributes");
     tl_tensor *x22 = tl_tensor_parse("[[1., 2.], [3., 4.]]");
     tl_print(x22);
@@ -106,12 +106,12 @@ int main(int argc, char **argv) {
     puts(tl_dtype_name(x22->dtype));
     puts(tl_device_str(x22));
     tl_print(tl_mul(x22, tl_tensor_parse("[[5., 6.], [7., 8.]]")));
-#line 5605 "chapters/01-tensors/01-tensors.md"
+#line 5597 "chapters/01-tensors/01-tensors.md"
     TL_CELL("adding two vectors");
     tl_tensor *tensor_1 = tl_tensor_parse("[1., 2., 3.]");
     tl_tensor *tensor_2 = tl_tensor_parse("[4., 5., 6.]");
     tl_print(tl_add(tensor_1, tensor_2));
-#line 5618 "chapters/01-tensors/01-tensors.md"
+#line 5610 "chapters/01-tensors/01-tensors.md"
     TL_CELL("making tensors");
     tl_print(tl_tensor_parse("[1, 2, 3, 4]"));
     tl_print(tl_zeros(TL_SHAPE(3, 4), TL_FLOAT32));
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
     tl_print(tl_linspace(0, 1, 5));
     tl_print(tl_eye(3));
     tl_print(tl_full(TL_SHAPE(2, 3), 7, TL_FLOAT32));
-#line 5648 "chapters/01-tensors/01-tensors.md"
+#line 5640 "chapters/01-tensors/01-tensors.md"
     TL_CELL("changing shapes");
     tl_tensor *x = tl_to_dtype(tl_arange(0, 12, 1), TL_FLOAT32);
     tl_print(x);
@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
     puts(tl_shape_str(tl_cat(TL_LIST(p, q), 0)));
     puts(tl_shape_str(tl_cat(TL_LIST(p, q), 1)));
     puts(tl_shape_str(tl_stack(TL_LIST(p, q), 0)));
-#line 5685 "chapters/01-tensors/01-tensors.md"
+#line 5677 "chapters/01-tensors/01-tensors.md"
     TL_CELL("element-wise arithmetic");
     tl_tensor *a = tl_tensor_parse("[[1., 2.], [3., 4.]]");
     tl_tensor *b = tl_tensor_parse("[[5., 6.], [7., 8.]]");
@@ -143,15 +143,15 @@ int main(int argc, char **argv) {
     tl_print(tl_div(a, b));
     tl_print(tl_pow_scalar(a, 2));
     tl_print(tl_matmul(a, b));
-#line 5712 "chapters/01-tensors/01-tensors.md"
+#line 5704 "chapters/01-tensors/01-tensors.md"
     TL_CELL("broadcasting");
     tl_print(tl_add(tl_tensor_parse("[[1], [2], [3]]"), tl_tensor_parse("[10, 20, 30]")));
     tl_print(tl_add(tl_ones(TL_SHAPE(2, 3), TL_FLOAT32), tl_ones(TL_SHAPE(2), TL_FLOAT32)));
-#line 5727 "chapters/01-tensors/01-tensors.md"
+#line 5719 "chapters/01-tensors/01-tensors.md"
     TL_CELL("batched matrix product");
     tl_tensor *batch = tl_bmm(tl_ones(TL_SHAPE(4, 3, 2), TL_FLOAT32), tl_ones(TL_SHAPE(4, 2, 5), TL_FLOAT32));
     puts(tl_shape_str(batch));
-#line 5743 "chapters/01-tensors/01-tensors.md"
+#line 5735 "chapters/01-tensors/01-tensors.md"
     TL_CELL("reductions");
     tl_tensor *v = tl_tensor_parse("[1., 2., 3., 4., 5.]");
     printf("sum: %s\n", tl_float_repr(tl_item(tl_sum(v))));
@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
     printf("max: %s\n", tl_float_repr(tl_item(tl_max(v))));
     printf("min: %s\n", tl_float_repr(tl_item(tl_min(v))));
     printf("argmax: %lld\n", (long long)tl_item(tl_argmax(v)));
-#line 5766 "chapters/01-tensors/01-tensors.md"
+#line 5758 "chapters/01-tensors/01-tensors.md"
     TL_CELL("reductions along a dimension");
     tl_tensor *m = tl_tensor_parse("[[1., 2., 3.], [4., 5., 6.]]");
     tl_print(tl_sum_dim(m, 0, false));
@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
     tl_tensor *argmax_rows;
     tl_print(tl_max_dim(m, 1, false, &argmax_rows));
     tl_print(argmax_rows);
-#line 5785 "chapters/01-tensors/01-tensors.md"
+#line 5777 "chapters/01-tensors/01-tensors.md"
     TL_CELL("indexing and slicing");
     tl_tensor *g = tl_to_dtype(tl_reshape(tl_arange(0, 20, 1), TL_SHAPE(4, 5)), TL_FLOAT32);
     tl_print(tl_index(g, 0));                                                // x[0]
@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
     tl_print(tl_masked_select(g, tl_gt_scalar(g, 10)));                      // x[x > 10]
     tl_print(tl_index_select(g, 0, tl_tensor_parse("[0, 2, 3]")));          // x[[0, 2, 3]]
     tl_print(tl_where(tl_gt_scalar(g, 10), g, tl_scalar(0, TL_FLOAT32)));    // torch.where(x > 10, x, 0)
-#line 5818 "chapters/01-tensors/01-tensors.md"
+#line 5810 "chapters/01-tensors/01-tensors.md"
     TL_CELL("printing big tensors and small numbers");
     tl_tensor *big = tl_div_scalar(tl_reshape(tl_arange(0, 1500, 1), TL_SHAPE(30, 50)), 7);
     tl_print(big);

@@ -48,10 +48,6 @@ tl_tensor *tl_zeros_on(tl_shape shape, tl_dtype dtype, tl_device device);
 // "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
 bool tl_common_device(const tl_tensor *const *ts, int n, tl_device *out);
 static inline bool tl_is_cuda(const tl_tensor *t) { return t && t->storage->device.type == TL_CUDA; }
-// address of element 0 (on t's device: not to be dereferenced on the host when t is on a GPU)
-static inline void *tl_data_ptr(const tl_tensor *t) {
-    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
-}
 // ops that have no CUDA kernel yet call this first: false + a clear error if a tensor is on a GPU
 bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n);
 

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 2745 "chapters/01-tensors/01-tensors.md"
+#line 2739 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Helpers: PyTorch's names in error messages, dims, data pointers
 
@@ -69,12 +69,10 @@ static bool wrap_dim(int *dim, int ndim) {
     return true;
 }
 
-// the address of element (0, 0, ...) of t
-static char *tensor_data(const tl_tensor *t) {
-    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
-}
+// the address of element (0, 0, ...) of t, as bytes (the loops here step through memory by byte)
+static char *tensor_data(const tl_tensor *t) { return tl_data_ptr(t); }
 #line 2572 "chapters/01-tensors/01-tensors.md"
-#line 3441 "chapters/01-tensors/01-tensors.md"
+#line 3433 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Type promotion (torch.result_type)
 
@@ -172,13 +170,7 @@ static view matrix_view(char *data, tl_dtype dtype, int64_t rows, int64_t cols, 
     return v;
 }
 
-static int64_t shape_numel(int ndim, const int64_t *shape) {
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= shape[i];
-    return n;
-}
-
-static int64_t view_numel(const view *v) { return shape_numel(v->ndim, v->shape); }
+static int64_t view_numel(const view *v) { return tl_shape_numel(v->ndim, v->shape); }
 
 // row-major with no gaps (the stride of a size-1 dimension does not matter)
 static bool view_is_contiguous(const view *v) {
@@ -221,7 +213,7 @@ static bool broadcast_shapes(int na, const int64_t *a, int nb, const int64_t *b,
     return true;
 }
 #line 2575 "chapters/01-tensors/01-tensors.md"
-#line 2819 "chapters/01-tensors/01-tensors.md"
+#line 2811 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The strided N-d iterator. Operand 0 is the output; each operand has byte strides over
 // the output's dimensions (0 where broadcast). Size-1 dims are dropped and neighbours
@@ -319,7 +311,7 @@ static bool run_flat(row_kernel kernel, int n, const tl_tensor *const *ts) {
     return true;
 }
 #line 2576 "chapters/01-tensors/01-tensors.md"
-#line 2933 "chapters/01-tensors/01-tensors.md"
+#line 2925 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Kernel building blocks.
 //   AT(T, p, s, i): element i of a row of T starting at p with a byte stride s
@@ -335,7 +327,7 @@ static bool run_flat(row_kernel kernel, int n, const tl_tensor *const *ts) {
         for (; i < (n); i++) { BODY; }                                             \
     } while (0)
 #line 2577 "chapters/01-tensors/01-tensors.md"
-#line 3069 "chapters/01-tensors/01-tensors.md"
+#line 3061 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Converting copies: cast_kernels[from][to], copy_view, and materialize (a contiguous
 // scratch copy in a given dtype).
@@ -416,7 +408,7 @@ static bool materialize(const view *v, tl_dtype dt, bool need_contiguous, view *
     return true;
 }
 #line 2578 "chapters/01-tensors/01-tensors.md"
-#line 2957 "chapters/01-tensors/01-tensors.md"
+#line 2949 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Binary kernels: NAME(data, strides, n, ctx) computes EXPR of a and b, for T operands
 // and a TO result. NAME_contig and NAME_scalar are the two fast paths.
@@ -535,7 +527,7 @@ static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, 
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 #line 2580 "chapters/01-tensors/01-tensors.md"
-#line 1479 "chapters/08-gpu/08-gpu.md"
+#line 1475 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
@@ -558,7 +550,7 @@ static tl_tensor *cuda_index_select_backward(const tl_node *node, const tl_tenso
 static tl_tensor *cuda_masked_select(const tl_tensor *t, const tl_tensor *mask, tl_shape s, tl_device dev);
 static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tensor *g);
 #line 2581 "chapters/01-tensors/01-tensors.md"
-#line 3160 "chapters/01-tensors/01-tensors.md"
+#line 3152 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The binary driver: checks, promotion, broadcast, conversion, one iterator walk.
 
@@ -626,7 +618,7 @@ static tl_tensor *binary(binary_op op, const tl_tensor *a, const tl_tensor *b) {
     free(sb);
 #line 868 "chapters/03-autograd/03-autograd.md"
     if (out) record_binary(op, out, a, b);   // chapter 03: the graph node, if any input requires grad
-#line 3226 "chapters/01-tensors/01-tensors.md"
+#line 3218 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -644,7 +636,7 @@ tl_tensor *tl_le(const tl_tensor *a, const tl_tensor *b) { return binary(OP_LE, 
 tl_tensor *tl_gt(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GT, a, b); }
 tl_tensor *tl_ge(const tl_tensor *a, const tl_tensor *b) { return binary(OP_GE, a, b); }
 #line 2582 "chapters/01-tensors/01-tensors.md"
-#line 3250 "chapters/01-tensors/01-tensors.md"
+#line 3242 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Scalar versions: the Python number becomes a wrapped 0-d tensor on the stack.
 typedef struct {
@@ -692,7 +684,7 @@ SCALAR_OP(tl_le_scalar, OP_LE)
 SCALAR_OP(tl_gt_scalar, OP_GT)
 SCALAR_OP(tl_ge_scalar, OP_GE)
 #line 2583 "chapters/01-tensors/01-tensors.md"
-#line 3306 "chapters/01-tensors/01-tensors.md"
+#line 3298 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Unary ops: kernels for one input and an output of the same dtype, which makes each of them
 // a conversion kernel (DEF_CAST) from a dtype to itself.
@@ -764,7 +756,7 @@ static tl_tensor *unary(unary_op op, const tl_tensor *t) {
     }
 #line 942 "chapters/03-autograd/03-autograd.md"
     if (out) record_unary(op, out, t);       // chapter 03
-#line 3376 "chapters/01-tensors/01-tensors.md"
+#line 3368 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -777,7 +769,7 @@ tl_tensor *tl_sqrt(const tl_tensor *t) { return unary(U_SQRT, t); }
 tl_tensor *tl_sigmoid(const tl_tensor *t) { return unary(U_SIGMOID, t); }
 tl_tensor *tl_tanh(const tl_tensor *t) { return unary(U_TANH, t); }
 #line 2584 "chapters/01-tensors/01-tensors.md"
-#line 3563 "chapters/01-tensors/01-tensors.md"
+#line 3555 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // where(cond, a, b): a where cond is true, else b; cond, a and b broadcast together.
 #define DEF_WHERE(NAME, T)                                                         \
@@ -831,11 +823,11 @@ tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *
     free(sb);
 #line 1064 "chapters/03-autograd/03-autograd.md"
     if (out) record_where(out, cond, a, b);               // chapter 03
-#line 3615 "chapters/01-tensors/01-tensors.md"
+#line 3607 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2585 "chapters/01-tensors/01-tensors.md"
-#line 3623 "chapters/01-tensors/01-tensors.md"
+#line 3615 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // masked_select(t, mask): elements of t where the broadcast mask is true, row-major, 1-D.
 static void count_true(char **d, const int64_t *s, int64_t n, void *ctx) {
@@ -888,11 +880,11 @@ tl_tensor *tl_masked_select(const tl_tensor *t, const tl_tensor *mask) {
     iter_run(&it, select_kernels[t->dtype], &cursor);
 #line 1068 "chapters/03-autograd/03-autograd.md"
     record_masked_select(out, t, mask);                   // chapter 03
-#line 3674 "chapters/01-tensors/01-tensors.md"
+#line 3666 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2586 "chapters/01-tensors/01-tensors.md"
-#line 3682 "chapters/01-tensors/01-tensors.md"
+#line 3674 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // index_select(t, dim, index): the slices t[..., index[j], ...] stacked along dim.
 
@@ -945,11 +937,11 @@ tl_tensor *tl_index_select(const tl_tensor *t, int dim, const tl_tensor *index) 
     }
 #line 1072 "chapters/03-autograd/03-autograd.md"
     record_index_select(out, t, dim, index);              // chapter 03
-#line 3733 "chapters/01-tensors/01-tensors.md"
+#line 3725 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2587 "chapters/01-tensors/01-tensors.md"
-#line 3743 "chapters/01-tensors/01-tensors.md"
+#line 3735 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // cat and stack
 static bool cat_skipped(const view *v) { return v->ndim == 1 && v->shape[0] == 0; }
@@ -1024,7 +1016,7 @@ tl_tensor *tl_cat(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1076 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(false, out, ts, n, dim);         // chapter 03
-#line 3816 "chapters/01-tensors/01-tensors.md"
+#line 3808 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1070,11 +1062,11 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim) {
     free(vs);
 #line 1080 "chapters/03-autograd/03-autograd.md"
     if (out) record_join(true, out, ts, n, dim);          // chapter 03
-#line 3860 "chapters/01-tensors/01-tensors.md"
+#line 3852 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2588 "chapters/01-tensors/01-tensors.md"
-#line 3916 "chapters/01-tensors/01-tensors.md"
+#line 3908 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Reductions see their input as a contiguous block (outer, n, inner), n = the reduced
 // size: element (o, k, i) is x[(o*n + k)*inner + i], its result goes to y[o*inner + i].
@@ -1095,9 +1087,9 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
         r->out_shape = TL_SCALAR_SHAPE;
         return true;
     }
-    r->outer = shape_numel(dim, v.shape);
+    r->outer = tl_shape_numel(dim, v.shape);
     r->n = t->ndim ? v.shape[dim] : 1;
-    r->inner = t->ndim ? shape_numel(v.ndim - dim - 1, v.shape + dim + 1) : 1;
+    r->inner = t->ndim ? tl_shape_numel(v.ndim - dim - 1, v.shape + dim + 1) : 1;
     r->out_shape.ndim = 0;
     for (int d = 0; d < t->ndim; d++) {
         if (d != dim) r->out_shape.d[r->out_shape.ndim++] = v.shape[d];
@@ -1106,7 +1098,7 @@ static bool reduction_setup(reduction *r, const tl_tensor *t, int dim, bool whol
     return true;
 }
 #line 2589 "chapters/01-tensors/01-tensors.md"
-#line 3958 "chapters/01-tensors/01-tensors.md"
+#line 3950 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // sum, mean, std. Sums go into acc (double, or uint64 for integers: wrapping is defined).
 #define DEF_SUM(NAME, TI, TACC)                                                    \
@@ -1206,7 +1198,7 @@ static tl_tensor *reduce_sum(const tl_tensor *t, int dim, bool whole, bool keepd
     free(r.scratch);
 #line 1188 "chapters/03-autograd/03-autograd.md"
     if (out) record_sum(kind, out, t, dim, whole, keepdim, r.n);   // chapter 03
-#line 4056 "chapters/01-tensors/01-tensors.md"
+#line 4048 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1217,7 +1209,7 @@ tl_tensor *tl_mean_dim(const tl_tensor *t, int dim, bool keepdim) { return reduc
 tl_tensor *tl_std(const tl_tensor *t) { return reduce_sum(t, 0, true, false, R_STD); }
 tl_tensor *tl_std_dim(const tl_tensor *t, int dim, bool keepdim) { return reduce_sum(t, dim, false, keepdim, R_STD); }
 #line 2590 "chapters/01-tensors/01-tensors.md"
-#line 4072 "chapters/01-tensors/01-tensors.md"
+#line 4064 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // max/min/argmax: the best value and the index of its first occurrence; NaN beats all.
 #define DEF_ARGBEST(NAME, T, BETTER)                                               \
@@ -1282,7 +1274,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     bool want_index = !want_values || indices_out;
 #line 1192 "chapters/03-autograd/03-autograd.md"
     if (want_values && !whole && tl_needs_record(&t, 1)) want_index = true;   // chapter 03: the rule needs them
-#line 4135 "chapters/01-tensors/01-tensors.md"
+#line 4127 "chapters/01-tensors/01-tensors.md"
     void *scratch = malloc((size_t)(m > 0 ? m : 1) * (want_values ? sizeof(int64_t) : tl_dtype_size(t->dtype)));
     tl_tensor *values = want_values && scratch ? tl_empty(r.out_shape, t->dtype) : NULL;
     tl_tensor *index = want_index && scratch ? tl_empty(r.out_shape, TL_INT64) : NULL;
@@ -1297,7 +1289,7 @@ static tl_tensor *reduce_best(const tl_tensor *t, int dim, bool whole, bool keep
     free(r.scratch);
 #line 1196 "chapters/03-autograd/03-autograd.md"
     if (want_values && values) record_best(values, index, t, dim, whole, keepdim, is_min);   // chapter 03
-#line 4148 "chapters/01-tensors/01-tensors.md"
+#line 4140 "chapters/01-tensors/01-tensors.md"
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
@@ -1315,7 +1307,7 @@ tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim) {
     return reduce_best(t, dim, false, keepdim, false, "argmax", false, NULL);
 }
 #line 2591 "chapters/01-tensors/01-tensors.md"
-#line 4224 "chapters/01-tensors/01-tensors.md"
+#line 4216 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // gemm2d: C (m x n, rows ldc elements apart) = A (m x k) @ B (k x n), A and B strided
 // 2-D views of one dtype. float32/float64 -> OpenBLAS; int64 -> exact i-k-j loop.
@@ -1400,7 +1392,7 @@ static bool gemm2d(const view *a, const view *b, char *c, int64_t ldc, bool accu
     return true;
 }
 #line 2592 "chapters/01-tensors/01-tensors.md"
-#line 4334 "chapters/01-tensors/01-tensors.md"
+#line 4326 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Batched products
 
@@ -1447,7 +1439,7 @@ static bool gemm_each_batch(const view *a, const view *b, view a2, view b2, int 
         sa[d] = (ja < 0 || a->shape[ja] == 1) ? 0 : a->stride[ja];
         sb[d] = (jb < 0 || b->shape[jb] == 1) ? 0 : b->stride[jb];
     }
-    int64_t batches = shape_numel(nb, bshape);
+    int64_t batches = tl_shape_numel(nb, bshape);
     for (int64_t bi = 0; bi < batches; bi++) {
         int64_t oa = 0, ob = 0;
         for (int d = 0; d < nb; d++) {
@@ -1520,7 +1512,7 @@ static tl_tensor *matmul_run(const tl_tensor *a, const tl_tensor *b, int nb, con
     return gemm_batched(&va, &vb, nb, bshape, tensor_data(out), cpu_gemm2d, NULL, false) ? out : NULL;
 }
 #line 2593 "chapters/01-tensors/01-tensors.md"
-#line 4466 "chapters/01-tensors/01-tensors.md"
+#line 4458 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // matmul's checks, worded as the PyTorch kernel that torch.matmul would reach
 
@@ -1579,7 +1571,7 @@ static bool check_bmm(tl_dtype dt1, tl_dtype dt2, int64_t batch, int64_t k, int6
     return check_bool(dt1, "bmm");
 }
 #line 2594 "chapters/01-tensors/01-tensors.md"
-#line 4545 "chapters/01-tensors/01-tensors.md"
+#line 4537 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // mm, bmm, matmul
 
@@ -1591,7 +1583,7 @@ tl_tensor *tl_mm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 0, NULL);
 #line 1311 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("MmBackward0", out, a, b);      // chapter 03
-#line 4555 "chapters/01-tensors/01-tensors.md"
+#line 4547 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1603,7 +1595,7 @@ tl_tensor *tl_bmm(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_run(a, b, 1, a->shape);
 #line 1315 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul("BmmBackward0", out, a, b);     // chapter 03
-#line 4565 "chapters/01-tensors/01-tensors.md"
+#line 4557 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 
@@ -1631,16 +1623,16 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
         return matmul_run(a, b, 0, NULL);
     }
     if (db == 1) {                                    // matrix (or folded batch) times vector
-        if (!check_mv(a->dtype, b->dtype, shape_numel(da - 1, a->shape), k, b->shape[0])) return NULL;
+        if (!check_mv(a->dtype, b->dtype, tl_shape_numel(da - 1, a->shape), k, b->shape[0])) return NULL;
         return matmul_run(a, b, da - 2, a->shape);
     }
     if (da == 1 && db >= 3) {                         // vector times batch (PyTorch: mv on b.mT, folded)
-        int64_t rows = shape_numel(db - 2, b->shape) * b->shape[db - 1];
+        int64_t rows = tl_shape_numel(db - 2, b->shape) * b->shape[db - 1];
         if (!check_mv(b->dtype, a->dtype, rows, b->shape[db - 2], k)) return NULL;
         return matmul_run(a, b, db - 2, b->shape);
     }
     if (db == 2 && da != 2) {                         // vector or batch times matrix: mm, folded
-        if (!check_mm(a, b, da == 1 ? 1 : shape_numel(da - 1, a->shape), k)) return NULL;
+        if (!check_mm(a, b, da == 1 ? 1 : tl_shape_numel(da - 1, a->shape), k)) return NULL;
         return matmul_run(a, b, da >= 3 ? da - 2 : 0, a->shape);
     }
     if (da == 2 && db == 2) {
@@ -1651,7 +1643,7 @@ static tl_tensor *matmul_forward(const tl_tensor *a, const tl_tensor *b) {
     int nb;
     int64_t bshape[TL_MAX_DIMS];
     if (!broadcast_shapes(da - 2, a->shape, db - 2, b->shape, &nb, bshape)) return NULL;
-    int64_t batch = shape_numel(nb, bshape);
+    int64_t batch = tl_shape_numel(nb, bshape);
     if (!check_bmm(a->dtype, b->dtype, batch, k, batch, b->shape[db - 2])) return NULL;
     return matmul_run(a, b, nb, bshape);
 }
@@ -1660,10 +1652,10 @@ tl_tensor *tl_matmul(const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *out = matmul_forward(a, b);
 #line 1319 "chapters/03-autograd/03-autograd.md"
     if (out) record_matmul(matmul_name(a->ndim, b->ndim), out, a, b);   // chapter 03
-#line 4620 "chapters/01-tensors/01-tensors.md"
+#line 4612 "chapters/01-tensors/01-tensors.md"
     return out;
 }
-#line 4658 "chapters/01-tensors/01-tensors.md"
+#line 4650 "chapters/01-tensors/01-tensors.md"
 
 // bias can be expanded to (m, n)? (PyTorch expands it first, with expand's messages)
 static bool check_addmm_bias(const tl_tensor *bias, int64_t m, int64_t n) {
@@ -1727,7 +1719,7 @@ tl_tensor *tl_addmm(const tl_tensor *bias, const tl_tensor *a, const tl_tensor *
     if (!out || !addmm_into(out, bias, &va, &vb)) return NULL;
 #line 1323 "chapters/03-autograd/03-autograd.md"
     record_addmm(out, bias, a, b);                         // chapter 03
-#line 4720 "chapters/01-tensors/01-tensors.md"
+#line 4712 "chapters/01-tensors/01-tensors.md"
     return out;
 }
 #line 2595 "chapters/01-tensors/01-tensors.md"
@@ -2292,7 +2284,7 @@ tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tenso
     return out;
 }
 #line 2597 "chapters/01-tensors/01-tensors.md"
-#line 1507 "chapters/08-gpu/08-gpu.md"
+#line 1503 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2419,7 +2411,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1645 "chapters/08-gpu/08-gpu.md"
+#line 1641 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2585,7 +2577,7 @@ static tl_tensor *cuda_masked_select_backward(const tl_node *node, const tl_tens
     tl_shape in = node->input_shape[0], s = { 0, { 0 } };
     broadcast_shapes(mask->ndim, mask->shape, in.ndim, in.d, &s.ndim, s.d);   // checked in the forward
     tl_tensor *pos = mask_positions(mask, s, tl_device_of(g));
-    tl_tensor *flat = pos ? tl_zeros_on(TL_SHAPE(shape_numel(s.ndim, s.d)), g->dtype, tl_device_of(g)) : NULL;
+    tl_tensor *flat = pos ? tl_zeros_on(TL_SHAPE(tl_shape_numel(s.ndim, s.d)), g->dtype, tl_device_of(g)) : NULL;
     if (!flat || !index_launch(g, flat, 0, pos, true)) return NULL;
     return tl_view(flat, s);   // the engine sums it back to the input's shape
 }

@@ -15,7 +15,7 @@
 #define TL_OPS_H
 #include "tensor.h"
 
-#line 3424 "chapters/01-tensors/01-tensors.md"
+#line 3416 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Type promotion = torch.result_type. Categories: bool < integer < floating. Operands
 // come in three priority classes: tensors with dimensions > 0-d tensors > Python
@@ -80,7 +80,7 @@ tl_tensor *tl_gt_scalar(const tl_tensor *t, double s);
 tl_tensor *tl_ge_scalar(const tl_tensor *t, double s);
 #line 2532 "chapters/01-tensors/01-tensors.md"
 
-#line 3547 "chapters/01-tensors/01-tensors.md"
+#line 3539 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Selection and joining
 tl_tensor *tl_where(const tl_tensor *cond, const tl_tensor *a, const tl_tensor *b);  // cond ? a : b
@@ -94,7 +94,7 @@ tl_tensor *tl_stack(tl_tensor *const *ts, int n, int dim);
                      (int)(sizeof((tl_tensor *const[]){ __VA_ARGS__ }) / sizeof(tl_tensor *))
 #line 2534 "chapters/01-tensors/01-tensors.md"
 
-#line 3881 "chapters/01-tensors/01-tensors.md"
+#line 3873 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Reductions: over the whole tensor (-> 0-d) or along dim (removed, or kept as size 1
 // with keepdim). sum of bool/int64 -> int64; mean/std need floating point; std is
@@ -114,7 +114,7 @@ tl_tensor *tl_argmax(const tl_tensor *t);                            // index in
 tl_tensor *tl_argmax_dim(const tl_tensor *t, int dim, bool keepdim);
 #line 2536 "chapters/01-tensors/01-tensors.md"
 
-#line 4526 "chapters/01-tensors/01-tensors.md"
+#line 4518 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Matrix products: float32/float64 through OpenBLAS (sgemm/dgemm), int64 exactly, bool
 // refused. The operands must have the same dtype (no promotion, as in PyTorch).

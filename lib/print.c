@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 4808 "chapters/01-tensors/01-tensors.md"
+#line 4800 "chapters/01-tensors/01-tensors.md"
 // print.c — the exact text PyTorch prints for a tensor, a torch.Size and a Python float.
 //
 // repr(tensor) is written in Python, in torch/_tensor_str.py; this file follows it step by
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 4851 "chapters/01-tensors/01-tensors.md"
+#line 4843 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // print options: torch.set_printoptions / PRINT_OPTS
 
@@ -34,9 +34,9 @@ void tl_set_printoptions(tl_printoptions opts) {
 }
 
 tl_printoptions tl_get_printoptions(void) { return print_opts; }
-#line 4828 "chapters/01-tensors/01-tensors.md"
+#line 4820 "chapters/01-tensors/01-tensors.md"
 
-#line 4873 "chapters/01-tensors/01-tensors.md"
+#line 4865 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // a growing string: every text this file makes is built in one of these
 
@@ -100,9 +100,9 @@ static const char *sb_finish(strbuf *b) {
     }
     return tl_pool_adopt(b->s);
 }
-#line 4830 "chapters/01-tensors/01-tensors.md"
+#line 4822 "chapters/01-tensors/01-tensors.md"
 
-#line 4964 "chapters/01-tensors/01-tensors.md"
+#line 4956 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 1. gather: the elements that will be shown, in row-major order, as plain numbers
 
@@ -179,9 +179,9 @@ static int gather(gathered *g, const tl_tensor *t, int summarize, int64_t edgeit
     }
     return 1;
 }
-#line 4832 "chapters/01-tensors/01-tensors.md"
+#line 4824 "chapters/01-tensors/01-tensors.md"
 
-#line 5084 "chapters/01-tensors/01-tensors.md"
+#line 5076 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 2. format: PyTorch's _Formatter, one for the whole tensor
 
@@ -276,9 +276,9 @@ static void format_value(strbuf *b, const formatter *f, const tl_tensor *t, cons
         b->len += (size_t)pad;
     }
 }
-#line 4834 "chapters/01-tensors/01-tensors.md"
+#line 4826 "chapters/01-tensors/01-tensors.md"
 
-#line 5221 "chapters/01-tensors/01-tensors.md"
+#line 5213 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 3. layout: _tensor_str_with_formatter and _vector_str
 //
@@ -337,7 +337,7 @@ static void tensor_str(strbuf *b, const layout *L, int d, int64_t base, int inde
     }
     sb_str(b, "]");
 }
-#line 5286 "chapters/01-tensors/01-tensors.md"
+#line 5278 "chapters/01-tensors/01-tensors.md"
 
 // The text between "tensor(" and the suffixes (_tensor_str) of a tensor with elements.
 static void tensor_body(strbuf *b, const tl_tensor *t, int64_t numel, int indent) {
@@ -354,9 +354,9 @@ static void tensor_body(strbuf *b, const tl_tensor *t, int64_t numel, int indent
     free(g.f);
     free(g.i);
 }
-#line 4836 "chapters/01-tensors/01-tensors.md"
+#line 4828 "chapters/01-tensors/01-tensors.md"
 
-#line 5334 "chapters/01-tensors/01-tensors.md"
+#line 5326 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // 4. suffixes: _str_intern and _add_suffixes
 
@@ -422,7 +422,7 @@ static void repr_into(strbuf *b, const tl_tensor *t) {
             snprintf(dtype, sizeof dtype, "dtype=%s", tl_dtype_name(t->dtype));
             suffixes[count++] = dtype;
         }
-#line 445 "chapters/08-gpu/08-gpu.md"
+#line 441 "chapters/08-gpu/08-gpu.md"
         if (dev.type == TL_CPU) {
             tensor_body(b, t, numel, indent);
         } else {                                 // chapter 08: format a host copy of a GPU tensor
@@ -430,7 +430,7 @@ static void repr_into(strbuf *b, const tl_tensor *t) {
             if (host) tensor_body(b, host, numel, indent);
             else sb_str(b, "<not readable from the device>");
         }
-#line 5400 "chapters/01-tensors/01-tensors.md"
+#line 5392 "chapters/01-tensors/01-tensors.md"
     }
     if (t->grad_fn) {
         const char *name = tl_node_name(t->grad_fn);
@@ -442,9 +442,9 @@ static void repr_into(strbuf *b, const tl_tensor *t) {
     if (b->oom) return;
     add_suffixes(b, start, suffixes, count, indent, print_opts.linewidth);
 }
-#line 4838 "chapters/01-tensors/01-tensors.md"
+#line 4830 "chapters/01-tensors/01-tensors.md"
 
-#line 5423 "chapters/01-tensors/01-tensors.md"
+#line 5415 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // public: repr, print, torch.Size
 
@@ -481,9 +481,9 @@ const char *tl_device_str(const tl_tensor *t) {
     else sb_str(&b, "cpu");
     return sb_finish(&b);
 }
-#line 4840 "chapters/01-tensors/01-tensors.md"
+#line 4832 "chapters/01-tensors/01-tensors.md"
 
-#line 5478 "chapters/01-tensors/01-tensors.md"
+#line 5470 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Python's repr(float): the shortest decimal that reads back as the same double
 

@@ -1,5 +1,5 @@
 /* generated from chapters/01-tensors/01-tensors.md by tools/tangle.lua; edit the chapter, not this file */
-#line 4753 "chapters/01-tensors/01-tensors.md"
+#line 4745 "chapters/01-tensors/01-tensors.md"
 // print.h — PyTorch's exact text for tensors, shapes and Python floats.
 //
 //     tl_print(tl_tensor_parse("[[1, 2, 3], [4, 5, 6]]"));

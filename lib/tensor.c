@@ -64,7 +64,7 @@ static tl_node *record_view(const char *name, tl_backward_fn rule, tl_tensor *ou
     return tl_record(name, rule, out, &t, 1);
 }
 #line 429 "chapters/01-tensors/01-tensors.md"
-#line 1244 "chapters/01-tensors/01-tensors.md"
+#line 1240 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Errors: one record per thread, like Python's "current exception".
 #define TL_ERRMSG_MAX 1024
@@ -107,7 +107,7 @@ void tl_error_print(void) {
     fflush(stdout);
     tl_error_clear();
 }
-#line 1292 "chapters/01-tensors/01-tensors.md"
+#line 1288 "chapters/01-tensors/01-tensors.md"
 
 // A beginner's hint, chosen from the words of the message.
 static const char *error_hint(const char *msg) {
@@ -203,12 +203,6 @@ static const char *shape_str(char *buf, size_t n, int ndim, const int64_t *d) {
     return buf;
 }
 
-static int64_t shape_numel(int ndim, const int64_t *d) {
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= d[i];
-    return n;
-}
-
 // PyTorch's maybe_wrap_dim: a dim in [-ndim, ndim-1] (a 0-d tensor counts as 1-d here)
 static bool wrap_dim(int *dim, int ndim) {
     int n = ndim > 0 ? ndim : 1;
@@ -250,7 +244,7 @@ static bool check_shape(int ndim, const int64_t *d) {
     return negative || n * 8 > 9.0e18 ? shape_error(ndim, d) : true;
 }
 #line 432 "chapters/01-tensors/01-tensors.md"
-#line 1074 "chapters/01-tensors/01-tensors.md"
+#line 1070 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The block cache: freed blocks kept per thread and handed out again for the same size.
 #define CACHE_SMALL_MAX  ((size_t)64 << 10)              // up to 64 KiB: a list per 64 bytes
@@ -351,7 +345,7 @@ static void cache_drain(void) {
     free(c);
 }
 #line 433 "chapters/01-tensors/01-tensors.md"
-#line 799 "chapters/01-tensors/01-tensors.md"
+#line 795 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Pools. A pool is a list of things to let go of when it pops: tensor references
 // (tl_release) and malloc'ed blocks (free). Each thread has a stack of pools over a root
@@ -534,7 +528,7 @@ int64_t tl_live_count(tl_live_kind kind) {
 }
 
 int64_t tl_live_tensors(void) { return tl_live_count(TL_LIVE_TENSORS); }
-#line 988 "chapters/01-tensors/01-tensors.md"
+#line 984 "chapters/01-tensors/01-tensors.md"
 tl_tensor *tl_retain(tl_tensor *t) {
     if (t) t->refcount++;
     return t;
@@ -557,12 +551,12 @@ void tl_release(tl_tensor *t) {
     tl_release(t->grad);                 // a tensor owns its .grad
 #line 410 "chapters/02-graphs/02-graphs.md"
     tl_node_release(t->grad_fn);         // and its share of the graph that made it
-#line 1009 "chapters/01-tensors/01-tensors.md"
+#line 1005 "chapters/01-tensors/01-tensors.md"
     storage_release(t->storage);
     tl_block_free(t, sizeof *t);
     live_add(TL_LIVE_TENSORS, -1);
 }
-#line 1020 "chapters/01-tensors/01-tensors.md"
+#line 1016 "chapters/01-tensors/01-tensors.md"
 
 // t itself with one more reference, owned by the current pool
 static tl_tensor *same_tensor(const tl_tensor *t) {
@@ -572,7 +566,7 @@ static tl_tensor *same_tensor(const tl_tensor *t) {
     return u;
 }
 #line 434 "chapters/01-tensors/01-tensors.md"
-#line 585 "chapters/01-tensors/01-tensors.md"
+#line 579 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Making tensor structs. new_view shares a storage; tl_empty makes a fresh one.
 static tl_tensor *tensor_alloc(tl_dtype dtype, int ndim, const int64_t *shape, const int64_t *stride,
@@ -612,7 +606,7 @@ static int64_t contiguous_strides(int ndim, const int64_t *shape, int64_t *strid
         stride[i] = n;
         n *= shape[i] > 1 ? shape[i] : 1;    // PyTorch: a size-0/1 dim does not scale the next stride
     }
-    return shape_numel(ndim, shape);
+    return tl_shape_numel(ndim, shape);
 }
 
 // a new contiguous tensor on a device. On the CPU its storage is one block from the cache: the
@@ -689,7 +683,7 @@ static void copy_to_contiguous(void *dst, const tl_tensor *src) {
 #undef COPY_LOOP
 }
 #line 436 "chapters/01-tensors/01-tensors.md"
-#line 1361 "chapters/01-tensors/01-tensors.md"
+#line 1357 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // Creation
 static void fill_value(tl_tensor *t, double value) {
@@ -729,9 +723,9 @@ tl_tensor *tl_ones_like(const tl_tensor *t) {
 tl_tensor *tl_from_data(const void *data, tl_shape shape, tl_dtype dtype) {
     if (!dtype_valid(dtype)) { tl_error_set(TL_TYPE_ERROR, "invalid dtype %d", (int)dtype); return NULL; }
     if (!check_shape(shape.ndim, shape.d)) return NULL;
-    if (!data && shape_numel(shape.ndim, shape.d) > 0) {
+    if (!data && tl_shape_numel(shape.ndim, shape.d) > 0) {
         tl_error_set(TL_VALUE_ERROR, "tl_from_data: data is NULL but the shape holds %lld elements",
-                     (long long)shape_numel(shape.ndim, shape.d));
+                     (long long)tl_shape_numel(shape.ndim, shape.d));
         return NULL;
     }
     tl_tensor *t = tl_empty(shape, dtype);
@@ -749,7 +743,7 @@ tl_tensor *tl_eye(int64_t n) {
     for (int64_t i = 0; i < n; i++) p[i * n + i] = 1.0f;
     return t;
 }
-#line 1434 "chapters/01-tensors/01-tensors.md"
+#line 1430 "chapters/01-tensors/01-tensors.md"
 
 static bool arange_size(double start, double end, double step, int64_t *size) {
     if (step == 0) { tl_error_set(TL_RUNTIME_ERROR, "step must be nonzero"); return false; }
@@ -802,7 +796,7 @@ tl_tensor *tl_arange_dtype(double start, double end, double step, tl_dtype dtype
     else { double *p = TL_DATA(t, double); for (int64_t i = 0; i < n; i++) p[i] = start + step * (double)i; }
     return t;
 }
-#line 1505 "chapters/01-tensors/01-tensors.md"
+#line 1501 "chapters/01-tensors/01-tensors.md"
 
 tl_tensor *tl_linspace(double start, double end, int64_t steps) {
     if (steps < 0) { tl_error_set(TL_RUNTIME_ERROR, "number of steps must be non-negative"); return NULL; }
@@ -1314,7 +1308,7 @@ tl_tensor *tl_detach(const tl_tensor *t) {
     return t ? new_view(t, t->ndim, t->shape, t->stride, t->offset) : NULL;
 }
 #line 442 "chapters/01-tensors/01-tensors.md"
-#line 1555 "chapters/01-tensors/01-tensors.md"
+#line 1551 "chapters/01-tensors/01-tensors.md"
 // ----------------------------------------------------------------------------
 // The literal parser: "[[1, 2], [3, 4]]" -> a tensor, as torch.tensor([[1, 2], [3, 4]]).
 // Pass 1 parses the text into a small tree (a list node or a number node); pass 2 takes
@@ -1350,7 +1344,7 @@ static void parse_error(parser *ps, const char *what) {
 }
 
 static pnode *parse_value(parser *ps);
-#line 1596 "chapters/01-tensors/01-tensors.md"
+#line 1592 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_number(parser *ps) {
     const char *q = ps->p;
@@ -1403,7 +1397,7 @@ static pnode *parse_number(parser *ps) {
     ps->p = q;
     return n;
 }
-#line 1654 "chapters/01-tensors/01-tensors.md"
+#line 1650 "chapters/01-tensors/01-tensors.md"
 
 static pnode *parse_list(parser *ps) {
     if (++ps->depth > 64) { parse_error(ps, "less nesting"); return NULL; }
@@ -1436,7 +1430,7 @@ static pnode *parse_value(parser *ps) {
     skip_space(ps);
     return *ps->p == '[' ? parse_list(ps) : parse_number(ps);
 }
-#line 1693 "chapters/01-tensors/01-tensors.md"
+#line 1689 "chapters/01-tensors/01-tensors.md"
 
 // pass 2 helpers: the shape is read off the first items, then every node is checked
 static int tree_shape(const pnode *n, int64_t *shape) {
@@ -1492,7 +1486,7 @@ static tl_tensor *parse_impl(const char *literal, int dtype) {
         pnode_free(root);
         return NULL;
     }
-    int64_t numel = shape_numel(shape.ndim, shape.d);
+    int64_t numel = tl_shape_numel(shape.ndim, shape.d);
     tree_out out = { malloc(sizeof(double) * (size_t)(numel ? numel : 1)),
                      malloc(sizeof(int64_t) * (size_t)(numel ? numel : 1)), 0, false, false };
     tl_tensor *t = NULL;
@@ -1524,7 +1518,7 @@ tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
     return parse_impl(literal, (int)dtype);
 }
 #line 443 "chapters/01-tensors/01-tensors.md"
-#line 434 "chapters/08-gpu/08-gpu.md"
+#line 430 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // A tensor on a device (chapter 08): its storage comes from the device's caching allocator
 tl_tensor *tl_empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {

@@ -82,7 +82,7 @@ typedef struct tl_tensor {
 // the grad_fn name printed as grad_fn=<NAME> (chapter 02 defines nodes; NULL-safe)
 const char *tl_node_name(const tl_node *node);
 #line 319 "chapters/01-tensors/01-tensors.md"
-#line 751 "chapters/01-tensors/01-tensors.md"
+#line 747 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Lifetime. Every tensor (and string) a function returns belongs to the
 // innermost POOL of the calling thread; popping the pool releases what it owns. So
@@ -107,17 +107,17 @@ int64_t    tl_live_tensors(void);            // tensors alive now, all threads (
 typedef enum { TL_LIVE_TENSORS, TL_LIVE_NODES, TL_LIVE_KINDS } tl_live_kind;
 void       tl_live_add(tl_live_kind kind, int64_t d);   // this thread's slot: no locked instruction
 int64_t    tl_live_count(tl_live_kind kind);
-#line 1052 "chapters/01-tensors/01-tensors.md"
+#line 1048 "chapters/01-tensors/01-tensors.md"
 // The block cache behind tensors, for the library's other structs made per operation (graph
 // nodes): 64-byte aligned, uninitialised; free with the size given to tl_block_alloc.
 void      *tl_block_alloc(size_t bytes);
 void       tl_block_free(void *block, size_t bytes);
-#line 1068 "chapters/01-tensors/01-tensors.md"
+#line 1064 "chapters/01-tensors/01-tensors.md"
 // The library's small, hot thread-locals (pool stack, cache pointer, grad mode): a fixed offset
 // from the thread pointer (initial-exec TLS), one load per use. Never for arrays.
 #define TL_THREAD_LOCAL _Thread_local __attribute__((tls_model("initial-exec")))
 #line 320 "chapters/01-tensors/01-tensors.md"
-#line 1210 "chapters/01-tensors/01-tensors.md"
+#line 1206 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Errors. Like exceptions, without longjmp: a failing call returns NULL
 // (or false / NAN) and records a message worded as PyTorch words it. A NULL tensor
@@ -146,7 +146,7 @@ void        tl_error_print(void);       // prints "RuntimeError: <message>" to s
         (void)(tl_check_v_ ? 0 : (tl_check_fail_(#x, __FILE__, __LINE__), 0)); tl_check_v_; })
 void tl_check_fail_(const char *expr, const char *file, int line);
 #line 321 "chapters/01-tensors/01-tensors.md"
-#line 1333 "chapters/01-tensors/01-tensors.md"
+#line 1329 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Creation. All return a new contiguous tensor, or NULL + error on bad arguments.
 tl_tensor *tl_empty(tl_shape shape, tl_dtype dtype);            // uninitialised
@@ -169,7 +169,7 @@ tl_tensor *tl_scalar(double value, tl_dtype dtype);             // 0-d tensor
 tl_tensor *tl_tensor_parse(const char *literal);
 tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype);
 #line 322 "chapters/01-tensors/01-tensors.md"
-#line 1791 "chapters/01-tensors/01-tensors.md"
+#line 1787 "chapters/01-tensors/01-tensors.md"
 // ---------------------------------------------------------------------------
 // Elements, copies and conversion.
 // element access (any dtype, returned as double); index count must equal ndim
@@ -178,13 +178,19 @@ bool       tl_set(tl_tensor *t, tl_shape index, double value); // x[1, 2] = valu
 double     tl_item(const tl_tensor *t);     // one element -> number; NAN + error otherwise
 // pointer to element 0 of a contiguous tensor, typed: TL_DATA(x, float)[i]
 #define TL_DATA(t, T) ((T *)((char *)(t)->storage->data + (t)->offset * (int64_t)sizeof(T)))
-#line 674 "chapters/01-tensors/01-tensors.md"
-static inline int64_t tl_numel(const tl_tensor *t) {
-    if (!t) return 0;
+// the same, untyped (for a tensor on a GPU, chapter 08, an address the host must not read)
+static inline void *tl_data_ptr(const tl_tensor *t) {
+    return (char *)t->storage->data + t->offset * (int64_t)tl_dtype_size(t->dtype);
+}
+#line 668 "chapters/01-tensors/01-tensors.md"
+// the number of elements of a shape: the product of its ndim sizes (1 for no dims at all)
+static inline int64_t tl_shape_numel(int ndim, const int64_t *d) {
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++) n *= t->shape[i];
+    for (int i = 0; i < ndim; i++) n *= d[i];
     return n;
 }
+
+static inline int64_t tl_numel(const tl_tensor *t) { return t ? tl_shape_numel(t->ndim, t->shape) : 0; }
 
 // PyTorch's rule: sizes of 1 (and empty tensors) do not care about their stride
 static inline bool tl_is_contiguous(const tl_tensor *t) {
