@@ -68,10 +68,10 @@ int main(int argc, char **argv) {
 #line 714 "chapters/06-training/06-training.md"
     TL_CELL("torch.sum(predictions == y_train)");
     tl_print(tl_sum(tl_eq(predictions, y_train)));
-#line 769 "chapters/06-training/06-training.md"
+#line 778 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, train_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, train_loader)));
-#line 778 "chapters/06-training/06-training.md"
+#line 787 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, test_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, test_loader)));
     tl_sgd_free(optimizer);

@@ -51,7 +51,7 @@ static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader
 }
 #line 586 "chapters/06-training/06-training.md"
 
-#line 734 "chapters/06-training/06-training.md"
+#line 737 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
 // NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives), and NaN with
 // the error recorded when a batch failed (an error recorded before the call is cleared first).
@@ -61,8 +61,9 @@ static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader
     tl_module_eval(model);
     int64_t correct = 0, total_examples = 0;
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
+    bool failed = it == NULL;
     tl_tensor *features, *labels;
-    for (bool more = it != NULL; more;) {
+    for (bool more = !failed; more;) {
         TL_SCOPE {
             if ((more = tl_dataloader_next(it, &features, &labels))) {
                 if (device) features = tl_to(features, device), labels = tl_to(labels, device);
@@ -70,13 +71,18 @@ static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader
                     tl_tensor *logits = tl_module_forward(model, features);
                     tl_tensor *predictions = tl_argmax_dim(logits, 1, false);
                     tl_tensor *compare = tl_eq(labels, predictions);
-                    correct += (int64_t)tl_item(tl_sum(compare));
-                    total_examples += tl_numel(compare);
+                    double batch_correct = tl_item(tl_sum(compare));    // NaN when a step above failed
+                    if (isnan(batch_correct) || tl_error()) {
+                        more = false, failed = true;                    // stop here; never cast the NaN
+                    } else {
+                        correct += (int64_t)batch_correct;
+                        total_examples += tl_numel(compare);
+                    }
                 }
             }
         }
     }
-    bool failed = it == NULL || tl_error();     // a failed batch ends the pass early
+    failed = failed || tl_error();              // the loader also stops, with an error, when a batch fails
     tl_dataloader_iter_free(it);
     return total_examples && !failed ? (double)correct / (double)total_examples : NAN;
 }

@@ -227,6 +227,35 @@ static void test_loop_reports_loader_errors(void **state) {
     tl_module_free(model);
 }
 
+// examples 0 and 1 have the model's two features, the rest three: the loader makes every batch, but
+// the forward pass fails on the second. compute_accuracy answers NaN with the forward's error and
+// stops there: the loader is not asked for example 4 (the third batch), and the count of the failed
+// batch (tl_item of no tensor: NaN) is never converted to an integer.
+typedef struct { tl_tensor *X2, *X3, *y; int64_t reads; } widening_data;
+static int64_t widening_len(const tl_dataset *ds) { return ((const widening_data *)ds->state)->y->shape[0]; }
+static bool widening_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
+    widening_data *w = ds->state;
+    w->reads++;
+    *x = tl_index(index < 2 ? w->X2 : w->X3, index);
+    *y = tl_index(w->y, index);
+    return *x && *y;
+}
+
+static void test_accuracy_stops_at_failed_forward(void **state) {
+    (void)state;
+    widening_data w = { tl_tensor_parse(TUTORIAL_X_TRAIN), tl_zeros(TL_SHAPE(5, 3), TL_FLOAT32),
+                        tl_tensor_parse(TUTORIAL_Y_TRAIN), 0 };
+    tl_dataset ds = { .len = widening_len, .get_item = widening_get_item, .state = &w };
+    tl_dataloader *dl = tl_dataloader_new(&ds, (tl_dataloader_options){ .batch_size = 2 });
+    tl_manual_seed(123);
+    tl_module *model = neural_network_new(2, 2);
+    assert_true(isnan(compute_accuracy(model, dl)));
+    expect_error_kind(TL_RUNTIME_ERROR, "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x30)");
+    assert_int_equal(w.reads, 4);
+    tl_module_free(model);
+    tl_dataloader_free(dl);
+}
+
 // a CPU weight whose gradient (assigned by hand) is on a GPU: refused before either update reads it.
 // Without a GPU the gradient's storage is labelled cuda:0 for the call (no memory is read through
 // it when the check works) and given its label back before it is freed.
@@ -278,6 +307,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_sgd_gradient_on_another_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tutorial_training_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_reports_loader_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accuracy_stops_at_failed_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_lines, setup, teardown),
     };
     return cmocka_run_group_tests_name("ch06_train", tests, NULL, NULL);
