@@ -23,7 +23,7 @@ static int64_t toy_len(const tl_dataset *ds) {
 }
 #line 33 "chapters/05-loaders/05-loaders.md"
 
-#line 1181 "chapters/05-loaders/05-loaders.md"
+#line 1178 "chapters/05-loaders/05-loaders.md"
 // A dataset whose examples cost 2 ms each, standing for files to read; example i is inner's i % len.
 static bool slow_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
     const tl_dataset *inner = ds->state;
@@ -48,7 +48,7 @@ static double pass_ms(tl_dataloader *loader) {
 }
 #line 35 "chapters/05-loaders/05-loaders.md"
 
-#line 1318 "chapters/05-loaders/05-loaders.md"
+#line 1315 "chapters/05-loaders/05-loaders.md"
 // Seven examples of two random numbers each: torch.rand(2) in __getitem__.
 static bool noise_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, tl_tensor **y) {
     (void)ds;
@@ -59,7 +59,7 @@ static bool noise_get_item(const tl_dataset *ds, int64_t index, tl_tensor **x, t
 static int64_t noise_len(const tl_dataset *ds) { (void)ds; return 7; }
 #line 37 "chapters/05-loaders/05-loaders.md"
 
-#line 879 "chapters/05-loaders/05-loaders.md"
+#line 878 "chapters/05-loaders/05-loaders.md"
 // for idx, (x, y) in enumerate(loader): print(f"Batch {idx+1}:", x, y)
 static void print_batches(tl_dataloader *loader) {
     tl_dataloader_iterator *it = tl_dataloader_iter(loader);
@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
     tl_print(tl_sampler_indices(rank0));
     tl_sampler_free(rank0);
     tl_sampler_free(rank1);
-#line 895 "chapters/05-loaders/05-loaders.md"
+#line 894 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the training loader, first pass");
     tl_manual_seed(123);
     tl_dataloader *train_loader = tl_dataloader_new(&train_ds,
@@ -124,30 +124,30 @@ int main(int argc, char **argv) {
     tl_dataloader *test_loader = tl_dataloader_new(&test_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = false, .num_workers = 0 });
     print_batches(train_loader);
-#line 927 "chapters/05-loaders/05-loaders.md"
+#line 926 "chapters/05-loaders/05-loaders.md"
     TL_CELL("drop_last");
     tl_dataloader *train_loader_dl = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 0, .drop_last = true });
     print_batches(train_loader_dl);
     printf("len(train_loader) = %lld, with drop_last %lld\n",
            (long long)tl_dataloader_len(train_loader), (long long)tl_dataloader_len(train_loader_dl));
-#line 948 "chapters/05-loaders/05-loaders.md"
+#line 947 "chapters/05-loaders/05-loaders.md"
     TL_CELL("a second pass of the first loader");
     tl_manual_seed(123);
     tl_dataloader_iterator *first_pass = tl_dataloader_iter(train_loader);
     while (tl_dataloader_next(first_pass, NULL, NULL)) {}
     tl_dataloader_iter_free(first_pass);
     print_batches(train_loader);
-#line 967 "chapters/05-loaders/05-loaders.md"
+#line 966 "chapters/05-loaders/05-loaders.md"
     TL_CELL("the test loader");
     print_batches(test_loader);
-#line 1161 "chapters/05-loaders/05-loaders.md"
+#line 1158 "chapters/05-loaders/05-loaders.md"
     TL_CELL("two worker threads");
     tl_manual_seed(123);
     tl_dataloader *worker_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .shuffle = true, .num_workers = 2 });
     print_batches(worker_loader);
-#line 1210 "chapters/05-loaders/05-loaders.md"
+#line 1207 "chapters/05-loaders/05-loaders.md"
     TL_CELL("what workers buy");
     tl_dataset *train_tensors = tl_tensor_dataset_new(X_train, y_train);
     tl_dataset slow_ds = { .len = slow_len, .get_item = slow_get_item, .state = train_tensors, .thread_safe = true };
@@ -162,13 +162,13 @@ int main(int argc, char **argv) {
     printf("num_workers=4, not thread_safe: %.0f ms per pass\n", pass_ms(locked_loader));
     tl_dataloader_free(locked_loader);
     tl_dataset_free(train_tensors);
-#line 1242 "chapters/05-loaders/05-loaders.md"
+#line 1239 "chapters/05-loaders/05-loaders.md"
     TL_CELL("an error in a worker");
     tl_sampler *bad_order = tl_index_sampler_new((int64_t[]){ 0, 1, 7, 2 }, 4);
     tl_dataloader *bad_loader = tl_dataloader_new(&train_ds,
         (tl_dataloader_options){ .batch_size = 2, .num_workers = 2, .sampler = bad_order });
     print_batches(bad_loader);
-#line 1329 "chapters/05-loaders/05-loaders.md"
+#line 1326 "chapters/05-loaders/05-loaders.md"
     TL_CELL("random numbers inside workers");
     tl_dataset noise_ds = { .len = noise_len, .get_item = noise_get_item, .thread_safe = true };
     for (int workers = 0; workers <= 2; workers += 2) {
@@ -183,7 +183,7 @@ int main(int argc, char **argv) {
         tl_dataloader_free(noise_loader);
     }
 #line 43 "chapters/05-loaders/05-loaders.md"
-#line 1367 "chapters/05-loaders/05-loaders.md"
+#line 1364 "chapters/05-loaders/05-loaders.md"
     tl_dataloader_free(train_loader);
     tl_dataloader_free(test_loader);
     tl_dataloader_free(train_loader_dl);

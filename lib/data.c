@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1417 "chapters/05-loaders/05-loaders.md"
+#line 1414 "chapters/05-loaders/05-loaders.md"
 // data.c — Dataset, TensorDataset, Subset, random_split, samplers, DataLoader with worker threads.
 // See data.h; chapter 05 explains each part.
 #define _POSIX_C_SOURCE 200809L
@@ -40,7 +40,7 @@ bool tl_dataset_get_item(const tl_dataset *ds, int64_t index, tl_tensor **featur
 void tl_dataset_free(tl_dataset *ds) {
     if (ds && ds->destroy) ds->destroy(ds);
 }
-#line 1429 "chapters/05-loaders/05-loaders.md"
+#line 1426 "chapters/05-loaders/05-loaders.md"
 
 #line 180 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -107,7 +107,7 @@ tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *la
                         .thread_safe = true, .destroy = tensor_dataset_destroy };
     return ds;
 }
-#line 1431 "chapters/05-loaders/05-loaders.md"
+#line 1428 "chapters/05-loaders/05-loaders.md"
 
 #line 266 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
                         .thread_safe = parent->thread_safe, .destroy = subset_destroy };
     return ds;
 }
-#line 1433 "chapters/05-loaders/05-loaders.md"
+#line 1430 "chapters/05-loaders/05-loaders.md"
 
 #line 304 "chapters/05-loaders/05-loaders.md"
 // lengths -> counts: whole numbers summing to len, or fractions summing to 1 (PyTorch's rule)
@@ -206,7 +206,7 @@ bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_gene
     free(counts);
     return ok;
 }
-#line 1435 "chapters/05-loaders/05-loaders.md"
+#line 1432 "chapters/05-loaders/05-loaders.md"
 
 #line 443 "chapters/05-loaders/05-loaders.md"
 int64_t tl_sampler_len(const tl_sampler *s) {
@@ -333,7 +333,7 @@ tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bo
 void tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch) {
     if (s && s->len == dist_len) ((dist_sampler *)s->state)->epoch = epoch;
 }
-#line 1437 "chapters/05-loaders/05-loaders.md"
+#line 1434 "chapters/05-loaders/05-loaders.md"
 
 #line 645 "chapters/05-loaders/05-loaders.md"
 struct tl_dataloader {
@@ -342,7 +342,7 @@ struct tl_dataloader {
     tl_sampler           *sampler;      // opts.sampler, or own_sampler
     tl_sampler           *own_sampler;  // made here (random if shuffle, else sequential)
 };
-#line 1439 "chapters/05-loaders/05-loaders.md"
+#line 1436 "chapters/05-loaders/05-loaders.md"
 
 #line 710 "chapters/05-loaders/05-loaders.md"
 typedef struct {                // a loaded batch on its way from a worker to the consumer
@@ -372,10 +372,10 @@ struct tl_dataloader_iterator {
     pthread_cond_t  ready_cv;   // a slot was filled
     pthread_cond_t  space_cv;   // a slot was freed, or stop
 };
-#line 1441 "chapters/05-loaders/05-loaders.md"
+#line 1438 "chapters/05-loaders/05-loaders.md"
 
 #line 786 "chapters/05-loaders/05-loaders.md"
-// held around load_batch for datasets that are not thread_safe, by every loader and thread
+// held by load_batch, for datasets that are not thread_safe, in every loader and thread
 static pthread_mutex_t get_item_lock = PTHREAD_MUTEX_INITIALIZER;
 
 // a retained tensor that no pool owns becomes the current pool's (NULL-safe)
@@ -387,13 +387,14 @@ static tl_tensor *adopt(tl_tensor *t) {
 
 // Load and stack the examples idx[0..n-1]. On success *x and *y (NULL for a dataset without labels)
 // are retained and owned by no pool: new tensors, sharing nothing with the dataset. For a dataset
-// that is not thread_safe the caller holds get_item_lock around the whole call, so that get_item
-// and the letting go of what it returned (views of shared tensors) run under the lock.
+// that is not thread_safe it holds get_item_lock while it loads, so that get_item, the stacking and
+// the letting go of what get_item returned (views of shared tensors) run under the lock.
 static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, tl_tensor **x, tl_tensor **y) {
     *x = *y = NULL;
     tl_tensor **xs = calloc((size_t)(2 * n), sizeof *xs), **ys = xs + n;
     if (!xs) { tl_error_set(TL_RUNTIME_ERROR, "out of memory"); return false; }
-    bool ok = true;
+    bool ok = true, lock = !ds->thread_safe;
+    if (lock) pthread_mutex_lock(&get_item_lock);
     tl_pool *pool = tl_pool_push();
     for (int64_t i = 0; ok && i < n; i++) ok = tl_dataset_get_item(ds, idx[i], &xs[i], &ys[i]);
     if (ok) {
@@ -409,11 +410,12 @@ static bool load_batch(const tl_dataset *ds, const int64_t *idx, int64_t n, tl_t
         ok = ok && *x && (!with_label || *y);
     }
     tl_pool_pop(pool);
-    free(xs);
     if (!ok) { tl_release(*x); tl_release(*y); *x = *y = NULL; }
+    if (lock) pthread_mutex_unlock(&get_item_lock);
+    free(xs);
     return ok;
 }
-#line 1443 "chapters/05-loaders/05-loaders.md"
+#line 1440 "chapters/05-loaders/05-loaders.md"
 
 #line 654 "chapters/05-loaders/05-loaders.md"
 tl_dataloader *tl_dataloader_new(tl_dataset *ds, tl_dataloader_options opts) {
@@ -461,7 +463,7 @@ int64_t tl_dataloader_len(const tl_dataloader *dl) {
     if (n < 0) return -1;
     return dl->opts.drop_last ? n / b : (n + b - 1) / b;
 }
-#line 1445 "chapters/05-loaders/05-loaders.md"
+#line 1442 "chapters/05-loaders/05-loaders.md"
 
 #line 746 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it);
@@ -488,7 +490,7 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl) {
     if (it->nworkers > 0 && !begin_pass(it)) { tl_dataloader_iter_free(it); return NULL; }
     return it;
 }
-#line 832 "chapters/05-loaders/05-loaders.md"
+#line 834 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y);
 static void stop_workers(tl_dataloader_iterator *it);
 
@@ -507,10 +509,7 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (it->nworkers == 0) {
         int64_t b = it->consumed, bs = it->dl->opts.batch_size;
         int64_t start = b * bs, count = start + bs <= it->n ? bs : it->n - start;
-        bool lock = !it->dl->ds->thread_safe;
-        if (lock) pthread_mutex_lock(&get_item_lock);
-        ok = load_batch(it->dl->ds, it->indices + start, count, &x, &y);
-        if (lock) pthread_mutex_unlock(&get_item_lock);
+        ok = load_batch(it->dl->ds, it->indices + start, count, &x, &y);   // under get_item_lock if need be
         it->consumed++;
     } else {
         ok = next_from_workers(it, &x, &y);
@@ -526,9 +525,9 @@ bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_ten
     if (labels) *labels = y;
     return true;
 }
-#line 1447 "chapters/05-loaders/05-loaders.md"
+#line 1444 "chapters/05-loaders/05-loaders.md"
 
-#line 1281 "chapters/05-loaders/05-loaders.md"
+#line 1278 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // What a worker thread knows about itself (NULL in other threads): a variable of worker_main's.
 typedef struct { int id, num_workers; uint64_t seed; tl_generator *gen; } worker_self;
@@ -559,7 +558,7 @@ bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed) {
     if (seed) *seed = self->seed;
     return true;
 }
-#line 1449 "chapters/05-loaders/05-loaders.md"
+#line 1446 "chapters/05-loaders/05-loaders.md"
 
 #line 1017 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -571,7 +570,6 @@ static void *worker_main(void *arg_) {
     tl_dataloader_iterator *it = arg->it;
     const tl_dataset *ds = it->dl->ds;
     int64_t bs = it->dl->opts.batch_size;
-    bool lock = !ds->thread_safe;
     worker_self me;
     bool have_generator = worker_begin(it, arg->id, &me);  // its generator (see below)
     pthread_mutex_lock(&it->mu);
@@ -588,9 +586,7 @@ static void *worker_main(void *arg_) {
         if (!have_generator) {
             tl_error_set(TL_RUNTIME_ERROR, "out of memory making the random generator of worker %d", arg->id);
         } else {
-            if (lock) pthread_mutex_lock(&get_item_lock);   // as a loader without workers does
-            ok = load_batch(ds, it->indices + start, count, &s.x, &s.y);
-            if (lock) pthread_mutex_unlock(&get_item_lock);
+            ok = load_batch(ds, it->indices + start, count, &s.x, &s.y);   // locks as without workers
         }
         if (!ok) {
             s.err_kind = tl_error_kind() == TL_OK ? TL_RUNTIME_ERROR : tl_error_kind();
@@ -606,7 +602,7 @@ static void *worker_main(void *arg_) {
     worker_end();
     return NULL;
 }
-#line 1067 "chapters/05-loaders/05-loaders.md"
+#line 1064 "chapters/05-loaders/05-loaders.md"
 static bool start_workers(tl_dataloader_iterator *it) {
     it->capacity = (int64_t)it->nworkers * it->dl->opts.prefetch_factor;
     batch_slot *slots = calloc((size_t)it->capacity, sizeof *slots);
@@ -636,7 +632,7 @@ static bool start_workers(tl_dataloader_iterator *it) {
     }
     return true;
 }
-#line 1102 "chapters/05-loaders/05-loaders.md"
+#line 1099 "chapters/05-loaders/05-loaders.md"
 static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tensor **y) {
     pthread_mutex_lock(&it->mu);
     batch_slot *slot = &it->slots[it->consumed % it->capacity];
@@ -655,7 +651,7 @@ static bool next_from_workers(tl_dataloader_iterator *it, tl_tensor **x, tl_tens
     }
     return true;
 }
-#line 1128 "chapters/05-loaders/05-loaders.md"
+#line 1125 "chapters/05-loaders/05-loaders.md"
 static void stop_workers(tl_dataloader_iterator *it) {
     if (!it->threads) return;
     pthread_mutex_lock(&it->mu);

@@ -1,5 +1,5 @@
 /* generated from chapters/05-loaders/05-loaders.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1380 "chapters/05-loaders/05-loaders.md"
+#line 1377 "chapters/05-loaders/05-loaders.md"
 // data.h — datasets and data loaders (chapter 05): PyTorch's torch.utils.data in C.
 //
 //     tl_dataset *ds = tl_tensor_dataset_new(X, y);                      // TensorDataset(X, y)
@@ -42,7 +42,7 @@ int64_t tl_dataset_len(const tl_dataset *ds);                    // len(ds); -1 
 bool    tl_dataset_get_item(const tl_dataset *ds, int64_t index, // ds[index]
                             tl_tensor **features, tl_tensor **label);
 void    tl_dataset_free(tl_dataset *ds);                         // for the library's datasets
-#line 1404 "chapters/05-loaders/05-loaders.md"
+#line 1401 "chapters/05-loaders/05-loaders.md"
 
 #line 247 "chapters/05-loaders/05-loaders.md"
 tl_dataset *tl_tensor_dataset_new(const tl_tensor *features, const tl_tensor *labels);  // TensorDataset(X, y); y may be NULL
@@ -51,7 +51,7 @@ tl_dataset *tl_subset_new(const tl_dataset *parent, const int64_t *indices, int6
 // random_split(ds, lengths, generator): out[0..n-1] = subsets, each freed with tl_dataset_free.
 // lengths are counts summing to len(ds), or fractions summing to 1. g NULL: the default generator.
 bool tl_random_split(const tl_dataset *ds, const double *lengths, int n, tl_generator *g, tl_dataset **out);
-#line 1406 "chapters/05-loaders/05-loaders.md"
+#line 1403 "chapters/05-loaders/05-loaders.md"
 
 #line 412 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -73,7 +73,7 @@ tl_sampler *tl_index_sampler_new(const int64_t *indices, int64_t n);   // these 
 tl_sampler *tl_distributed_sampler_new(int64_t n, int num_replicas, int rank, bool shuffle,
                                        uint64_t seed, bool drop_last);
 void        tl_distributed_sampler_set_epoch(tl_sampler *s, int64_t epoch);
-#line 1408 "chapters/05-loaders/05-loaders.md"
+#line 1405 "chapters/05-loaders/05-loaders.md"
 
 #line 610 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
@@ -104,9 +104,9 @@ tl_dataloader_iterator *tl_dataloader_iter(tl_dataloader *dl);
 // false at the end of the pass, or false + error when a batch could not be loaded.
 bool tl_dataloader_next(tl_dataloader_iterator *it, tl_tensor **features, tl_tensor **labels);
 void tl_dataloader_iter_free(tl_dataloader_iterator *it);  // also mid-pass: stops the workers
-#line 1410 "chapters/05-loaders/05-loaders.md"
+#line 1407 "chapters/05-loaders/05-loaders.md"
 
-#line 1271 "chapters/05-loaders/05-loaders.md"
+#line 1268 "chapters/05-loaders/05-loaders.md"
 // ---------------------------------------------------------------------------
 // Inside get_item. The generator for random numbers (augmentation): in a worker thread the
 // worker's own, seeded base_seed + worker id as PyTorch seeds a worker process; in any other
@@ -114,6 +114,6 @@ void tl_dataloader_iter_free(tl_dataloader_iterator *it);  // also mid-pass: sto
 tl_generator *tl_worker_generator(void);
 // torch.utils.data.get_worker_info(): false (and nothing set) outside a worker thread.
 bool tl_get_worker_info(int *id, int *num_workers, uint64_t *seed);
-#line 1412 "chapters/05-loaders/05-loaders.md"
+#line 1409 "chapters/05-loaders/05-loaders.md"
 
 #endif
