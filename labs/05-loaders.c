@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
         printf("num_workers=%d: %.0f ms per pass\n", workers, pass_ms(slow_loader));
         tl_dataloader_free(slow_loader);
     }
-    slow_ds.thread_safe = false;                 // now every get_item runs under the loader's lock
+    slow_ds.thread_safe = false;                 // now each whole batch loads under the loader's lock
     tl_dataloader *locked_loader = tl_dataloader_new(&slow_ds, (tl_dataloader_options){ .batch_size = 8, .num_workers = 4 });
     printf("num_workers=4, not thread_safe: %.0f ms per pass\n", pass_ms(locked_loader));
     tl_dataloader_free(locked_loader);
