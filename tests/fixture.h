@@ -38,12 +38,15 @@ static inline void expect_error_kind(tl_errkind kind, const char *message) {
     tl_error_clear();
 }
 
-// t is an int64 tensor holding exactly want[0..n-1]
+// t is a 1-D int64 tensor holding exactly want[0..n-1] (read through its strides, so views too)
 static inline void check_i64(const tl_tensor *t, const int64_t *want, int64_t n) {
     assert_non_null(t);
     assert_int_equal(t->dtype, TL_INT64);
     assert_int_equal(tl_numel(t), n);
-    for (int64_t i = 0; i < n; i++) assert_int_equal(TL_DATA(t, int64_t)[i], want[i]);
+    for (int64_t i = 0; i < n; i++) {
+        double got = tl_get(t, TL_SHAPE(i));
+        if (got != (double)want[i]) fail_msg("element %lld: got %g, expected %lld", (long long)i, got, (long long)want[i]);
+    }
 }
 
 #endif
