@@ -55,11 +55,13 @@ static inline double train_step(tl_module *model, tl_sgd *opt, const tl_tensor *
     return value;
 }
 
-// the tutorial's training step, NeuralNetwork(2, 2) on its batch of 2, on device ("cpu" or
-// "cuda"): microseconds per step, the median of 7 runs of `steps` steps after `warmup` steps. On a
-// GPU the clock reads only after the device has finished (torch.cuda.synchronize()).
+// the tutorial's training step, NeuralNetwork(2, 2) on its batch of 2, on device ("cpu", "cuda",
+// "cuda:1"): microseconds per step, the median of 7 runs of `steps` steps after `warmup` steps. On
+// a GPU the clock reads only after that device has finished (torch.cuda.synchronize(device)).
 static inline double bench_tutorial_step(const char *device, int warmup, int steps) {
-    bool gpu = strncmp(device, "cuda", 4) == 0;
+    tl_device where;
+    TL_CHECK(tl_device_parse(device, &where));
+    bool gpu = where.type == TL_CUDA;
     tl_manual_seed(123);
     tl_module *model = neural_network_new(2, 2);
     TL_CHECK(tl_module_to(model, device));
@@ -70,10 +72,10 @@ static inline double bench_tutorial_step(const char *device, int warmup, int ste
         tl_tensor *y = TL_CHECK(tl_to(tl_tensor_parse("[0, 1]"), device));
         for (int i = 0; i < warmup; i++) train_step(model, opt, x, y);
         for (int r = 0; r < 7; r++) {
-            if (gpu) tl_cuda_synchronize(0);
+            if (gpu) tl_cuda_synchronize(where.index);
             double t0 = now();
             for (int i = 0; i < steps; i++) train_step(model, opt, x, y);
-            if (gpu) tl_cuda_synchronize(0);
+            if (gpu) tl_cuda_synchronize(where.index);
             runs[r] = (now() - t0) / steps * 1e6;
         }
     }
