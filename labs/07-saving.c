@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2282 "chapters/07-saving/07-saving.md"
+#line 2280 "chapters/07-saving/07-saving.md"
 // 07-saving — tutorial §8 (saving and loading): state dicts, torch.save / torch.load, safetensors.
 #define _GNU_SOURCE                    // mkdtemp, memmem
 #include "torchlet.h"
@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     snprintf(scratch, sizeof scratch, "/tmp/torchlet-07-XXXXXX");
     if (!mkdtemp(scratch)) { perror("mkdtemp"); return 1; }
     atexit(remove_scratch);
-#line 2320 "chapters/07-saving/07-saving.md"
+#line 2318 "chapters/07-saving/07-saving.md"
     TL_CELL("a state dict: names -> tensors");
     tl_manual_seed(123);
     tl_state_dict *sd = tl_state_dict_new();
@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
         printf("%s ", tl_state_dict_key(sd, i));
         tl_print(tl_state_dict_value(sd, i));
     }
-#line 2340 "chapters/07-saving/07-saving.md"
+#line 2338 "chapters/07-saving/07-saving.md"
     TL_CELL("torch.save, torch.load");
     TL_CHECK(tl_save(sd, lab_path("layer.pth")));
     tl_state_dict *loaded = TL_CHECK(tl_load(lab_path("layer.pth")));
@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
         tl_print(tl_state_dict_value(loaded, i));
     }
     tl_state_dict_free(loaded);
-#line 2360 "chapters/07-saving/07-saving.md"
+#line 2358 "chapters/07-saving/07-saving.md"
     TL_CELL("shared storage survives the round trip");
     tl_state_dict *shared = tl_state_dict_new();
     tl_tensor *m = tl_view(tl_arange(0, 6, 1), TL_SHAPE(2, 3));
@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     tl_print(tl_state_dict_get(back, "m.T"));
     tl_state_dict_free(back);
     tl_state_dict_free(shared);
-#line 2382 "chapters/07-saving/07-saving.md"
+#line 2380 "chapters/07-saving/07-saving.md"
     TL_CELL("safetensors");
     tl_state_dict_set_metadata(sd, "format", "pt");
     TL_CHECK(tl_save_safetensors(sd, lab_path("model.safetensors")));
@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
         tl_print(tl_state_dict_value(st, i));
     }
     tl_state_dict_free(st);
-#line 2405 "chapters/07-saving/07-saving.md"
+#line 2403 "chapters/07-saving/07-saving.md"
     TL_CELL("a damaged file is an error");
     size_t size;
     unsigned char *bytes = TL_CHECK(tl_read_file(lab_path("layer.pth"), &size));
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     if (!tl_load_buffer(bytes, size / 2, "layer.pth")) tl_error_print();
     free(bytes);
     tl_state_dict_free(sd);
-#line 2430 "chapters/07-saving/07-saving.md"
+#line 2428 "chapters/07-saving/07-saving.md"
     TL_CELL("model.state_dict() of the trained model");
     tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
     tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
@@ -98,18 +98,18 @@ int main(int argc, char **argv) {
     tl_state_dict *model_sd = tl_module_state_dict(model);
     for (int64_t i = 0; i < tl_state_dict_len(model_sd); i++)
         printf("%s %s\n", tl_state_dict_key(model_sd, i), tl_shape_str(tl_state_dict_value(model_sd, i)));
-#line 2462 "chapters/07-saving/07-saving.md"
+#line 2460 "chapters/07-saving/07-saving.md"
     TL_CELL("save the model, load it into a new one");
     TL_CHECK(tl_save(model_sd, lab_path("model.pth")));
     tl_module *restored = neural_network_new(2, 2);             // needs to match the original exactly
     tl_state_dict *from_file = TL_CHECK(tl_load(lab_path("model.pth")));
     tl_incompatible_keys *result = TL_CHECK(tl_module_load_state_dict(restored, from_file, true));
     puts(tl_incompatible_keys_repr(result));
-#line 2478 "chapters/07-saving/07-saving.md"
+#line 2476 "chapters/07-saving/07-saving.md"
     TL_CELL("the reloaded model reproduces chapter 06's logits");
     tl_module_eval(restored);
     TL_NO_GRAD { tl_print(tl_module_forward(restored, X_train)); }
-#line 2497 "chapters/07-saving/07-saving.md"
+#line 2495 "chapters/07-saving/07-saving.md"
     TL_CELL("state dicts that do not fit");
     tl_module *wider = neural_network_new(50, 3);
     if (!tl_module_load_state_dict(wider, from_file, true)) tl_error_print();
@@ -128,6 +128,6 @@ int main(int argc, char **argv) {
     tl_module_free(model);
     tl_dataloader_free(train_loader);
     tl_dataset_free(train_ds);
-#line 2312 "chapters/07-saving/07-saving.md"
+#line 2310 "chapters/07-saving/07-saving.md"
     return tl_lab_end();
 }

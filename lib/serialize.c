@@ -1,5 +1,5 @@
 /* generated from chapters/07-saving/07-saving.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2221 "chapters/07-saving/07-saving.md"
+#line 2219 "chapters/07-saving/07-saving.md"
 // serialize.c — state dicts; .pth files (zip + pickle) as torch.save writes and torch.load reads
 // them; safetensors. Chapter 07.
 //
@@ -163,7 +163,7 @@ int64_t tl_state_dict_metadata_len(const tl_state_dict *sd) { return sd ? sd->me
 const char *tl_state_dict_metadata_key(const tl_state_dict *sd, int64_t i) {
     return sd && i >= 0 && i < sd->meta_len ? sd->meta[2 * i] : NULL;
 }
-#line 2247 "chapters/07-saving/07-saving.md"
+#line 2245 "chapters/07-saving/07-saving.md"
 
 #line 311 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -195,7 +195,7 @@ static uint64_t get_le(const unsigned char *p, int n) {
     return v;
 }
 static bool host_is_little_endian(void) { const uint16_t one = 1; return *(const unsigned char *)&one == 1; }
-#line 2249 "chapters/07-saving/07-saving.md"
+#line 2247 "chapters/07-saving/07-saving.md"
 
 #line 343 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ static void pickle_state_dict(bytes *b, const tl_state_dict *sd, const int64_t *
     if (sd->len > 0) put_u8(b, 'u');                                  // SETITEMS
     put_u8(b, '.');                                                   // STOP
 }
-#line 2251 "chapters/07-saving/07-saving.md"
+#line 2249 "chapters/07-saving/07-saving.md"
 
 #line 445 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ static void zw_free(zw_writer *z) {
     free(z->entries);
     free(z->out.p);
 }
-#line 2253 "chapters/07-saving/07-saving.md"
+#line 2251 "chapters/07-saving/07-saving.md"
 
 #line 593 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -447,7 +447,7 @@ static bool write_file_atomic(const char *path, const span *spans, int count, co
     free(dir);
     return true;
 }
-#line 2255 "chapters/07-saving/07-saving.md"
+#line 2253 "chapters/07-saving/07-saving.md"
 
 #line 681 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -516,7 +516,7 @@ bool tl_save(const tl_state_dict *sd, const char *path) {
     zw_free(&z);
     return ok;
 }
-#line 2257 "chapters/07-saving/07-saving.md"
+#line 2255 "chapters/07-saving/07-saving.md"
 
 #line 766 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -548,7 +548,7 @@ unsigned char *tl_read_file(const char *path, size_t *size) {
     *size = n;
     return buf;
 }
-#line 2259 "chapters/07-saving/07-saving.md"
+#line 2257 "chapters/07-saving/07-saving.md"
 
 #line 809 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -702,7 +702,7 @@ static bool archive_check(const pth_archive *a) {
     }
     return true;
 }
-#line 2261 "chapters/07-saving/07-saving.md"
+#line 2259 "chapters/07-saving/07-saving.md"
 
 #line 980 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
@@ -940,7 +940,7 @@ static value *rebuild_tensor(unpickler *u, value *args) {
     if (offset->kind != V_INT || rg->kind != V_BOOL || hooks->kind != V_DICT ||
         (args->n == 7 && args->items[6]->kind != V_DICT && args->items[6]->kind != V_NONE))
         return refused(u, "_rebuild_tensor_v2: bad argument types");
-    int64_t shape[TL_MAX_DIMS], strides[TL_MAX_DIMS];
+    int64_t shape[TL_MAX_DIMS] = { 0 }, strides[TL_MAX_DIMS] = { 0 };     // past nd: 0, as in every tensor
     if (size->kind == V_TUPLE && size->n > TL_MAX_DIMS)
         return refused(u, "a tensor of %lld dimensions (Torchlet has at most %d)", (long long)size->n, TL_MAX_DIMS);
     if (!int_tuple(size, shape, TL_MAX_DIMS) || !int_tuple(stride, strides, TL_MAX_DIMS) || size->n != stride->n)
@@ -964,10 +964,8 @@ static value *rebuild_tensor(unpickler *u, value *args) {
     tl_tensor *t = tl_detach(storage->tensor);
     if (!t) return NULL;
     t->ndim = nd;
-    for (int d = 0; d < TL_MAX_DIMS; d++) {          // the dims past nd stay 0, as in every tensor
-        t->shape[d] = d < nd ? shape[d] : 0;
-        t->stride[d] = d < nd ? strides[d] : 0;
-    }
+    memcpy(t->shape, shape, sizeof shape);
+    memcpy(t->stride, strides, sizeof strides);
     t->offset = offset->i;
     if (rg->i && !tl_requires_grad_(t, true)) return NULL;
     value *v = new_value(u, V_TENSOR);
@@ -985,7 +983,7 @@ static value *rebuild_parameter(unpickler *u, value *args) {
     t->is_parameter = true;
     return args->items[0];
 }
-#line 1319 "chapters/07-saving/07-saving.md"
+#line 1317 "chapters/07-saving/07-saving.md"
 static value *call(unpickler *u, value *f, value *args) {
     if (f->kind != V_GLOBAL) return refused(u, "REDUCE on a %s, not a callable", vkind_name[f->kind]);
     if (args->kind != V_TUPLE) return refused(u, "REDUCE arguments must be a tuple");
@@ -999,7 +997,7 @@ static value *call(unpickler *u, value *f, value *args) {
         return refused(u, "calling %s.%s is not allowed", allowed_globals[f->i].module, allowed_globals[f->i].name);
     }
 }
-#line 1338 "chapters/07-saving/07-saving.md"
+#line 1336 "chapters/07-saving/07-saving.md"
 static value *op_global(unpickler *u) {
     const unsigned char *p = u->p + u->pos, *end = u->p + u->n;
     const unsigned char *nl1 = memchr(p, '\n', (size_t)(end - p));
@@ -1023,7 +1021,7 @@ static value *op_global(unpickler *u) {
     shown[k] = '\0';
     return refused(u, "Unsupported class %s", shown);
 }
-#line 1368 "chapters/07-saving/07-saving.md"
+#line 1366 "chapters/07-saving/07-saving.md"
 static bool need(unpickler *u, size_t k) {
     if (u->n - u->pos >= k) return true;
     corrupted(u, "the pickle ends inside an opcode at byte %zu", u->pos);
@@ -1184,9 +1182,9 @@ static value *unpickle(unpickler *u) {
         if (!ok) return NULL;
     }
 }
-#line 2263 "chapters/07-saving/07-saving.md"
+#line 2261 "chapters/07-saving/07-saving.md"
 
-#line 1542 "chapters/07-saving/07-saving.md"
+#line 1540 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // tl_load
 static void unpickler_free(unpickler *u) {
@@ -1278,9 +1276,9 @@ tl_state_dict *tl_load(const char *path) {
     free(data);
     return sd;
 }
-#line 2265 "chapters/07-saving/07-saving.md"
+#line 2263 "chapters/07-saving/07-saving.md"
 
-#line 1669 "chapters/07-saving/07-saving.md"
+#line 1667 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: writing
 static const char *const st_dtype_names[] = { [TL_BOOL] = "BOOL", [TL_INT64] = "I64",
@@ -1347,9 +1345,9 @@ bool tl_save_safetensors(const tl_state_dict *sd, const char *path) {
     free(spans);
     return ok;
 }
-#line 2267 "chapters/07-saving/07-saving.md"
+#line 2265 "chapters/07-saving/07-saving.md"
 
-#line 1749 "chapters/07-saving/07-saving.md"
+#line 1747 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // safetensors: reading
 typedef struct {
@@ -1441,7 +1439,7 @@ static bool st_parse_entry(const char *file, const cJSON *e, st_entry *out) {
     }
     return true;
 }
-#line 1843 "chapters/07-saving/07-saving.md"
+#line 1841 "chapters/07-saving/07-saving.md"
 // every name in a JSON object is different (sorted, then neighbours compared: no quadratic search)
 static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static bool json_unique_names(const char *file, const cJSON *obj) {
@@ -1545,17 +1543,17 @@ tl_state_dict *tl_load_safetensors(const char *path) {
     free(data);
     return sd;
 }
-#line 2269 "chapters/07-saving/07-saving.md"
+#line 2267 "chapters/07-saving/07-saving.md"
 
-#line 2161 "chapters/07-saving/07-saving.md"
+#line 2159 "chapters/07-saving/07-saving.md"
 typedef struct { int rank; int64_t k; } key_rank;
 static int by_rank(const void *a, const void *b) {
     const key_rank *x = a, *y = b;
     return x->rank != y->rank ? (x->rank > y->rank) - (x->rank < y->rank) : (x->k > y->k) - (x->k < y->k);
 }
-#line 2271 "chapters/07-saving/07-saving.md"
+#line 2269 "chapters/07-saving/07-saving.md"
 
-#line 1980 "chapters/07-saving/07-saving.md"
+#line 1978 "chapters/07-saving/07-saving.md"
 // ----------------------------------------------------------------------------
 // Modules: state_dict() and load_state_dict()
 tl_state_dict *tl_module_state_dict(const tl_module *m) {
@@ -1573,7 +1571,7 @@ tl_state_dict *tl_module_state_dict(const tl_module *m) {
     }
     return sd;
 }
-#line 2015 "chapters/07-saving/07-saving.md"
+#line 2013 "chapters/07-saving/07-saving.md"
 typedef struct { const char *path; const tl_module *m; } module_path;
 
 // the modules of the tree in pre-order with their dotted paths ("" for the root); pool-owned;
@@ -1620,7 +1618,7 @@ static int unexpected_rank(const char *key, const module_path *mods, int n_mods)
         return -1;
     return best;
 }
-#line 2068 "chapters/07-saving/07-saving.md"
+#line 2066 "chapters/07-saving/07-saving.md"
 static void msg_add(bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void msg_add(bytes *b, const char *fmt, ...) {
     char tmp[1024];
@@ -1708,7 +1706,7 @@ tl_incompatible_keys *tl_module_load_state_dict(tl_module *m, const tl_state_dic
     }
     return ok ? r : NULL;
 }
-#line 2169 "chapters/07-saving/07-saving.md"
+#line 2167 "chapters/07-saving/07-saving.md"
 const char *tl_incompatible_keys_repr(const tl_incompatible_keys *r) {
     if (!r) return NULL;
     if (r->n_missing == 0 && r->n_unexpected == 0) return "<All keys matched successfully>";

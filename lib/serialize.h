@@ -56,7 +56,7 @@ tl_state_dict *tl_load(const char *path);                  // NULL + error on an
 tl_state_dict *tl_load_buffer(const void *data, size_t size, const char *name);  // name: for messages
 // the bytes of a whole file, as tl_load reads them (malloc'd: free() them); NULL + Python's error
 unsigned char *tl_read_file(const char *path, size_t *size);
-#line 1653 "chapters/07-saving/07-saving.md"
+#line 1651 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // safetensors: 8-byte little-endian header length, a JSON header (dtype "F32"/"F64"/"I64"/"BOOL",
 // shape, data_offsets; optional "__metadata__" from the state dict's metadata), the data.
@@ -69,7 +69,7 @@ tl_state_dict *tl_load_safetensors_buffer(const void *data, size_t size, const c
 void           tl_serialize_inject_write_failure_(int64_t after_bytes);
 #line 66 "chapters/07-saving/07-saving.md"
 
-#line 1957 "chapters/07-saving/07-saving.md"
+#line 1955 "chapters/07-saving/07-saving.md"
 // ---------------------------------------------------------------------------
 // Modules (chapter 04's nn): model.state_dict() and model.load_state_dict(sd, strict).
 // tl_module_state_dict: the module's parameters and buffers under their dotted names, detached
