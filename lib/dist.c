@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 763 "chapters/09-ddp/09-ddp.md"
+#line 774 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 783 "chapters/09-ddp/09-ddp.md"
+#line 794 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -149,7 +149,7 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 784 "chapters/09-ddp/09-ddp.md"
+#line 795 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
@@ -320,11 +320,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 788 "chapters/09-ddp/09-ddp.md"
+#line 799 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 550 "chapters/09-ddp/09-ddp.md"
+#line 554 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -361,12 +361,19 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                              "tl_module_to)", params[i].name, tl_device_name(tl_device_of(p), a, sizeof a),
                              tl_device_name(device, b, sizeof b));
                 ok = false;
+            } else if (tl_is_cuda(p) && tl_device_of(p).index != g_dist.local_rank) {
+                char a[32];
+                tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: the tensor %s is on %s, but rank %d's NCCL "
+                             "communicator is on cuda:%d (its local rank); every rank works on its own GPU (move the "
+                             "model with tl_module_to(model, tl_dist_device()))", params[i].name,
+                             tl_device_name(tl_device_of(p), a, sizeof a), g_dist.rank, g_dist.local_rank);
+                ok = false;
             } else {
                 ddp->params[ddp->n_params++] = tl_retain(p);
                 ddp->numel += tl_numel(p);
             }
         }
-#line 616 "chapters/09-ddp/09-ddp.md"
+#line 627 "chapters/09-ddp/09-ddp.md"
         {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             bool mine_ok = ok;
@@ -404,7 +411,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 592 "chapters/09-ddp/09-ddp.md"
+#line 603 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -416,8 +423,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 792 "chapters/09-ddp/09-ddp.md"
-#line 667 "chapters/09-ddp/09-ddp.md"
+#line 803 "chapters/09-ddp/09-ddp.md"
+#line 678 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

@@ -44,7 +44,7 @@ TL_BUILD=$B $B/tests/test_ch09_dist || status=1     # its test_nccl: the one-ran
 # here nothing may be skipped but the other build's case: the emulation has NCCL and two GPUs (and MPI)
 TL_MOCK_GPUS=2 $B/tests/test_ch09_nccl > $B/test_ch09_nccl.txt 2>&1 || status=1
 cat $B/test_ch09_nccl.txt
-want=2; [ -z "$MPI_LIBS" ] || ! command -v mpirun >/dev/null 2>&1 || want=4     # + the two-rank cases
+want=2; [ -z "$MPI_LIBS" ] || ! command -v mpirun >/dev/null 2>&1 || want=5     # + the three two-rank cases
 grep -q "PASSED  \] $want test" $B/test_ch09_nccl.txt || { echo "test_ch09_nccl: its GPU cases did not all run" >&2; status=1; }
 $B/nonccl/test_ch09_nccl > $B/test_ch09_nccl_nonccl.txt 2>&1 || status=1
 cat $B/test_ch09_nccl_nonccl.txt
