@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 774 "chapters/09-ddp/09-ddp.md"
+#line 775 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 794 "chapters/09-ddp/09-ddp.md"
+#line 795 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -122,6 +122,7 @@ const char *tl_dist_backend(void) { return !check_initialized() ? NULL : g_dist.
 const char *tl_dist_device(void) {
     static char name[32];
     if (!check_initialized()) return NULL;
+    if (!tl_dist_nccl_compiled()) return "cpu";        // GPU tensors could not be averaged: no NCCL here
     if (tl_cuda_device_count() < g_dist.local_world_size) return "cpu";   // not one GPU per rank here
     snprintf(name, sizeof name, "cuda:%d", g_dist.local_rank);
     return name;
@@ -149,11 +150,11 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 795 "chapters/09-ddp/09-ddp.md"
+#line 796 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 315 "chapters/09-ddp/09-ddp.md"
+#line 316 "chapters/09-ddp/09-ddp.md"
 // a CUDA tensor goes through NCCL: in the build, the communicator made, the tensor on its GPU
 static bool check_nccl(const char *op, const tl_tensor *t) {
     char dev[32];
@@ -198,7 +199,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 368 "chapters/09-ddp/09-ddp.md"
+#line 369 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -259,7 +260,7 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     g_dist.collectives++;
     return tl_dist_nccl_broadcast(tl_data_ptr(t), nbytes, src);
 }
-#line 438 "chapters/09-ddp/09-ddp.md"
+#line 439 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -320,11 +321,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 799 "chapters/09-ddp/09-ddp.md"
+#line 800 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 554 "chapters/09-ddp/09-ddp.md"
+#line 555 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -373,7 +374,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 ddp->numel += tl_numel(p);
             }
         }
-#line 627 "chapters/09-ddp/09-ddp.md"
+#line 628 "chapters/09-ddp/09-ddp.md"
         {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             bool mine_ok = ok;
@@ -411,7 +412,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 603 "chapters/09-ddp/09-ddp.md"
+#line 604 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -423,8 +424,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 803 "chapters/09-ddp/09-ddp.md"
-#line 678 "chapters/09-ddp/09-ddp.md"
+#line 804 "chapters/09-ddp/09-ddp.md"
+#line 679 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

@@ -1,6 +1,7 @@
 // tests/test_ch09_nccl.c — cmocka tests of chapter 09's GPU path (lib/dist.c, lib/dist_nccl.c):
 // collectives on CUDA tensors through NCCL, and DDP on a model on a GPU.
-//   - a build without NCCL refuses CUDA tensors with PyTorch's "doesn't have NCCL built in";
+//   - a build without NCCL computes on the CPU (tl_dist_device) and refuses CUDA tensors with
+//     PyTorch's "doesn't have NCCL built in";
 //   - one rank: all_reduce / broadcast / all_gather on CUDA tensors equal the CPU ones; the
 //     argument errors; DDP on cuda:0 equals DDP on the CPU after a step, with ONE NCCL all-reduce
 //     per step and no device allocation after the first step;
@@ -77,7 +78,8 @@ static bool ddp_step(tl_ddp *ddp, tl_sgd *opt, tl_tensor *X, tl_tensor *y) {
 }
 
 // ----------------------------------------------------------------------------
-// a build without NCCL: a CUDA tensor in a collective is a clear error, and so is DDP on a GPU
+// a build without NCCL: tl_dist_device() is the CPU; a CUDA tensor in a collective is a clear error, and
+// so is DDP on a GPU
 
 static void test_without_nccl(void **state) {
     (void)state;
@@ -90,6 +92,7 @@ static void test_without_nccl(void **state) {
         skip();
     }
     assert_true(tl_dist_init());
+    assert_string_equal(tl_dist_device(), "cpu");      // a GPU, but no NCCL to average on it: train on the CPU
     tl_tensor *t = tl_to(tl_tensor_parse("[1., 2.]"), "cuda");
     assert_non_null(t);
     assert_false(tl_dist_all_reduce(t, TL_REDUCE_SUM));
