@@ -93,6 +93,9 @@ static void test_without_nccl(void **state) {
     }
     assert_true(tl_dist_init());
     assert_string_equal(tl_dist_device(), "cpu");      // a GPU, but no NCCL to average on it: train on the CPU
+    assert_null(tl_dist_backend_for("cuda:0"));
+    expect_error("Distributed package doesn't have NCCL built in: collectives on cuda:0 need NCCL, and Torchlet was "
+                "built without it");
     tl_tensor *t = tl_to(tl_tensor_parse("[1., 2.]"), "cuda");
     assert_non_null(t);
     assert_false(tl_dist_all_reduce(t, TL_REDUCE_SUM));
@@ -120,6 +123,8 @@ static void test_collectives_one_rank(void **state) {
     (void)state;
     needs_nccl_gpu();
     assert_true(tl_dist_init());
+    assert_string_equal(tl_dist_backend_for("cuda:0"), "nccl");
+    assert_string_equal(tl_dist_backend_for("cpu"), "single");
     int64_t n0 = tl_dist_collectives_issued(), r0 = nccl_calls("all_reduce");
     tl_tensor *cpu = tl_tensor_parse("[1.5, -2., 3.25]");
     tl_tensor *t = tl_to(cpu, "cuda");
