@@ -18,7 +18,7 @@ static const char *ddp_setup(void) {
     TL_CHECK(tl_dist_init());
     return tl_dist_device();
 }
-#line 1185 "chapters/09-ddp/09-ddp.md"
+#line 1184 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -60,7 +60,7 @@ static void print_indices(tl_sampler *s) {
         printf("]");
     }
 }
-#line 1272 "chapters/09-ddp/09-ddp.md"
+#line 1271 "chapters/09-ddp/09-ddp.md"
 // false + the tutorial's hint when this rank's loader gave no batch
 static bool rank_accuracy(tl_module *model, tl_dataloader *loader, const char *device, double *accuracy) {
     *accuracy = compute_accuracy_on(model, loader, device);
@@ -70,7 +70,7 @@ static bool rank_accuracy(tl_module *model, tl_dataloader *loader, const char *d
                  "ranks, enlarge the data set in prepare_dataset.");
     return false;
 }
-#line 1295 "chapters/09-ddp/09-ddp.md"
+#line 1294 "chapters/09-ddp/09-ddp.md"
 // the log lines' prefix: [GPU0] on a GPU, as in the tutorial, [CPU0] on the CPU
 static const char *tag(const char *device) { return strncmp(device, "cuda", 4) == 0 ? "GPU" : "CPU"; }
 
@@ -125,7 +125,7 @@ static bool ddp_main(int rank, int world_size, int num_epochs, const char *devic
     free_dataset(&data);
     return ok;
 }
-#line 1455 "chapters/09-ddp/09-ddp.md"
+#line 1456 "chapters/09-ddp/09-ddp.md"
 static int run_script(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *device = ddp_setup();
@@ -142,7 +142,7 @@ static int run_script(void) {
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 1676 "chapters/09-ddp/09-ddp.md"
+#line 1677 "chapters/09-ddp/09-ddp.md"
 static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
@@ -155,19 +155,18 @@ int main(int argc, char **argv) {
     tl_lab_begin(argc, argv);
 #line 1145 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
-    const char *device = ddp_setup();
-    (void)device;               // the notebook trains on the CPU; the GPU cell below asks for a GPU itself
+    const char *device = ddp_setup();      // the notebook trains on the CPU, then on this device if it is a GPU
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 1161 "chapters/09-ddp/09-ddp.md"
+#line 1160 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 1233 "chapters/09-ddp/09-ddp.md"
+#line 1232 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -182,20 +181,21 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
-#line 1355 "chapters/09-ddp/09-ddp.md"
+#line 1354 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main(rank, world_size, num_epochs=3)");
     tl_manual_seed(123);
     int num_epochs = 3;
     TL_CHECK(ddp_main(rank, world_size, num_epochs, "cpu"));
 #line 1384 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main on the GPU");
-    if (strcmp(tl_dist_device(), "cpu") == 0) {
-        printf("skipped: needs a CUDA device (this machine has %d)\n", tl_cuda_device_count());
+    if (strcmp(device, "cpu") == 0) {
+        printf("skipped: needs a CUDA device and NCCL (this machine has %d GPU(s); NCCL is %sin this build)\n",
+               tl_cuda_device_count(), tl_dist_nccl_compiled() ? "" : "not ");
     } else {
         tl_manual_seed(123);
-        TL_CHECK(ddp_main(rank, world_size, num_epochs, tl_dist_device()));
+        TL_CHECK(ddp_main(rank, world_size, num_epochs, device));
     }
-#line 1416 "chapters/09-ddp/09-ddp.md"
+#line 1417 "chapters/09-ddp/09-ddp.md"
     TL_CELL("model.module, and the collectives of one step");
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
@@ -208,13 +208,13 @@ int main(int argc, char **argv) {
         TL_CHECK(tl_ddp_backward(model, tl_cross_entropy(tl_ddp_forward(model, X), y)));
     }
     printf("collectives in one step: %lld\n", (long long)(tl_dist_collectives_issued() - before));
-#line 1476 "chapters/09-ddp/09-ddp.md"
+#line 1477 "chapters/09-ddp/09-ddp.md"
     TL_CELL("destroy_process_group()");
     tl_ddp_free(model);
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 1638 "chapters/09-ddp/09-ddp.md"
+#line 1639 "chapters/09-ddp/09-ddp.md"
     TL_CELL("synchronous vs stale updates");
     for (int staleness = 0; staleness <= 4; staleness++) {
         if (staleness == 3) continue;
@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
         }
         printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
     }
-#line 1683 "chapters/09-ddp/09-ddp.md"
+#line 1684 "chapters/09-ddp/09-ddp.md"
     TL_CELL("gradient compression: top 10% and 8 bits");
     tl_manual_seed(123);
     tl_module *cnet = neural_network_new(2, 2);
