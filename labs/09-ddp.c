@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 1077 "chapters/09-ddp/09-ddp.md"
+#line 1104 "chapters/09-ddp/09-ddp.md"
 // 09-ddp — tutorial §9.3: DistributedDataParallel on CPU processes. A notebook when run plainly;
 // the tutorial's stand-alone script on every rank when started by mpirun with several ranks.
 #define _POSIX_C_SOURCE 200809L
@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 1109 "chapters/09-ddp/09-ddp.md"
+#line 1136 "chapters/09-ddp/09-ddp.md"
 // NEW: the process group (the tutorial's ddp_setup): mpirun decided the ranks, MPI connects them;
 // the device is this rank's GPU (cuda:<local rank>) when there is one per rank, else the CPU
 static const char *ddp_setup(void) {
     TL_CHECK(tl_dist_init());
     return tl_dist_device();
 }
-#line 1158 "chapters/09-ddp/09-ddp.md"
+#line 1184 "chapters/09-ddp/09-ddp.md"
 typedef struct {
     tl_dataset    *train_ds, *test_ds;
     tl_sampler    *sampler;               // the training loader's DistributedSampler
@@ -60,7 +60,7 @@ static void print_indices(tl_sampler *s) {
         printf("]");
     }
 }
-#line 1245 "chapters/09-ddp/09-ddp.md"
+#line 1271 "chapters/09-ddp/09-ddp.md"
 // false + the tutorial's hint when this rank's loader gave no batch
 static bool rank_accuracy(tl_module *model, tl_dataloader *loader, const char *device, double *accuracy) {
     *accuracy = compute_accuracy_on(model, loader, device);
@@ -70,7 +70,7 @@ static bool rank_accuracy(tl_module *model, tl_dataloader *loader, const char *d
                  "ranks, enlarge the data set in prepare_dataset.");
     return false;
 }
-#line 1268 "chapters/09-ddp/09-ddp.md"
+#line 1294 "chapters/09-ddp/09-ddp.md"
 // the log lines' prefix: [GPU0] on a GPU, as in the tutorial, [CPU0] on the CPU
 static const char *tag(const char *device) { return strncmp(device, "cuda", 4) == 0 ? "GPU" : "CPU"; }
 
@@ -125,7 +125,7 @@ static bool ddp_main(int rank, int world_size, int num_epochs, const char *devic
     free_dataset(&data);
     return ok;
 }
-#line 1427 "chapters/09-ddp/09-ddp.md"
+#line 1456 "chapters/09-ddp/09-ddp.md"
 static int run_script(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *device = ddp_setup();
@@ -134,7 +134,7 @@ static int run_script(void) {
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
-        printf("World size: %d (backend: %s)\n", world_size, strcmp(tag(device), "GPU") == 0 ? "nccl" : tl_dist_backend());
+        printf("World size: %d (backend: %s)\n", world_size, tl_dist_backend_for(device));
     }
     tl_manual_seed(123);
     int num_epochs = 3;
@@ -142,32 +142,31 @@ static int run_script(void) {
     tl_dist_destroy();      // NEW: cleanly exit distributed mode
     return 0;
 }
-#line 1647 "chapters/09-ddp/09-ddp.md"
+#line 1677 "chapters/09-ddp/09-ddp.md"
 static int cmp_desc(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x < y) - (x > y);
 }
-#line 1089 "chapters/09-ddp/09-ddp.md"
+#line 1116 "chapters/09-ddp/09-ddp.md"
 
 int main(int argc, char **argv) {
     if (tl_dist_launcher_world_size() > 1 || (argc > 1 && strcmp(argv[1], "--script") == 0))
         return run_script();        // mpirun -np N build/labs/09-ddp: the script, on every rank
     tl_lab_begin(argc, argv);
-#line 1118 "chapters/09-ddp/09-ddp.md"
+#line 1145 "chapters/09-ddp/09-ddp.md"
     TL_CELL("ddp_setup(): the process group");
-    const char *device = ddp_setup();
-    (void)device;               // the notebook trains on the CPU; the GPU cell below asks for a GPU itself
+    const char *device = ddp_setup();      // the notebook trains on the CPU, then on this device if it is a GPU
     int rank = tl_dist_rank(), world_size = tl_dist_world_size();
     printf("rank %d of %d, local rank %d of %d, backend: %s\n", rank, world_size, tl_dist_local_rank(),
            tl_dist_local_world_size(), tl_dist_backend());
-#line 1134 "chapters/09-ddp/09-ddp.md"
+#line 1160 "chapters/09-ddp/09-ddp.md"
     TL_CELL("rank 0 prints the header");
     if (rank == 0) {            // only print in the first process
         printf("Torchlet version: %s\n", tl_version());
         printf("CUDA available: %s\n", tl_cuda_is_available() ? "True" : "False");
         printf("Number of GPUs available: %d\n", tl_cuda_device_count());
     }
-#line 1206 "chapters/09-ddp/09-ddp.md"
+#line 1232 "chapters/09-ddp/09-ddp.md"
     TL_CELL("DistributedSampler: each rank's share, epochs 0-2");
     for (int W = 1; W <= 2; W++) {
         for (int epoch = 0; epoch < 3; epoch++) {
@@ -182,20 +181,21 @@ int main(int argc, char **argv) {
             printf("\n");
         }
     }
-#line 1328 "chapters/09-ddp/09-ddp.md"
+#line 1354 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main(rank, world_size, num_epochs=3)");
     tl_manual_seed(123);
     int num_epochs = 3;
     TL_CHECK(ddp_main(rank, world_size, num_epochs, "cpu"));
-#line 1357 "chapters/09-ddp/09-ddp.md"
+#line 1384 "chapters/09-ddp/09-ddp.md"
     TL_CELL("main on the GPU");
-    if (strcmp(tl_dist_device(), "cpu") == 0) {
-        printf("skipped: needs a CUDA device (this machine has %d)\n", tl_cuda_device_count());
+    if (strcmp(device, "cpu") == 0) {
+        printf("skipped: needs a CUDA device and NCCL (this machine has %d GPU(s); NCCL is %sin this build)\n",
+               tl_cuda_device_count(), tl_dist_nccl_compiled() ? "" : "not ");
     } else {
         tl_manual_seed(123);
-        TL_CHECK(ddp_main(rank, world_size, num_epochs, tl_dist_device()));
+        TL_CHECK(ddp_main(rank, world_size, num_epochs, device));
     }
-#line 1389 "chapters/09-ddp/09-ddp.md"
+#line 1417 "chapters/09-ddp/09-ddp.md"
     TL_CELL("model.module, and the collectives of one step");
     tl_manual_seed(123);
     tl_module *net = neural_network_new(2, 2);
@@ -208,13 +208,13 @@ int main(int argc, char **argv) {
         TL_CHECK(tl_ddp_backward(model, tl_cross_entropy(tl_ddp_forward(model, X), y)));
     }
     printf("collectives in one step: %lld\n", (long long)(tl_dist_collectives_issued() - before));
-#line 1448 "chapters/09-ddp/09-ddp.md"
+#line 1477 "chapters/09-ddp/09-ddp.md"
     TL_CELL("destroy_process_group()");
     tl_ddp_free(model);
     tl_module_free(net);
     tl_dist_destroy();
     printf("initialized: %s\n", tl_dist_is_initialized() ? "True" : "False");
-#line 1609 "chapters/09-ddp/09-ddp.md"
+#line 1639 "chapters/09-ddp/09-ddp.md"
     TL_CELL("synchronous vs stale updates");
     for (int staleness = 0; staleness <= 4; staleness++) {
         if (staleness == 3) continue;
@@ -225,7 +225,7 @@ int main(int argc, char **argv) {
         }
         printf("staleness %d: distance to the minimum after 30 updates %.4f\n", staleness, fabs(w[30] - 2.0));
     }
-#line 1654 "chapters/09-ddp/09-ddp.md"
+#line 1684 "chapters/09-ddp/09-ddp.md"
     TL_CELL("gradient compression: top 10% and 8 bits");
     tl_manual_seed(123);
     tl_module *cnet = neural_network_new(2, 2);
@@ -256,6 +256,6 @@ int main(int argc, char **argv) {
         printf("8 bits per value: relative error %.4f, %d bytes instead of %d\n", sqrt(err2 / norm2), n + 4, n * 4);
     }
     tl_module_free(cnet);
-#line 1095 "chapters/09-ddp/09-ddp.md"
+#line 1122 "chapters/09-ddp/09-ddp.md"
     return tl_lab_end();
 }

@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 763 "chapters/09-ddp/09-ddp.md"
+#line 787 "chapters/09-ddp/09-ddp.md"
 // dist.c — process groups over MPI (or a world of one), collectives (CPU tensors through MPI, CUDA
 // tensors through lib/dist_nccl.c's NCCL), DDP on either device (chapter 09).
 // Compiled with -DTL_WITH_MPI and mpicc's flags when the build finds MPI.
@@ -67,7 +67,7 @@ static bool check_initialized(void) {
     tl_error_set(TL_RUNTIME_ERROR, NOT_INITIALIZED);
     return false;
 }
-#line 783 "chapters/09-ddp/09-ddp.md"
+#line 807 "chapters/09-ddp/09-ddp.md"
 #line 188 "chapters/09-ddp/09-ddp.md"
 bool tl_dist_init(void) {
     if (g_dist.initialized) {
@@ -122,9 +122,22 @@ const char *tl_dist_backend(void) { return !check_initialized() ? NULL : g_dist.
 const char *tl_dist_device(void) {
     static char name[32];
     if (!check_initialized()) return NULL;
+    if (!tl_dist_nccl_compiled()) return "cpu";        // GPU tensors could not be averaged: no NCCL here
     if (tl_cuda_device_count() < g_dist.local_world_size) return "cpu";   // not one GPU per rank here
     snprintf(name, sizeof name, "cuda:%d", g_dist.local_rank);
     return name;
+}
+
+const char *tl_dist_backend_for(const char *device) {
+    tl_device d;
+    if (!check_initialized() || !tl_device_parse(device, &d)) return NULL;
+    if (d.type == TL_CPU) return tl_dist_backend();
+    if (!tl_dist_nccl_compiled()) {
+        tl_error_set(TL_RUNTIME_ERROR, "Distributed package doesn't have NCCL built in: collectives on %s need "
+                     "NCCL, and Torchlet was built without it", device);
+        return NULL;
+    }
+    return "nccl";
 }
 
 void tl_dist_destroy(void) {
@@ -149,11 +162,11 @@ void tl_dist_abort(int code) {
 #endif
     exit(code);
 }
-#line 784 "chapters/09-ddp/09-ddp.md"
+#line 808 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // collectives
-#line 315 "chapters/09-ddp/09-ddp.md"
+#line 328 "chapters/09-ddp/09-ddp.md"
 // a CUDA tensor goes through NCCL: in the build, the communicator made, the tensor on its GPU
 static bool check_nccl(const char *op, const tl_tensor *t) {
     char dev[32];
@@ -198,7 +211,7 @@ static MPI_Datatype mpi_type(tl_dtype dtype) {
 // MPI counts are int: a tensor of more than 2^30 elements goes in pieces
 #define MPI_CHUNK ((int64_t)1 << 30)
 #endif
-#line 368 "chapters/09-ddp/09-ddp.md"
+#line 381 "chapters/09-ddp/09-ddp.md"
 #define DIVIDE(T) for (int64_t i = 0; i < n; i++) ((T *)p)[i] /= (T)g_dist.world_size;
 
 bool tl_dist_all_reduce(tl_tensor *t, tl_reduce_op op) {
@@ -259,7 +272,7 @@ bool tl_dist_broadcast(tl_tensor *t, int src) {
     g_dist.collectives++;
     return tl_dist_nccl_broadcast(tl_data_ptr(t), nbytes, src);
 }
-#line 438 "chapters/09-ddp/09-ddp.md"
+#line 451 "chapters/09-ddp/09-ddp.md"
 tl_tensor *tl_dist_all_gather(const tl_tensor *t) {
     if (!check_tensor("all_gather", t, false)) return NULL;
     int64_t n = tl_numel(t);
@@ -320,11 +333,11 @@ bool tl_dist_barrier(void) {
 }
 
 int64_t tl_dist_collectives_issued(void) { return g_dist.collectives; }
-#line 788 "chapters/09-ddp/09-ddp.md"
+#line 812 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel
-#line 550 "chapters/09-ddp/09-ddp.md"
+#line 567 "chapters/09-ddp/09-ddp.md"
 tl_ddp *tl_ddp_new(tl_module *model) {
     if (!model) return NULL;
     if (!check_initialized()) return NULL;
@@ -361,12 +374,19 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                              "tl_module_to)", params[i].name, tl_device_name(tl_device_of(p), a, sizeof a),
                              tl_device_name(device, b, sizeof b));
                 ok = false;
+            } else if (tl_is_cuda(p) && tl_device_of(p).index != g_dist.local_rank) {
+                char a[32];
+                tl_error_set(TL_RUNTIME_ERROR, "DistributedDataParallel: the tensor %s is on %s, but rank %d's NCCL "
+                             "communicator is on cuda:%d (its local rank); every rank works on its own GPU (move the "
+                             "model with tl_module_to(model, tl_dist_device()))", params[i].name,
+                             tl_device_name(tl_device_of(p), a, sizeof a), g_dist.rank, g_dist.local_rank);
+                ok = false;
             } else {
                 ddp->params[ddp->n_params++] = tl_retain(p);
                 ddp->numel += tl_numel(p);
             }
         }
-#line 616 "chapters/09-ddp/09-ddp.md"
+#line 640 "chapters/09-ddp/09-ddp.md"
         {
             int64_t on_gpu = ddp->n_params > 0 && tl_is_cuda(ddp->params[0]);
             bool mine_ok = ok;
@@ -404,7 +424,7 @@ tl_ddp *tl_ddp_new(tl_module *model) {
                 }
             }
         }
-#line 592 "chapters/09-ddp/09-ddp.md"
+#line 616 "chapters/09-ddp/09-ddp.md"
         // rank 0's parameters and buffers, to everyone
         for (int i = 0; ok && i < ns; i++) ok = tl_dist_broadcast(state[i].tensor, 0);
         // the flat buffer, made once, on the parameters' device: every step reuses it
@@ -416,8 +436,8 @@ tl_ddp *tl_ddp_new(tl_module *model) {
     }
     return ddp;
 }
-#line 792 "chapters/09-ddp/09-ddp.md"
-#line 667 "chapters/09-ddp/09-ddp.md"
+#line 816 "chapters/09-ddp/09-ddp.md"
+#line 691 "chapters/09-ddp/09-ddp.md"
 // nbytes from src to dst on device d: memcpy on the CPU, a copy inside the GPU on a GPU
 static bool copy_bytes(tl_device d, void *dst, const void *src, size_t nbytes) {
     if (d.type == TL_CPU) {

@@ -43,7 +43,7 @@ bool        tl_dist_mpi_compiled(void);      // was MPI compiled into this libra
 int         tl_dist_launcher_world_size(void);
 // stops every rank now (MPI_Abort), with exit status `code`; exit(code) in a world of one
 void        tl_dist_abort(int code) __attribute__((noreturn));
-#line 292 "chapters/09-ddp/09-ddp.md"
+#line 305 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // Collectives: every rank calls them, in the same order, with tensors of the same shape and dtype.
@@ -57,7 +57,7 @@ bool       tl_dist_barrier(void);
 int64_t    tl_dist_collectives_issued(void);   // collectives this process called so far (for tests)
 // raw bytes from rank src to all (the NCCL id travels this way)
 bool       tl_dist_broadcast_bytes_(void *data, int64_t nbytes, int src);
-#line 527 "chapters/09-ddp/09-ddp.md"
+#line 544 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // DistributedDataParallel. The wrapper holds the model (model.module); it does not own it.
@@ -78,7 +78,7 @@ tl_tensor  *tl_ddp_forward(tl_ddp *ddp, const tl_tensor *input);  // model(x): t
 bool        tl_ddp_sync_grads(tl_ddp *ddp);
 bool        tl_ddp_backward(tl_ddp *ddp, tl_tensor *loss);        // loss.backward(), then sync_grads
 void        tl_ddp_free(tl_ddp *ddp);                             // the wrapper only (NULL-safe)
-#line 835 "chapters/09-ddp/09-ddp.md"
+#line 859 "chapters/09-ddp/09-ddp.md"
 
 // ---------------------------------------------------------------------------
 // NCCL: collectives on GPU memory (compiled when the build has CUDA and nccl.h: -DTL_WITH_NCCL).
@@ -96,8 +96,11 @@ bool tl_dist_nccl_all_gather(const void *dev_in, void *dev_out, int64_t nbytes);
 // n floats in CPU memory: copied to this rank's GPU, all-reduced there, copied back (a smoke test)
 bool tl_dist_nccl_all_reduce_host(float *data, int64_t n, tl_reduce_op op);
 void tl_dist_nccl_destroy(void);     // tl_dist_destroy calls it
-// where this rank computes: "cuda:<local rank>" when this machine has a GPU for every one of its
-// ranks, else "cpu" (the tutorial's torch.cuda.set_device(rank) and model.to(rank))
+// where this rank computes: "cuda:<local rank>" when this build has NCCL and this machine has a GPU
+// for every one of its ranks, else "cpu" (the tutorial's torch.cuda.set_device(rank) and model.to(rank))
 const char *tl_dist_device(void);
+// the backend of the collectives on tensors on `device`: tl_dist_backend() for "cpu", "nccl" for a GPU
+// (NULL + error without NCCL in the build), as dist.get_backend() of a "cpu:gloo,cuda:nccl" group
+const char *tl_dist_backend_for(const char *device);
 #line 105 "chapters/09-ddp/09-ddp.md"
 #endif

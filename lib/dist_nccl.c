@@ -1,5 +1,5 @@
 /* generated from chapters/09-ddp/09-ddp.md by tools/tangle.lua; edit the chapter, not this file */
-#line 888 "chapters/09-ddp/09-ddp.md"
+#line 915 "chapters/09-ddp/09-ddp.md"
 // dist_nccl.c — GPU collectives with NCCL (chapter 09). Compiled with -DTL_WITH_NCCL when the build
 // has CUDA and nccl.h; otherwise every function says that NCCL is not in this build.
 // tests/mock/ compiles this same file against a host emulation of NCCL and CUDA (no GPU needed).

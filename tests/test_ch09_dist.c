@@ -64,6 +64,7 @@ static void test_world_of_one(void **state) {
     assert_int_equal(tl_dist_local_rank(), 0);
     assert_int_equal(tl_dist_local_world_size(), 1);
     assert_string_equal(tl_dist_backend(), "single");
+    assert_string_equal(tl_dist_backend_for("cpu"), "single");
     assert_int_equal(tl_dist_launcher_world_size(), 1);
     assert_false(tl_dist_init());
     expect_error_kind(TL_RUNTIME_ERROR, "trying to initialize the default process group twice!");
@@ -465,6 +466,7 @@ static int worker_script(int rank) {
 static int worker_collectives(int rank) {
     WCHECK(tl_dist_world_size() == 2);
     WCHECK(strcmp(tl_dist_backend(), "mpi") == 0);
+    WCHECK(strcmp(tl_dist_backend_for("cpu"), "mpi") == 0);
     WCHECK(tl_dist_local_rank() == rank && tl_dist_local_world_size() == 2);    // one machine
     WCHECK(tl_dist_launcher_world_size() == 2);
 

@@ -1,11 +1,13 @@
 // tests/test_ch09_nccl.c — cmocka tests of chapter 09's GPU path (lib/dist.c, lib/dist_nccl.c):
 // collectives on CUDA tensors through NCCL, and DDP on a model on a GPU.
-//   - a build without NCCL refuses CUDA tensors with PyTorch's "doesn't have NCCL built in";
+//   - a build without NCCL computes on the CPU (tl_dist_device) and refuses CUDA tensors with
+//     PyTorch's "doesn't have NCCL built in";
 //   - one rank: all_reduce / broadcast / all_gather on CUDA tensors equal the CPU ones; the
 //     argument errors; DDP on cuda:0 equals DDP on the CPU after a step, with ONE NCCL all-reduce
 //     per step and no device allocation after the first step;
 //   - two ranks under `mpirun -np 2`, each on its own GPU: the collectives on CUDA tensors equal the
-//     CPU ones; a model on a GPU on one rank and on the CPU on the other is an error on both;
+//     CPU ones; a model on a GPU on one rank and on the CPU on the other is an error on both, and
+//     so is a model on the same GPU (cuda:0) on both ranks (rank 1's GPU is cuda:1);
 //     after a DDP step on the GPUs both ranks hold the same parameters, bit for bit,
 //     equal to those of the same DDP step on the CPU.
 // Every case needs a GPU (and NCCL): without one it says so and is skipped. CI runs this file
@@ -76,7 +78,8 @@ static bool ddp_step(tl_ddp *ddp, tl_sgd *opt, tl_tensor *X, tl_tensor *y) {
 }
 
 // ----------------------------------------------------------------------------
-// a build without NCCL: a CUDA tensor in a collective is a clear error, and so is DDP on a GPU
+// a build without NCCL: tl_dist_device() is the CPU; a CUDA tensor in a collective is a clear error, and
+// so is DDP on a GPU
 
 static void test_without_nccl(void **state) {
     (void)state;
@@ -89,6 +92,10 @@ static void test_without_nccl(void **state) {
         skip();
     }
     assert_true(tl_dist_init());
+    assert_string_equal(tl_dist_device(), "cpu");      // a GPU, but no NCCL to average on it: train on the CPU
+    assert_null(tl_dist_backend_for("cuda:0"));
+    expect_error("Distributed package doesn't have NCCL built in: collectives on cuda:0 need NCCL, and Torchlet was "
+                "built without it");
     tl_tensor *t = tl_to(tl_tensor_parse("[1., 2.]"), "cuda");
     assert_non_null(t);
     assert_false(tl_dist_all_reduce(t, TL_REDUCE_SUM));
@@ -116,6 +123,8 @@ static void test_collectives_one_rank(void **state) {
     (void)state;
     needs_nccl_gpu();
     assert_true(tl_dist_init());
+    assert_string_equal(tl_dist_backend_for("cuda:0"), "nccl");
+    assert_string_equal(tl_dist_backend_for("cpu"), "single");
     int64_t n0 = tl_dist_collectives_issued(), r0 = nccl_calls("all_reduce");
     tl_tensor *cpu = tl_tensor_parse("[1.5, -2., 3.25]");
     tl_tensor *t = tl_to(cpu, "cuda");
@@ -243,6 +252,7 @@ static void run_two_ranks(const char *name, const char *expect) {
 
 static void test_two_ranks_collectives(void **state) { (void)state; run_two_ranks("collectives", "collectives ok"); }
 static void test_two_ranks_ddp(void **state) { (void)state; run_two_ranks("ddp", "ddp ok"); }
+static void test_two_ranks_ddp_other_gpu(void **state) { (void)state; run_two_ranks("ddp_other_gpu", "ddp_other_gpu ok"); }
 
 // ----------------------------------------------------------------------------
 // the workers (one process per rank, each on cuda:<local rank>)
@@ -328,6 +338,27 @@ static int worker_ddp(int rank, const char *dev) {
     return 0;
 }
 
+// every rank moves its model to "cuda" (cuda:0), not to its own GPU: rank 1's check refuses it, and rank 0,
+// whose model is on its own GPU, refuses too at the same step (it would otherwise broadcast through NCCL
+// to a rank that never joins)
+static int worker_ddp_other_gpu(int rank) {
+    tl_module *m = neural_network_new(2, 2);
+    WCHECK(tl_module_to(m, "cuda"));
+    WCHECK(tl_ddp_new(m) == NULL);
+    if (rank == 1)
+        WCHECK(strcmp(tl_error(), "DistributedDataParallel: the tensor layers.0.weight is on cuda:0, but rank 1's NCCL "
+                                  "communicator is on cuda:1 (its local rank); every rank works on its own GPU (move the "
+                                  "model with tl_module_to(model, tl_dist_device()))") == 0);
+    else
+        WCHECK(strcmp(tl_error(), "DistributedDataParallel: rank 1 could not wrap its model (its own error says why), "
+                                  "so no rank wraps it") == 0);
+    tl_error_clear();
+    tl_module_free(m);
+    WCHECK(tl_dist_barrier());
+    printf("rank %d: ddp_other_gpu ok\n", rank);
+    return 0;
+}
+
 // the workers need this rank's GPU (cuda:<local rank>); without one they fail, saying so
 static const char *rank_gpu(int rank) {
     const char *dev = tl_dist_device();
@@ -338,7 +369,10 @@ static const char *rank_gpu(int rank) {
 static int gpu_collectives(int rank) { const char *d = rank_gpu(rank); return d ? worker_collectives(rank, d) : 1; }
 static int gpu_ddp(int rank) { const char *d = rank_gpu(rank); return d ? worker_ddp(rank, d) : 1; }
 
-static const rank_worker workers[] = { { "collectives", gpu_collectives }, { "ddp", gpu_ddp } };
+static int gpu_ddp_other_gpu(int rank) { const char *d = rank_gpu(rank); return d ? worker_ddp_other_gpu(rank) : 1; }
+
+static const rank_worker workers[] = { { "collectives", gpu_collectives }, { "ddp", gpu_ddp },
+                                       { "ddp_other_gpu", gpu_ddp_other_gpu } };
 
 int main(int argc, char **argv) {
     self_path = argv[0];
@@ -349,6 +383,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_ddp_one_rank, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_collectives, setup, dist_teardown),
         cmocka_unit_test_setup_teardown(test_two_ranks_ddp, setup, dist_teardown),
+        cmocka_unit_test_setup_teardown(test_two_ranks_ddp_other_gpu, setup, dist_teardown),
     };
     return cmocka_run_group_tests_name("ch09_nccl", tests, NULL, NULL);
 }

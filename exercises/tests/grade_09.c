@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#define RANK_WORKER_FAIL "GRADE-FAIL: "     // run_rank_worker's failures, as the parent looks for them
 #include "ranks.h"      // tests/ranks.h (grade.sh compiles with -Itests): mpirun_ranks, run_rank_worker
 #ifdef TL_WITH_MPI
 #include <mpi.h>

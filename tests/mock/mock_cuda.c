@@ -10,16 +10,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "device.h"
 #include "cuda.h"
+#include "mock_ptr.h"    // TAG, H (device -> host), D (host -> device)
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TAG ((uintptr_t)1 << 62)
-static void *H(const void *p) { return p ? (void *)((uintptr_t)p - TAG) : NULL; }   // device -> host
-static void *D(void *p) { return (void *)((uintptr_t)p + TAG); }                     // host -> device
 
 static tl_cuda_memory_stats stats;
 // a bad nll_loss target (or index: -1), reported at the next wait for the device, as the real

@@ -15,6 +15,7 @@
 #include "nccl.h"
 #include "cuda_runtime.h"
 #include "cuda.h"        // tl_cuda_backend_device_count (mock_cuda.c)
+#include "mock_ptr.h"    // on_device, H: mock_cuda.c's device pointers
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,10 +27,6 @@
 #ifdef TL_WITH_MPI
 #include <mpi.h>
 #endif
-
-#define TAG ((uintptr_t)1 << 62)
-static bool on_device(const void *p) { return (uintptr_t)p >= TAG; }
-static void *H(const void *p) { return (void *)((uintptr_t)p - TAG); }   // device -> host
 
 // ----------------------------------------------------------------------------
 // the CUDA runtime calls: a current device per process, streams that are only tokens

@@ -4,10 +4,11 @@
 # tests/mock/include/) in build/mock/, then run chapter 08's GPU tests and lab, and chapter 09's
 # GPU path: tests/test_ch09_nccl.c (one rank, then two ranks under mpirun with two emulated GPUs)
 # and the lab as the tutorial's script on two emulated GPUs; chapter 09's other tests run there too
-# (tests/test_ch09_dist.c), for its one-rank GPU case.
+# (tests/test_ch09_dist.c), for its test_nccl: NCCL set up on one rank's GPU, a host buffer
+# all-reduced (DDP on a GPU is test_ddp_one_rank's, in tests/test_ch09_nccl.c).
 # It checks the device plumbing (dispatch, .to, model.to, autograd, printing, NCCL collectives,
 # DDP on GPU tensors) without a GPU; the CUDA kernels and NCCL itself are only checked on a real
-# GPU (tests/test_ch08_cuda.c, test_nccl in tests/test_ch09_dist.c).
+# GPU (tests/test_ch08_cuda.c; tests/test_ch09_nccl.c and test_nccl in tests/test_ch09_dist.c).
 set -e
 cd "$(dirname "$0")/../.."
 B=build/mock
@@ -40,11 +41,11 @@ status=0
 $B/tests/test_ch08_cuda || status=1
 $B/tests/test_ch08_device || status=1
 $B/labs/08-gpu --cell 7 || status=1   # cell 8 times a 4096^3 product: too slow emulated
-TL_BUILD=$B $B/tests/test_ch09_dist || status=1     # its test_nccl: the one-rank GPU case, DDP included
+TL_BUILD=$B $B/tests/test_ch09_dist || status=1     # its test_nccl: NCCL on one rank's GPU (no DDP)
 # here nothing may be skipped but the other build's case: the emulation has NCCL and two GPUs (and MPI)
 TL_MOCK_GPUS=2 $B/tests/test_ch09_nccl > $B/test_ch09_nccl.txt 2>&1 || status=1
 cat $B/test_ch09_nccl.txt
-want=2; [ -z "$MPI_LIBS" ] || ! command -v mpirun >/dev/null 2>&1 || want=4     # + the two-rank cases
+want=2; [ -z "$MPI_LIBS" ] || ! command -v mpirun >/dev/null 2>&1 || want=5     # + the three two-rank cases
 grep -q "PASSED  \] $want test" $B/test_ch09_nccl.txt || { echo "test_ch09_nccl: its GPU cases did not all run" >&2; status=1; }
 $B/nonccl/test_ch09_nccl > $B/test_ch09_nccl_nonccl.txt 2>&1 || status=1
 cat $B/test_ch09_nccl_nonccl.txt
