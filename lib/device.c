@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 190 "chapters/08-gpu/08-gpu.md"
+#line 192 "chapters/08-gpu/08-gpu.md"
 // device.c — the C front of the GPU backend: device names, the same-device rule, .to(device),
 // module.to(device), element access and fills on a device; and, in a build without CUDA, the
 // backend's functions as stubs that fail with PyTorch's "Torch not compiled with CUDA enabled".
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 211 "chapters/08-gpu/08-gpu.md"
+#line 213 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Names
 bool tl_device_parse(const char *name, tl_device *out) {
@@ -47,8 +47,8 @@ tl_device tl_device_of(const tl_tensor *t) { return t && t->storage ? t->storage
 bool tl_device_equal(tl_device a, tl_device b) { return a.type == b.type && (a.type == TL_CPU || a.index == b.index); }
 
 const char *tl_default_device(void) { return tl_cuda_is_available() ? "cuda" : "cpu"; }
-#line 204 "chapters/08-gpu/08-gpu.md"
-#line 257 "chapters/08-gpu/08-gpu.md"
+#line 206 "chapters/08-gpu/08-gpu.md"
+#line 261 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The same-device rule, as PyTorch's TensorIterator applies it: the first CUDA operand sets the
 // device; a CPU 0-d tensor may join (it is read as a number); anything else elsewhere is an error.
@@ -61,13 +61,20 @@ bool tl_common_device(const tl_tensor *const *ts, int n, tl_device *out) {
         tl_device d = tl_device_of(ts[i]);
         if (tl_device_equal(d, common)) continue;
         if (common.type == TL_CUDA && d.type == TL_CPU && ts[i]->ndim == 0) continue;   // a number
-        char a[24], b[24];
-        tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
-                     "devices, %s and %s!", tl_device_name(common, a, sizeof a), tl_device_name(d, b, sizeof b));
-        return false;
+        return tl_device_mismatch(common, d, NULL);
     }
     *out = common;
     return true;
+}
+
+// PyTorch's words for two devices that should have been one, written here only; context (the
+// optimizer's "(SGD: parameter 3 and its gradient)") follows the message after a space
+bool tl_device_mismatch(tl_device a, tl_device b, const char *context) {
+    char na[24], nb[24];
+    tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
+                 "devices, %s and %s!%s%s", tl_device_name(a, na, sizeof na), tl_device_name(b, nb, sizeof nb),
+                 context && *context ? " " : "", context ? context : "");
+    return false;
 }
 
 bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
@@ -80,8 +87,8 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     }
     return true;
 }
-#line 205 "chapters/08-gpu/08-gpu.md"
-#line 1953 "chapters/08-gpu/08-gpu.md"
+#line 207 "chapters/08-gpu/08-gpu.md"
+#line 1959 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -177,8 +184,8 @@ bool tl_device_store(tl_tensor *t, int64_t offset, double value) {
     size_t es = tl_dtype_size(t->dtype);
     return tl_cuda_memcpy(t->storage->device.index, (char *)t->storage->data + offset * (int64_t)es, &v, es, TL_H2D);
 }
-#line 206 "chapters/08-gpu/08-gpu.md"
-#line 308 "chapters/08-gpu/08-gpu.md"
+#line 208 "chapters/08-gpu/08-gpu.md"
+#line 319 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // .to(device)
 static bool device_usable(tl_device d) {
@@ -241,8 +248,8 @@ tl_tensor *tl_to(const tl_tensor *t, const char *device) {
 }
 
 tl_tensor *tl_cpu(const tl_tensor *t) { return tl_to_device(t, TL_CPU_DEVICE); }
-#line 207 "chapters/08-gpu/08-gpu.md"
-#line 380 "chapters/08-gpu/08-gpu.md"
+#line 209 "chapters/08-gpu/08-gpu.md"
+#line 391 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // module.to(device): every parameter and buffer moves IN PLACE (its storage is swapped), as
 // PyTorch's module.to does with param.data, so the optimizer's pointers and m->weight stay valid.
@@ -279,8 +286,8 @@ bool tl_module_to(tl_module *m, const char *device) {
     tl_device d;
     return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
 }
-#line 208 "chapters/08-gpu/08-gpu.md"
-#line 2057 "chapters/08-gpu/08-gpu.md"
+#line 210 "chapters/08-gpu/08-gpu.md"
+#line 2063 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

@@ -47,6 +47,8 @@ tl_tensor *tl_zeros_on(tl_shape shape, tl_dtype dtype, tl_device device);
 // tensor (a Python number) may join a CUDA op. Mismatch: false and PyTorch's message
 // "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
 bool tl_common_device(const tl_tensor *const *ts, int n, tl_device *out);
+// that message for devices a and b, followed by context ("" or NULL for none); returns false
+bool tl_device_mismatch(tl_device a, tl_device b, const char *context);
 static inline bool tl_is_cuda(const tl_tensor *t) { return t && t->storage->device.type == TL_CUDA; }
 // ops that have no CUDA kernel yet call this first: false + a clear error if a tensor is on a GPU
 bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n);
