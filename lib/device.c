@@ -97,7 +97,14 @@ void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
     for (int d = 0; d < ndim; d++) e->shape[d] = shape[d];
 }
 
-// operand k = t broadcast over e's shape (aligned at the right); a CPU tensor (0-d) becomes its number
+// double -> int64 as the CPU path stores it (x86's conversion, PyTorch's .to(torch.int64)):
+// truncated toward zero; NaN and values out of range give INT64_MIN, where the C cast is undefined
+static int64_t device_double_to_i64(double v) {
+    return v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v : INT64_MIN;
+}
+
+// operand k = t broadcast over e's shape (aligned at the right); a CPU tensor (0-d) becomes its
+// number: a float one only as `scalar` (kernels read `iscalar` for an int64 or bool operand only)
 void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
     e->dtype[k] = t->dtype;
     if (!tl_is_cuda(t)) {
@@ -106,8 +113,8 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
         switch (t->dtype) {
         case TL_BOOL:    e->iscalar[k] = *(const bool *)p; e->scalar[k] = (double)e->iscalar[k]; break;
         case TL_INT64:   e->iscalar[k] = *(const int64_t *)p; e->scalar[k] = (double)e->iscalar[k]; break;
-        case TL_FLOAT32: e->scalar[k] = *(const float *)p; e->iscalar[k] = (int64_t)e->scalar[k]; break;
-        case TL_FLOAT64: e->scalar[k] = *(const double *)p; e->iscalar[k] = (int64_t)e->scalar[k]; break;
+        case TL_FLOAT32: e->scalar[k] = *(const float *)p; e->iscalar[k] = 0; break;
+        case TL_FLOAT64: e->scalar[k] = *(const double *)p; e->iscalar[k] = 0; break;
         }
         return;
     }
@@ -140,14 +147,15 @@ bool tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src) {
     return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
-// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool
+// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool;
+// the number is converted as the CPU stores it (bool: value != 0; int64: device_double_to_i64)
 bool tl_device_fill(tl_tensor *t, double value) {
     tl_cuda_ew e;
     tl_cuda_ew_init(&e, t->ndim, t->shape);
     tl_cuda_ew_set(&e, 0, t);
     bool is_int = t->dtype == TL_INT64 || t->dtype == TL_BOOL;
     e.dtype[1] = is_int ? TL_INT64 : TL_FLOAT64;
-    e.iscalar[1] = (int64_t)value;
+    e.iscalar[1] = t->dtype == TL_BOOL ? value != 0 : is_int ? device_double_to_i64(value) : 0;
     e.scalar[1] = is_int ? (double)e.iscalar[1] : value;
     return tl_cuda_copy(t->storage->device.index, &e);
 }
@@ -177,7 +185,7 @@ bool tl_device_store(tl_tensor *t, int64_t offset, double value) {
     union { bool b; int64_t i; float f; double d; } v;
     switch (t->dtype) {
     case TL_BOOL: v.b = value != 0; break;
-    case TL_INT64: v.i = (int64_t)value; break;
+    case TL_INT64: v.i = device_double_to_i64(value); break;
     case TL_FLOAT32: v.f = (float)value; break;
     default: v.d = value; break;
     }
@@ -287,7 +295,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
 }
 #line 210 "chapters/08-gpu/08-gpu.md"
-#line 2063 "chapters/08-gpu/08-gpu.md"
+#line 2071 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

@@ -88,7 +88,7 @@ typedef struct {
     tl_dtype dtype[TL_CUDA_EW_OPS];
     int64_t  stride[TL_CUDA_EW_OPS][TL_MAX_DIMS];
     double   scalar[TL_CUDA_EW_OPS];
-    int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool computations
+    int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool operands (0 for float)
     int      linear;   // set by the backend: every operand is contiguous in the output's order
 } tl_cuda_ew;
 
