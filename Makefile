@@ -28,10 +28,14 @@ endif
 CC       := gcc
 # -O3: gcc 12 vectorises loops of unknown length only from -O3 (the optimiser's update, the
 #      element-wise kernels); without -ffast-math the results are the same bits as at -O2.
-# -mtls-dialect=gnu2: a thread-local variable of the library (its pools, caches, error state)
-#      costs a call to __tls_get_addr per use in the default dialect; TLS descriptors make it a
-#      load, and stay safe for a library opened with dlopen.
-CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+# -mtls-dialect=gnu2 (on x86-64 only: the option's values differ from one target to another): a
+#      thread-local variable of the library (its pools, caches, error state) costs a call to
+#      __tls_get_addr per use in the default dialect; TLS descriptors make it a load, and stay
+#      safe for a library opened with dlopen.
+CFLAGS   := -std=c11 -O3 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+ifeq ($(shell uname -m),x86_64)
+CFLAGS   += -mtls-dialect=gnu2
+endif
 LDLIBS   := -lopenblas -lzip -lz -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
