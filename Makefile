@@ -19,10 +19,12 @@ NVCC     := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2
 endif
 TL_CUDA  ?= $(if $(NVCC),1,0)
 # The toolkit's root, as nvcc itself reports it (its _HERE_ is the real bin/ folder): the nvcc on
-# PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries.
+# PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries. An nvcc
+# whose --dryrun prints no _HERE_ line: the folder above the one that holds it (links resolved).
 ifeq ($(origin CUDA_HOME),undefined)
-CUDA_HOME := $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
-                 sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1))
+CUDA_HOME := $(if $(NVCC),$(or $(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
+                 sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1), \
+                 $(abspath $(dir $(realpath $(NVCC)))..)))
 endif
 
 CC       := gcc
