@@ -34,6 +34,12 @@ static bool cuda_ok(cudaError_t err, const char *what, const char *file, int lin
 // after a kernel launch: launch errors now, execution errors at the next synchronising call
 #define LAUNCH_OK() CUDA_OK(cudaGetLastError())
 
+// The current device, cached per thread so that a launch on the device already current costs no
+// runtime call. The cache assumes that nothing else in this thread calls cudaSetDevice (the library
+// has no public entry point for it): code that does, such as a kernel launcher of its own (exercise
+// 08.3's solution) or chapter 09's NCCL setup, leaves the thread on a device the cache does not know,
+// and a later use_device of the cached device would launch on the other one. With one GPU the two
+// cannot disagree.
 static bool use_device(int device) {
     static __thread int current = -1;
     if (device == current) return true;
@@ -42,7 +48,7 @@ static bool use_device(int device) {
     return true;
 }
 #line 491 "chapters/08-gpu/08-gpu.md"
-#line 540 "chapters/08-gpu/08-gpu.md"
+#line 546 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -65,7 +71,7 @@ extern "C" bool tl_cuda_check_device(int index) {
     return true;
 }
 #line 492 "chapters/08-gpu/08-gpu.md"
-#line 577 "chapters/08-gpu/08-gpu.md"
+#line 583 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -167,7 +173,7 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     return s;
 }
 #line 493 "chapters/08-gpu/08-gpu.md"
-#line 679 "chapters/08-gpu/08-gpu.md"
+#line 685 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -217,7 +223,7 @@ extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
 #line 494 "chapters/08-gpu/08-gpu.md"
-#line 742 "chapters/08-gpu/08-gpu.md"
+#line 748 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -491,7 +497,7 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     return LAUNCH_OK();
 }
 #line 495 "chapters/08-gpu/08-gpu.md"
-#line 1025 "chapters/08-gpu/08-gpu.md"
+#line 1031 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -598,7 +604,7 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     return LAUNCH_OK();
 }
 #line 496 "chapters/08-gpu/08-gpu.md"
-#line 1138 "chapters/08-gpu/08-gpu.md"
+#line 1144 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -660,7 +666,7 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
     return LAUNCH_OK();
 }
 #line 497 "chapters/08-gpu/08-gpu.md"
-#line 1208 "chapters/08-gpu/08-gpu.md"
+#line 1214 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and writes a bad one into the device's
 // error record (see the copies above); the host learns of it at its next wait for the device.
@@ -708,7 +714,7 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     return LAUNCH_OK();
 }
 #line 498 "chapters/08-gpu/08-gpu.md"
-#line 1256 "chapters/08-gpu/08-gpu.md"
+#line 1262 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // index_select and its rule: element i of the result (its position j along dim) reads, or adds
 // into, the source at position idx[j] along dim. A bad index goes to the device's error record.
@@ -820,7 +826,7 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
     return LAUNCH_OK();
 }
 #line 499 "chapters/08-gpu/08-gpu.md"
-#line 1385 "chapters/08-gpu/08-gpu.md"
+#line 1391 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

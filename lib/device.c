@@ -88,7 +88,7 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     return true;
 }
 #line 207 "chapters/08-gpu/08-gpu.md"
-#line 1959 "chapters/08-gpu/08-gpu.md"
+#line 1965 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -295,7 +295,7 @@ bool tl_module_to(tl_module *m, const char *device) {
     return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
 }
 #line 210 "chapters/08-gpu/08-gpu.md"
-#line 2071 "chapters/08-gpu/08-gpu.md"
+#line 2077 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

@@ -212,6 +212,8 @@ static bool cuda_matrix(const tl_tensor *t, const char *who, const char *what) {
         tl_error_set(TL_RUNTIME_ERROR, "%s: %s must be 2-D, got a %d-D tensor", who, what, t->ndim);
         return false;
     }
+    // cudaSetDevice itself: the library has no entry point for it, and its backend caches the current
+    // device per thread (use_device, chapter 08); with one GPU, as here, the two always agree
     cudaError_t e = cudaSetDevice(t->storage->device.index);
     if (e != cudaSuccess) tl_error_set(TL_RUNTIME_ERROR, "%s: CUDA error: %s", who, cudaGetErrorString(e));
     return e == cudaSuccess;
