@@ -19,19 +19,25 @@ NVCC     := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2
 endif
 TL_CUDA  ?= $(if $(NVCC),1,0)
 # The toolkit's root, as nvcc itself reports it (its _HERE_ is the real bin/ folder): the nvcc on
-# PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries.
+# PATH may be a wrapper script in /usr/local/bin whose own folder holds no CUDA libraries. An nvcc
+# whose --dryrun prints no _HERE_ line: the folder above the one that holds it (links resolved).
 ifeq ($(origin CUDA_HOME),undefined)
-CUDA_HOME := $(if $(NVCC),$(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
-                 sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1))
+CUDA_HOME := $(if $(NVCC),$(or $(shell $(NVCC) --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | \
+                 sed -n 's|^\#\$$ _HERE_=\(.*\)/bin/*$$|\1|p' | head -n 1), \
+                 $(abspath $(dir $(realpath $(NVCC)))..)))
 endif
 
 CC       := gcc
 # -O3: gcc 12 vectorises loops of unknown length only from -O3 (the optimiser's update, the
 #      element-wise kernels); without -ffast-math the results are the same bits as at -O2.
-# -mtls-dialect=gnu2: a thread-local variable of the library (its pools, caches, error state)
-#      costs a call to __tls_get_addr per use in the default dialect; TLS descriptors make it a
-#      load, and stay safe for a library opened with dlopen.
-CFLAGS   := -std=c11 -O3 -mtls-dialect=gnu2 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+# -mtls-dialect=gnu2 (on x86-64 only: the option's values differ from one target to another): a
+#      thread-local variable of the library (its pools, caches, error state) costs a call to
+#      __tls_get_addr per use in the default dialect; TLS descriptors make it a load, and stay
+#      safe for a library opened with dlopen.
+CFLAGS   := -std=c11 -O3 -fno-semantic-interposition -g -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -Ilib
+ifeq ($(shell uname -m),x86_64)
+CFLAGS   += -mtls-dialect=gnu2
+endif
 LDLIBS   := -lopenblas -lzip -lz -lcjson -lm -lpthread
 ifeq ($(SANITIZE),1)
 SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -378,12 +378,13 @@ cmd_test() {
 
 # mpirun with the options a laptop or container needs (more ranks than cores, root in a container):
 # the Makefile's MPIRUN_FLAGS, from build/settings (so after a build); prints the command's words,
-# one per line
+# one per line. build/settings is bash arrays, read as tools/grade.sh reads it: sourced (here in a
+# subshell, so that its CC, NVCC... stay out of this script) and the array printed word by word.
 mpirun_cmd() {   # mpirun_cmd NPROC
     command -v mpirun >/dev/null 2>&1 || die "mpirun is not installed (apt install openmpi-bin libopenmpi-dev, then rebuild)"
     [ -f build/settings ] || die "build/settings is missing: run ./build.sh build first"
     local flags
-    read -r -a flags <<<"$(sed -n 's/^MPIRUN_FLAGS=(\(.*\))$/\1/p' build/settings)"
+    mapfile -t flags < <(source build/settings && for w in "${MPIRUN_FLAGS[@]}"; do printf '%s\n' "$w"; done)
     printf '%s\n' mpirun -np "$1" "${flags[@]}"
 }
 

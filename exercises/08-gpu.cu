@@ -25,7 +25,8 @@
 // (cudaGetErrorString of cudaGetLastError()).
 //
 // Approach: a __global__ function with the loop; launch it with kernel<<<blocks, 256>>>(...),
-// blocks = (n + 255) / 256 (at most 65535 with a grid-stride loop); n == 0 launches nothing. Then
+// blocks = (n + 255) / 256; n == 0 launches nothing. gridDim.x may reach 2^31 - 1 (only y and z
+// stop at 65535): capping blocks, at 65535 say, is a choice that a grid-stride loop allows. Then
 // cudaGetLastError() tells whether the launch was refused. No synchronisation is needed: the next
 // copy (tl_to(y, "cpu")) waits for the kernel on the same stream.
 //
@@ -78,8 +79,9 @@ extern "C" double ex08_sum(const tl_tensor *x) {
 // Errors (NULL returned): "softmax_rows: x must be a contiguous float32 tensor on a CUDA device";
 // "softmax_rows: x must be 2-D, got a 3-D tensor"; a failed launch: "softmax_rows: CUDA error: ...".
 //
-// Approach: launch one block per row (blocks = rows, at most 65535 with a loop over rows r =
-// blockIdx.x, blockIdx.x + gridDim.x, ...) of 256 threads. In a row the block makes three passes,
+// Approach: launch one block of 256 threads per row (blocks = rows; gridDim.x may reach 2^31 - 1,
+// and a cap, such as 65535, is a choice that a loop over rows r = blockIdx.x, blockIdx.x +
+// gridDim.x, ... allows). In a row the block makes three passes,
 // each thread taking columns threadIdx.x, threadIdx.x + 256, ...: (1) the maximum, each thread its
 // own and then the block's; (2) the sum of exp(x - max), the same way; (3) y = exp(x - max) / sum.
 // The block's max or sum of 256 numbers: a tree in shared memory as in 08.2, or warp shuffles:

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 490 "chapters/06-training/06-training.md"
+#line 488 "chapters/06-training/06-training.md"
 // 06-training — tutorial §7: the training loop, predictions and accuracy.
 #include "torchlet.h"
 #include "neural_network.h"
@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv) {
     tl_lab_begin(argc, argv);
-#line 504 "chapters/06-training/06-training.md"
+#line 502 "chapters/06-training/06-training.md"
     TL_CELL("the data and the loaders");
     tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
     tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     tl_dataloader *test_loader = tl_dataloader_new(test_ds, (tl_dataloader_options){ .batch_size = 2 });
     printf("%lld training batches, %lld test batch\n", (long long)tl_dataloader_len(train_loader),
            (long long)tl_dataloader_len(test_loader));
-#line 595 "chapters/06-training/06-training.md"
+#line 593 "chapters/06-training/06-training.md"
     TL_CELL("training: 3 epochs");
     tl_manual_seed(123);
     tl_module *model = neural_network_new(2, 2);
@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     int num_epochs = 3;
     double losses[16];
     int nlosses = train_model(model, optimizer, train_loader, num_epochs, true, losses, 16);
-#line 619 "chapters/06-training/06-training.md"
+#line 617 "chapters/06-training/06-training.md"
     TL_CELL("the loss curve");
     double steps[16];
     for (int i = 0; i < nlosses; i++) steps[i] = i + 1;
@@ -41,37 +41,37 @@ int main(int argc, char **argv) {
         fclose(lf);
     }
     printf("%d losses, from %.4f to %.4f\n", nlosses, losses[0], losses[nlosses - 1]);
-#line 643 "chapters/06-training/06-training.md"
+#line 641 "chapters/06-training/06-training.md"
     TL_CELL("outputs on the training set");
     tl_module_eval(model);
     tl_tensor *outputs;
     TL_NO_GRAD { outputs = tl_module_forward(model, X_train); }
     tl_print(outputs);
-#line 662 "chapters/06-training/06-training.md"
+#line 660 "chapters/06-training/06-training.md"
     TL_CELL("probabilities, sci_mode=False");
     tl_printoptions popts = tl_get_printoptions();
     popts.sci_mode = 0;
     tl_set_printoptions(popts);
     tl_tensor *probas = tl_softmax(outputs, 1);
     tl_print(probas);
-#line 685 "chapters/06-training/06-training.md"
+#line 683 "chapters/06-training/06-training.md"
     TL_CELL("argmax of the probabilities");
     tl_tensor *predictions = tl_argmax_dim(probas, 1, false);
     tl_print(predictions);
-#line 695 "chapters/06-training/06-training.md"
+#line 693 "chapters/06-training/06-training.md"
     TL_CELL("argmax of the logits");
     predictions = tl_argmax_dim(outputs, 1, false);
     tl_print(predictions);
-#line 705 "chapters/06-training/06-training.md"
+#line 703 "chapters/06-training/06-training.md"
     TL_CELL("predictions == y_train");
     tl_print(tl_eq(predictions, y_train));
-#line 714 "chapters/06-training/06-training.md"
+#line 712 "chapters/06-training/06-training.md"
     TL_CELL("torch.sum(predictions == y_train)");
     tl_print(tl_sum(tl_eq(predictions, y_train)));
-#line 778 "chapters/06-training/06-training.md"
+#line 776 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, train_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, train_loader)));
-#line 787 "chapters/06-training/06-training.md"
+#line 785 "chapters/06-training/06-training.md"
     TL_CELL("compute_accuracy(model, test_loader)");
     printf("%s\n", tl_float_repr(compute_accuracy(model, test_loader)));
     tl_sgd_free(optimizer);
@@ -80,6 +80,6 @@ int main(int argc, char **argv) {
     tl_dataloader_free(test_loader);
     tl_dataset_free(train_ds);
     tl_dataset_free(test_ds);
-#line 499 "chapters/06-training/06-training.md"
+#line 497 "chapters/06-training/06-training.md"
     return tl_lab_end();
 }

@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 2127 "chapters/08-gpu/08-gpu.md"
+#line 2147 "chapters/08-gpu/08-gpu.md"
 // 08-gpu — tutorial §9.1 and §9.2: tensors on a GPU, the device-mismatch error, training on a GPU.
 #define _POSIX_C_SOURCE 200809L
 #include "torchlet.h"
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#line 2144 "chapters/08-gpu/08-gpu.md"
+#line 2164 "chapters/08-gpu/08-gpu.md"
 // true when a CUDA device can be used; otherwise prints the cell's "skipped" line and its reason
 static bool needs_cuda(void) {
     if (tl_cuda_is_available()) return true;
@@ -21,36 +21,36 @@ static double seconds(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
-#line 2135 "chapters/08-gpu/08-gpu.md"
+#line 2155 "chapters/08-gpu/08-gpu.md"
 
 int main(int argc, char **argv) {
     tl_lab_begin(argc, argv);
-#line 2165 "chapters/08-gpu/08-gpu.md"
+#line 2185 "chapters/08-gpu/08-gpu.md"
     TL_CELL("is CUDA available?");
     printf("%s\n", tl_cuda_is_available() ? "True" : "False");
-#line 2178 "chapters/08-gpu/08-gpu.md"
+#line 2198 "chapters/08-gpu/08-gpu.md"
     TL_CELL("adding on the CPU");
     tl_tensor *tensor_1 = tl_tensor_parse("[1., 2., 3.]");
     tl_tensor *tensor_2 = tl_tensor_parse("[4., 5., 6.]");
     tl_print(tl_add(tensor_1, tensor_2));
-#line 2191 "chapters/08-gpu/08-gpu.md"
+#line 2211 "chapters/08-gpu/08-gpu.md"
     TL_CELL("adding on the GPU");
     if (needs_cuda()) {
         tensor_1 = tl_to(tensor_1, "cuda");
         tensor_2 = tl_to(tensor_2, "cuda");
         tl_print(tl_add(tensor_1, tensor_2));
     }
-#line 2207 "chapters/08-gpu/08-gpu.md"
+#line 2227 "chapters/08-gpu/08-gpu.md"
     TL_CELL("tensors on two devices");
     if (needs_cuda()) {
         tensor_1 = tl_to(tensor_1, "cpu");
         tl_print(tl_add(tensor_1, tensor_2));    // NULL: tl_print prints the recorded error
     }
-#line 2223 "chapters/08-gpu/08-gpu.md"
+#line 2243 "chapters/08-gpu/08-gpu.md"
     TL_CELL("asking for a GPU where there is none");
     if (!tl_cuda_is_available()) tl_print(tl_to(tl_tensor_parse("[1., 2., 3.]"), "cuda"));
     else printf("(this machine has a GPU)\n");
-#line 2240 "chapters/08-gpu/08-gpu.md"
+#line 2260 "chapters/08-gpu/08-gpu.md"
     TL_CELL("training on the GPU");
     tl_tensor *X_train = tl_tensor_parse("[[-1.2, 3.1], [-0.9, 2.9], [-0.5, 2.6], [2.3, -1.1], [2.7, -1.5]]");
     tl_tensor *y_train = tl_tensor_parse("[0, 0, 0, 1, 1]");
@@ -93,11 +93,11 @@ int main(int argc, char **argv) {
     }
     tl_dataloader_free(train_loader);
     tl_dataset_free(train_ds);
-#line 2298 "chapters/08-gpu/08-gpu.md"
+#line 2318 "chapters/08-gpu/08-gpu.md"
     TL_CELL("the device-agnostic idiom");
     const char *device = tl_default_device();   // "cuda" if available, else "cpu"
     printf("%s\n", device);
-#line 2316 "chapters/08-gpu/08-gpu.md"
+#line 2336 "chapters/08-gpu/08-gpu.md"
     TL_CELL("CPU against GPU: a 4096 x 4096 matrix product");
     if (needs_cuda()) {
         TL_SCOPE {
@@ -116,6 +116,6 @@ int main(int argc, char **argv) {
             printf("CPU: %.1f ms, GPU: %.2f ms, the GPU is %.0f times faster\n", cpu * 1e3, gpu * 1e3, cpu / gpu);
         }
     }
-#line 2139 "chapters/08-gpu/08-gpu.md"
+#line 2159 "chapters/08-gpu/08-gpu.md"
     return tl_lab_end();
 }

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 577 "chapters/06-training/06-training.md"
+#line 575 "chapters/06-training/06-training.md"
 // training_loop.h — the tutorial's training loop and compute_accuracy (chapter 06), shared by the labs
 // that train.
 #ifndef LAB_TRAINING_LOOP_H
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "torchlet.h"
 
-#line 534 "chapters/06-training/06-training.md"
+#line 532 "chapters/06-training/06-training.md"
 // the tutorial's training loop (000:668-688): num_epochs passes over loader, one SGD step per
 // batch, a log line per batch when verbose; the losses go to losses[0..max_losses-1]. Returns
 // the number of steps taken, or -1 when a step or a batch of the loader failed (the error is
@@ -49,9 +49,9 @@ static inline int train_model(tl_module *model, tl_sgd *optimizer, tl_dataloader
     }
     return ok ? steps : -1;
 }
-#line 586 "chapters/06-training/06-training.md"
+#line 584 "chapters/06-training/06-training.md"
 
-#line 737 "chapters/06-training/06-training.md"
+#line 735 "chapters/06-training/06-training.md"
 // the tutorial's compute_accuracy (000:781-794): the share of correct predictions over a loader;
 // NaN when the loader gave no example (0 / 0, as PyTorch's tensor division gives), and NaN with
 // the error recorded when a batch failed (an error recorded before the call is cleared first).
@@ -90,6 +90,6 @@ static inline double compute_accuracy_on(tl_module *model, tl_dataloader *loader
 static inline double compute_accuracy(tl_module *model, tl_dataloader *loader) {
     return compute_accuracy_on(model, loader, NULL);
 }
-#line 588 "chapters/06-training/06-training.md"
+#line 586 "chapters/06-training/06-training.md"
 
 #endif

@@ -152,7 +152,7 @@ tl_tensor *tl_silu(const tl_tensor *t)                 { return act_apply(t, ACT
 tl_tensor *tl_leaky_relu(const tl_tensor *t, double s) { return act_apply(t, ACT_LEAKY, s, "leaky_relu_cpu"); }
 tl_tensor *tl_elu(const tl_tensor *t, double alpha)    { return act_apply(t, ACT_ELU, alpha, "elu_cpu"); }
 #line 775 "chapters/04-mlp/04-mlp.md"
-#line 1913 "chapters/08-gpu/08-gpu.md"
+#line 1925 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // PReLU on a GPU (chapter 08), with ops: w viewed so that it broadcasts along dim 1
 static const tl_tensor *prelu_weight_view(const tl_tensor *x, const tl_tensor *w) {

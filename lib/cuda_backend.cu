@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 461 "chapters/08-gpu/08-gpu.md"
+#line 472 "chapters/08-gpu/08-gpu.md"
 // cuda_backend.cu — the CUDA side of Torchlet: the caching allocator, the kernels every op
 // launches, and matrix products through cuBLAS. Only nvcc compiles this file; lib/device.c
 // is its C front (tl_to, device checks) and holds failing stubs when CUDA is not compiled in.
@@ -18,7 +18,7 @@ extern "C" {
 #include <stdio.h>
 #include <stdlib.h>
 
-#line 500 "chapters/08-gpu/08-gpu.md"
+#line 511 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Checking: every CUDA call goes through CUDA_OK, which records file, line and the error string.
 static bool cuda_ok(cudaError_t err, const char *what, const char *file, int line) {
@@ -34,6 +34,12 @@ static bool cuda_ok(cudaError_t err, const char *what, const char *file, int lin
 // after a kernel launch: launch errors now, execution errors at the next synchronising call
 #define LAUNCH_OK() CUDA_OK(cudaGetLastError())
 
+// The current device, cached per thread so that a launch on the device already current costs no
+// runtime call. The cache assumes that nothing else in this thread calls cudaSetDevice (the library
+// has no public entry point for it): code that does, such as a kernel launcher of its own (exercise
+// 08.3's solution) or chapter 09's NCCL setup, leaves the thread on a device the cache does not know,
+// and a later use_device of the cached device would launch on the other one. With one GPU the two
+// cannot disagree.
 static bool use_device(int device) {
     static __thread int current = -1;
     if (device == current) return true;
@@ -41,8 +47,8 @@ static bool use_device(int device) {
     current = device;
     return true;
 }
-#line 480 "chapters/08-gpu/08-gpu.md"
-#line 529 "chapters/08-gpu/08-gpu.md"
+#line 491 "chapters/08-gpu/08-gpu.md"
+#line 546 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Which device exists: PyTorch's words for each way of not having one
 extern "C" bool tl_cuda_check_device(int index) {
@@ -64,8 +70,8 @@ extern "C" bool tl_cuda_check_device(int index) {
     }
     return true;
 }
-#line 481 "chapters/08-gpu/08-gpu.md"
-#line 566 "chapters/08-gpu/08-gpu.md"
+#line 492 "chapters/08-gpu/08-gpu.md"
+#line 583 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The caching allocator. Freed blocks go to a per-device free list and are handed out again
 // for a request of the same rounded size; cudaMalloc runs only on a miss, and when it reports
@@ -166,8 +172,8 @@ extern "C" tl_cuda_memory_stats tl_cuda_memory(void) {
     pthread_mutex_unlock(&alloc_lock);
     return s;
 }
-#line 482 "chapters/08-gpu/08-gpu.md"
-#line 668 "chapters/08-gpu/08-gpu.md"
+#line 493 "chapters/08-gpu/08-gpu.md"
+#line 685 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Copies. Everything runs on the default stream, so a device-to-host copy waits for the
 // kernels before it: reading a result (tl_item, printing) is where the host synchronises.
@@ -216,8 +222,8 @@ extern "C" bool tl_cuda_memset0(int device, void *dst, size_t nbytes) {
 extern "C" bool tl_cuda_synchronize(int device) {
     return use_device(device) && CUDA_OK(cudaDeviceSynchronize()) && check_device_errors(device);
 }
-#line 483 "chapters/08-gpu/08-gpu.md"
-#line 731 "chapters/08-gpu/08-gpu.md"
+#line 494 "chapters/08-gpu/08-gpu.md"
+#line 748 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise kernels. One thread per output element (grid-stride loop); the element's
 // offset in each operand comes from its index in the output shape. Operands are read in
@@ -490,8 +496,8 @@ extern "C" bool tl_cuda_accumulate(int device, const tl_cuda_ew *e) {
     FOR_DTYPE(to, accumulate_kernel, )
     return LAUNCH_OK();
 }
-#line 484 "chapters/08-gpu/08-gpu.md"
-#line 1014 "chapters/08-gpu/08-gpu.md"
+#line 495 "chapters/08-gpu/08-gpu.md"
+#line 1031 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Reductions: one block per output value; its threads stride over the n reduced elements
 // (x[(o*n + k)*inner + i]) and combine partial results in shared memory.
@@ -597,8 +603,8 @@ extern "C" bool tl_cuda_argbest(int device, tl_dtype dt, const void *x, void *be
     }
     return LAUNCH_OK();
 }
-#line 485 "chapters/08-gpu/08-gpu.md"
-#line 1127 "chapters/08-gpu/08-gpu.md"
+#line 496 "chapters/08-gpu/08-gpu.md"
+#line 1144 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // softmax / log_softmax: one block per (o, i) row of n elements; max and sum in double, as
 // the CPU kernels of chapter 02 do. Backward: softmax dx = s (g - sum(g s)),
@@ -659,8 +665,8 @@ extern "C" bool tl_cuda_softmax(int device, tl_dtype dt, const void *x, const vo
         softmax_kernel<double><<<B, THREADS>>>((const double *)x, (const double *)grad, (double *)y, outer, n, inner, log_out);
     return LAUNCH_OK();
 }
-#line 486 "chapters/08-gpu/08-gpu.md"
-#line 1197 "chapters/08-gpu/08-gpu.md"
+#line 497 "chapters/08-gpu/08-gpu.md"
+#line 1214 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // nll_loss. The forward checks the targets on the device and writes a bad one into the device's
 // error record (see the copies above); the host learns of it at its next wait for the device.
@@ -707,8 +713,8 @@ extern "C" bool tl_cuda_nll_backward(int device, tl_dtype dt, const int64_t *t, 
     else nll_backward_kernel<double><<<grid_for(n * c), THREADS>>>(t, n, c, (const double *)g, (double *)dx);
     return LAUNCH_OK();
 }
-#line 487 "chapters/08-gpu/08-gpu.md"
-#line 1245 "chapters/08-gpu/08-gpu.md"
+#line 498 "chapters/08-gpu/08-gpu.md"
+#line 1262 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // index_select and its rule: element i of the result (its position j along dim) reads, or adds
 // into, the source at position idx[j] along dim. A bad index goes to the device's error record.
@@ -819,8 +825,8 @@ extern "C" bool tl_cuda_sgd(int device, tl_dtype dt, void *w, const void *g, voi
                                                       weight_decay, momentum, 1 - dampening, nesterov);
     return LAUNCH_OK();
 }
-#line 488 "chapters/08-gpu/08-gpu.md"
-#line 1374 "chapters/08-gpu/08-gpu.md"
+#line 499 "chapters/08-gpu/08-gpu.md"
+#line 1391 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // cuBLAS, loaded when first needed (dlopen), so that libtorchlet.so itself needs no cuBLAS to
 // load and run on a machine without CUDA. cuBLAS is column-major; a row-major C = A @ B is the

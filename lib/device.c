@@ -1,5 +1,5 @@
 /* generated from chapters/08-gpu/08-gpu.md by tools/tangle.lua; edit the chapter, not this file */
-#line 190 "chapters/08-gpu/08-gpu.md"
+#line 192 "chapters/08-gpu/08-gpu.md"
 // device.c — the C front of the GPU backend: device names, the same-device rule, .to(device),
 // module.to(device), element access and fills on a device; and, in a build without CUDA, the
 // backend's functions as stubs that fail with PyTorch's "Torch not compiled with CUDA enabled".
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#line 211 "chapters/08-gpu/08-gpu.md"
+#line 213 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Names
 bool tl_device_parse(const char *name, tl_device *out) {
@@ -47,8 +47,8 @@ tl_device tl_device_of(const tl_tensor *t) { return t && t->storage ? t->storage
 bool tl_device_equal(tl_device a, tl_device b) { return a.type == b.type && (a.type == TL_CPU || a.index == b.index); }
 
 const char *tl_default_device(void) { return tl_cuda_is_available() ? "cuda" : "cpu"; }
-#line 204 "chapters/08-gpu/08-gpu.md"
-#line 257 "chapters/08-gpu/08-gpu.md"
+#line 206 "chapters/08-gpu/08-gpu.md"
+#line 261 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The same-device rule, as PyTorch's TensorIterator applies it: the first CUDA operand sets the
 // device; a CPU 0-d tensor may join (it is read as a number); anything else elsewhere is an error.
@@ -61,13 +61,20 @@ bool tl_common_device(const tl_tensor *const *ts, int n, tl_device *out) {
         tl_device d = tl_device_of(ts[i]);
         if (tl_device_equal(d, common)) continue;
         if (common.type == TL_CUDA && d.type == TL_CPU && ts[i]->ndim == 0) continue;   // a number
-        char a[24], b[24];
-        tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
-                     "devices, %s and %s!", tl_device_name(common, a, sizeof a), tl_device_name(d, b, sizeof b));
-        return false;
+        return tl_device_mismatch(common, d, NULL);
     }
     *out = common;
     return true;
+}
+
+// PyTorch's words for two devices that should have been one, written here only; context (the
+// optimizer's "(SGD: parameter 3 and its gradient)") follows the message after a space
+bool tl_device_mismatch(tl_device a, tl_device b, const char *context) {
+    char na[24], nb[24];
+    tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
+                 "devices, %s and %s!%s%s", tl_device_name(a, na, sizeof na), tl_device_name(b, nb, sizeof nb),
+                 context && *context ? " " : "", context ? context : "");
+    return false;
 }
 
 bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
@@ -80,8 +87,8 @@ bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n) {
     }
     return true;
 }
-#line 205 "chapters/08-gpu/08-gpu.md"
-#line 1953 "chapters/08-gpu/08-gpu.md"
+#line 207 "chapters/08-gpu/08-gpu.md"
+#line 1965 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Element-wise launch descriptions from tensors
 void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
@@ -90,7 +97,14 @@ void tl_cuda_ew_init(tl_cuda_ew *e, int ndim, const int64_t *shape) {
     for (int d = 0; d < ndim; d++) e->shape[d] = shape[d];
 }
 
-// operand k = t broadcast over e's shape (aligned at the right); a CPU tensor (0-d) becomes its number
+// double -> int64 as the CPU path stores it (x86's conversion, PyTorch's .to(torch.int64)):
+// truncated toward zero; NaN and values out of range give INT64_MIN, where the C cast is undefined
+static int64_t device_double_to_i64(double v) {
+    return v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v : INT64_MIN;
+}
+
+// operand k = t broadcast over e's shape (aligned at the right); a CPU tensor (0-d) becomes its
+// number: a float one only as `scalar` (kernels read `iscalar` for an int64 or bool operand only)
 void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
     e->dtype[k] = t->dtype;
     if (!tl_is_cuda(t)) {
@@ -99,8 +113,8 @@ void tl_cuda_ew_set(tl_cuda_ew *e, int k, const tl_tensor *t) {
         switch (t->dtype) {
         case TL_BOOL:    e->iscalar[k] = *(const bool *)p; e->scalar[k] = (double)e->iscalar[k]; break;
         case TL_INT64:   e->iscalar[k] = *(const int64_t *)p; e->scalar[k] = (double)e->iscalar[k]; break;
-        case TL_FLOAT32: e->scalar[k] = *(const float *)p; e->iscalar[k] = (int64_t)e->scalar[k]; break;
-        case TL_FLOAT64: e->scalar[k] = *(const double *)p; e->iscalar[k] = (int64_t)e->scalar[k]; break;
+        case TL_FLOAT32: e->scalar[k] = *(const float *)p; e->iscalar[k] = 0; break;
+        case TL_FLOAT64: e->scalar[k] = *(const double *)p; e->iscalar[k] = 0; break;
         }
         return;
     }
@@ -133,14 +147,15 @@ bool tl_device_copy_flat(tl_tensor *dst, const tl_tensor *src) {
     return tl_cuda_copy(dst->storage->device.index, &e);
 }
 
-// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool
+// t = value: a copy whose source is the number itself (operand 1 with data NULL), exact for int64/bool;
+// the number is converted as the CPU stores it (bool: value != 0; int64: device_double_to_i64)
 bool tl_device_fill(tl_tensor *t, double value) {
     tl_cuda_ew e;
     tl_cuda_ew_init(&e, t->ndim, t->shape);
     tl_cuda_ew_set(&e, 0, t);
     bool is_int = t->dtype == TL_INT64 || t->dtype == TL_BOOL;
     e.dtype[1] = is_int ? TL_INT64 : TL_FLOAT64;
-    e.iscalar[1] = (int64_t)value;
+    e.iscalar[1] = t->dtype == TL_BOOL ? value != 0 : is_int ? device_double_to_i64(value) : 0;
     e.scalar[1] = is_int ? (double)e.iscalar[1] : value;
     return tl_cuda_copy(t->storage->device.index, &e);
 }
@@ -170,15 +185,15 @@ bool tl_device_store(tl_tensor *t, int64_t offset, double value) {
     union { bool b; int64_t i; float f; double d; } v;
     switch (t->dtype) {
     case TL_BOOL: v.b = value != 0; break;
-    case TL_INT64: v.i = (int64_t)value; break;
+    case TL_INT64: v.i = device_double_to_i64(value); break;
     case TL_FLOAT32: v.f = (float)value; break;
     default: v.d = value; break;
     }
     size_t es = tl_dtype_size(t->dtype);
     return tl_cuda_memcpy(t->storage->device.index, (char *)t->storage->data + offset * (int64_t)es, &v, es, TL_H2D);
 }
-#line 206 "chapters/08-gpu/08-gpu.md"
-#line 308 "chapters/08-gpu/08-gpu.md"
+#line 208 "chapters/08-gpu/08-gpu.md"
+#line 319 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // .to(device)
 static bool device_usable(tl_device d) {
@@ -241,8 +256,8 @@ tl_tensor *tl_to(const tl_tensor *t, const char *device) {
 }
 
 tl_tensor *tl_cpu(const tl_tensor *t) { return tl_to_device(t, TL_CPU_DEVICE); }
-#line 207 "chapters/08-gpu/08-gpu.md"
-#line 380 "chapters/08-gpu/08-gpu.md"
+#line 209 "chapters/08-gpu/08-gpu.md"
+#line 391 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // module.to(device): every parameter and buffer moves IN PLACE (its storage is swapped), as
 // PyTorch's module.to does with param.data, so the optimizer's pointers and m->weight stay valid.
@@ -279,8 +294,8 @@ bool tl_module_to(tl_module *m, const char *device) {
     tl_device d;
     return m && tl_device_parse(device, &d) && device_usable(d) && module_to(m, d);
 }
-#line 208 "chapters/08-gpu/08-gpu.md"
-#line 2057 "chapters/08-gpu/08-gpu.md"
+#line 210 "chapters/08-gpu/08-gpu.md"
+#line 2077 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Without CUDA: the backend's entry points exist and fail (they are reached only through a
 // tensor on a CUDA device, which such a build never makes).

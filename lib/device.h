@@ -47,6 +47,8 @@ tl_tensor *tl_zeros_on(tl_shape shape, tl_dtype dtype, tl_device device);
 // tensor (a Python number) may join a CUDA op. Mismatch: false and PyTorch's message
 // "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
 bool tl_common_device(const tl_tensor *const *ts, int n, tl_device *out);
+// that message for devices a and b, followed by context ("" or NULL for none); returns false
+bool tl_device_mismatch(tl_device a, tl_device b, const char *context);
 static inline bool tl_is_cuda(const tl_tensor *t) { return t && t->storage->device.type == TL_CUDA; }
 // ops that have no CUDA kernel yet call this first: false + a clear error if a tensor is on a GPU
 bool tl_require_cpu(const char *op, const tl_tensor *const *ts, int n);
@@ -86,7 +88,7 @@ typedef struct {
     tl_dtype dtype[TL_CUDA_EW_OPS];
     int64_t  stride[TL_CUDA_EW_OPS][TL_MAX_DIMS];
     double   scalar[TL_CUDA_EW_OPS];
-    int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool computations
+    int64_t  iscalar[TL_CUDA_EW_OPS];   // the same number, exact, for int64/bool operands (0 for float)
     int      linear;   // set by the backend: every operand is contiguous in the output's order
 } tl_cuda_ew;
 

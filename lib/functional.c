@@ -50,7 +50,7 @@ static double scalar_grad(const tl_tensor *grad_output) {
     return grad_output ? tl_item(grad_output) : 1.0;
 }
 #line 769 "chapters/02-graphs/02-graphs.md"
-#line 1864 "chapters/08-gpu/08-gpu.md"
+#line 1876 "chapters/08-gpu/08-gpu.md"
 // the GPU paths of binary_cross_entropy (chapter 08), defined after its CPU kernels
 static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y);
 static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs);
@@ -151,7 +151,7 @@ tl_tensor *tl_binary_cross_entropy(const tl_tensor *input, const tl_tensor *targ
     return loss;
 }
 #line 771 "chapters/02-graphs/02-graphs.md"
-#line 1870 "chapters/08-gpu/08-gpu.md"
+#line 1882 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // binary_cross_entropy on a GPU (chapter 08), with ops; returns 0 (done), 1 (out of range), 2 (failed)
 static int bce_forward_device(tl_tensor *loss, const tl_tensor *a, const tl_tensor *y) {
@@ -187,7 +187,7 @@ static void bce_backward_device(tl_node *node, double g, tl_tensor **grad_inputs
     tl_grad_mode_pop();
 }
 #line 772 "chapters/02-graphs/02-graphs.md"
-#line 1817 "chapters/08-gpu/08-gpu.md"
+#line 1829 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // mse_loss on a GPU (chapter 08): the same formulas, written with ops that run on the device
 static tl_tensor *mse_difference(const tl_tensor *x, const tl_tensor *y, tl_dtype dtype);

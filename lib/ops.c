@@ -527,7 +527,7 @@ static void record_matmul(const char *name, tl_tensor *out, const tl_tensor *a, 
 static const char *matmul_name(int da, int db);
 static void record_addmm(tl_tensor *out, const tl_tensor *bias, const tl_tensor *a, const tl_tensor *b);
 #line 2580 "chapters/01-tensors/01-tensors.md"
-#line 1475 "chapters/08-gpu/08-gpu.md"
+#line 1492 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA paths of the ops (chapter 08), defined at the end of the file
 #include "device.h"
@@ -2284,7 +2284,7 @@ tl_tensor *tl_linear(const tl_tensor *x, const tl_tensor *weight, const tl_tenso
     return out;
 }
 #line 2597 "chapters/01-tensors/01-tensors.md"
-#line 1503 "chapters/08-gpu/08-gpu.md"
+#line 1520 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // The CUDA side of the ops (chapter 08): each function takes over after the CPU driver has
 // checked the arguments, promoted the dtypes and broadcast the shapes, and makes its result
@@ -2411,7 +2411,7 @@ static tl_tensor *cuda_reduce_best(const tl_tensor *t, int dim, bool whole, bool
     if (indices_out) *indices_out = index;
     return want_values ? values : index;
 }
-#line 1641 "chapters/08-gpu/08-gpu.md"
+#line 1658 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // Matrix products through cuBLAS. blas_layout (above) tells how cuBLAS can read a 2-D view;
 // an operand it cannot read becomes a contiguous copy first.
@@ -2477,12 +2477,7 @@ static tl_tensor *cuda_addmm(const tl_tensor *bias, const tl_tensor *a, const tl
 // CPU dst is where the result goes, never a number). Accumulation is atomic: dst may be broadcast.
 static bool cuda_inplace(bool accumulate, const tl_tensor *dst, const tl_tensor *src, int ndim, const int64_t *shape) {
     tl_device dev = tl_device_of(dst);
-    if (accumulate && !tl_is_cuda(dst)) {
-        char a[24], b[24];
-        tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
-                     "devices, %s and %s!", tl_device_name(tl_device_of(src), a, sizeof a), tl_device_name(dev, b, sizeof b));
-        return false;
-    }
+    if (accumulate && !tl_is_cuda(dst)) return tl_device_mismatch(tl_device_of(src), dev, NULL);
     bool number = !tl_is_cuda(src) && src->ndim == 0;   // a CPU number joins as a kernel argument
     if (!accumulate && !number && !tl_device_equal(dev, tl_device_of(src))) {
         tl_grad_mode_push(false);

@@ -1,5 +1,5 @@
 /* generated from chapters/06-training/06-training.md by tools/tangle.lua; edit the chapter, not this file */
-#line 467 "chapters/06-training/06-training.md"
+#line 465 "chapters/06-training/06-training.md"
 // optim.c — SGD and the progress line (chapter 06).
 #define _POSIX_C_SOURCE 200809L
 #include "optim.h"
@@ -105,11 +105,9 @@ bool tl_sgd_step(tl_sgd *s) {
         tl_tensor *w = s->params[i], *g = w->grad;
         if (!g) continue;                              // a parameter that got no gradient stays put
         if (!tl_device_equal(tl_device_of(w), tl_device_of(g))) {                // chapter 08
-            char dw[24], dg[24];
-            tl_error_set(TL_RUNTIME_ERROR, "Expected all tensors to be on the same device, but found at least two "
-                         "devices, %s and %s! (SGD: parameter %d and its gradient)",
-                         tl_device_name(tl_device_of(w), dw, sizeof dw), tl_device_name(tl_device_of(g), dg, sizeof dg), i);
-            return false;
+            char context[48];
+            snprintf(context, sizeof context, "(SGD: parameter %d and its gradient)", i);
+            return tl_device_mismatch(tl_device_of(w), tl_device_of(g), context);
         }
         if (!tl_is_contiguous(w) || !tl_is_contiguous(g) || g->dtype != w->dtype) {
             tl_error_set(TL_RUNTIME_ERROR, "SGD: parameter %d and its gradient must be contiguous and of one dtype", i);
@@ -137,8 +135,8 @@ bool tl_sgd_step(tl_sgd *s) {
     s->steps++;
     return true;
 }
-#line 479 "chapters/06-training/06-training.md"
-#line 431 "chapters/06-training/06-training.md"
+#line 477 "chapters/06-training/06-training.md"
+#line 429 "chapters/06-training/06-training.md"
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -44,7 +44,7 @@ void    tl_sgd_zero_grad(tl_sgd *opt);     // every parameter's .grad dropped (s
 bool    tl_sgd_step(tl_sgd *opt);          // one update of every parameter that has a .grad
 void    tl_sgd_free(tl_sgd *opt);          // NULL-safe; the parameters stay the model's
 
-#line 415 "chapters/06-training/06-training.md"
+#line 413 "chapters/06-training/06-training.md"
 // a progress line: tl_progress_begin(&p, "train", total_steps); per step
 // tl_progress_update(&p, step + 1, loss, batch_size); tl_progress_end(&p) at the end.
 // On a terminal one line rewritten in place; otherwise a plain line at every 10%.

@@ -422,7 +422,7 @@ static void repr_into(strbuf *b, const tl_tensor *t) {
             snprintf(dtype, sizeof dtype, "dtype=%s", tl_dtype_name(t->dtype));
             suffixes[count++] = dtype;
         }
-#line 441 "chapters/08-gpu/08-gpu.md"
+#line 452 "chapters/08-gpu/08-gpu.md"
         if (dev.type == TL_CPU) {
             tensor_body(b, t, numel, indent);
         } else {                                 // chapter 08: format a host copy of a GPU tensor

@@ -1518,7 +1518,7 @@ tl_tensor *tl_tensor_parse_dtype(const char *literal, tl_dtype dtype) {
     return parse_impl(literal, (int)dtype);
 }
 #line 443 "chapters/01-tensors/01-tensors.md"
-#line 430 "chapters/08-gpu/08-gpu.md"
+#line 441 "chapters/08-gpu/08-gpu.md"
 // ----------------------------------------------------------------------------
 // A tensor on a device (chapter 08): its storage comes from the device's caching allocator
 tl_tensor *tl_empty_on(tl_shape shape, tl_dtype dtype, tl_device device) {

@@ -146,6 +146,14 @@ static void test_scalars(void **state) {
     tl_tensor *s = tl_scalar(3, TL_FLOAT32);   // a 0-d CPU tensor
     assert_same(tl_add(x, s), tl_add(gpu(x), s), 1e-6, "x + 0-d CPU tensor");
     assert_same(tl_add(s, x), tl_add(s, gpu(x)), 1e-6, "0-d CPU tensor + x");
+    // numbers no int64 holds: a float number is passed as a double, never cast to an integer
+    // (UB in C; run under -fsanitize=float-cast-overflow it stopped the test)
+    tl_tensor *xd = tl_to_dtype(x, TL_FLOAT64);
+    assert_same(tl_mul_scalar(xd, 1e300), tl_mul_scalar(gpu(xd), 1e300), 1e-12, "x * 1e300");
+    assert_same(tl_mul_scalar(x, 1e30), tl_mul_scalar(gpu(x), 1e30), 1e-6, "float32 x * 1e30");
+    assert_same(tl_add_scalar(x, NAN), tl_add_scalar(gpu(x), NAN), 0, "x + NaN");
+    tl_tensor *nan = tl_scalar(NAN, TL_FLOAT64);
+    assert_same(tl_add(xd, nan), tl_add(gpu(xd), nan), 0, "x + 0-d CPU NaN");
 }
 
 typedef tl_tensor *(*unary_fn)(const tl_tensor *);

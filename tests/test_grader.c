@@ -58,13 +58,21 @@ static const char *line_starting(const char *out, const char *prefix) {
     return NULL;
 }
 
-// the text of line l and the line after it (a row and its message), for assertions
+// the end of the record that starts at row l: the row's line and, when the next line is its
+// message (tools/grade.sh's report writes it as "         -> ..."), that line too; NULL: the
+// record runs to the end of the report. row and rows_not both cut records here.
+static const char *record_end(const char *l) {
+    const char *end = strchr(l, '\n');
+    if (end && strncmp(end + 1, "         -> ", 12) == 0) end = strchr(end + 1, '\n');
+    return end;
+}
+
+// the text of the row of exercise id and its message line, for assertions
 static char *row(const char *out, const char *id) {
     static char buf[2048];
     const char *l = line_starting(out, id);
     if (!l) fail_msg("no row for exercise %s in the report:\n%s", id, out);
-    const char *end = strchr(l, '\n');
-    if (end && strchr(end + 1, '\n')) end = strchr(end + 1, '\n');
+    const char *end = record_end(l);
     size_t n = end ? (size_t)(end - l) : strlen(l);
     if (n >= sizeof buf) n = sizeof buf - 1;
     memcpy(buf, l, n);
@@ -80,8 +88,7 @@ static const char *rows_not(const char *out, const char *want1, const char *want
     buf[0] = '\0';
     for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         if (!(l[0] >= '0' && l[0] <= '9' && l[2] == '.')) continue;        // "NN.K  pts  result  title"
-        const char *end = strchr(l, '\n');                                   // the row and its message
-        if (end && strncmp(end + 1, "         -> ", 12) == 0) end = strchr(end + 1, '\n');
+        const char *end = record_end(l);                                     // the row and its message
         size_t len = end ? (size_t)(end - l) : strlen(l);
         char rec[1024];
         snprintf(rec, sizeof rec, "%.*s", (int)len, l);

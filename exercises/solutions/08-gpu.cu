@@ -51,7 +51,8 @@ __global__ void axpy_kernel(float *y, const float *x, float a, int64_t n) {
 // (cudaGetErrorString of cudaGetLastError()).
 //
 // Approach: a __global__ function with the loop; launch it with kernel<<<blocks, 256>>>(...),
-// blocks = (n + 255) / 256 (at most 65535 with a grid-stride loop); n == 0 launches nothing. Then
+// blocks = (n + 255) / 256; n == 0 launches nothing. gridDim.x may reach 2^31 - 1 (only y and z
+// stop at 65535): capping blocks, at 65535 say, is a choice that a grid-stride loop allows. Then
 // cudaGetLastError() tells whether the launch was refused. No synchronisation is needed: the next
 // copy (tl_to(y, "cpu")) waits for the kernel on the same stream.
 //
@@ -68,6 +69,7 @@ extern "C" bool ex08_axpy_(tl_tensor *y, double a, const tl_tensor *x) {
         return false;
     }
     if (n == 0) return true;
+    // at most 65535 blocks, a choice (gridDim.x allows 2^31 - 1): the kernel's loop strides over the rest
     int64_t blocks = (n + 255) / 256;
     axpy_kernel<<<(unsigned)(blocks < 65535 ? blocks : 65535), 256>>>(TL_DATA(y, float), TL_DATA(x, float), (float)a, n);
     return launched("axpy_");
@@ -212,6 +214,8 @@ static bool cuda_matrix(const tl_tensor *t, const char *who, const char *what) {
         tl_error_set(TL_RUNTIME_ERROR, "%s: %s must be 2-D, got a %d-D tensor", who, what, t->ndim);
         return false;
     }
+    // cudaSetDevice itself: the library has no entry point for it, and its backend caches the current
+    // device per thread (use_device, chapter 08); with one GPU, as here, the two always agree
     cudaError_t e = cudaSetDevice(t->storage->device.index);
     if (e != cudaSuccess) tl_error_set(TL_RUNTIME_ERROR, "%s: CUDA error: %s", who, cudaGetErrorString(e));
     return e == cudaSuccess;
@@ -230,8 +234,9 @@ static bool cuda_matrix(const tl_tensor *t, const char *who, const char *what) {
 // Errors (NULL returned): "softmax_rows: x must be a contiguous float32 tensor on a CUDA device";
 // "softmax_rows: x must be 2-D, got a 3-D tensor"; a failed launch: "softmax_rows: CUDA error: ...".
 //
-// Approach: launch one block per row (blocks = rows, at most 65535 with a loop over rows r =
-// blockIdx.x, blockIdx.x + gridDim.x, ...) of 256 threads. In a row the block makes three passes,
+// Approach: launch one block of 256 threads per row (blocks = rows; gridDim.x may reach 2^31 - 1,
+// and a cap, such as 65535, is a choice that a loop over rows r = blockIdx.x, blockIdx.x +
+// gridDim.x, ... allows). In a row the block makes three passes,
 // each thread taking columns threadIdx.x, threadIdx.x + 256, ...: (1) the maximum, each thread its
 // own and then the block's; (2) the sum of exp(x - max), the same way; (3) y = exp(x - max) / sum.
 // The block's max or sum of 256 numbers: a tree in shared memory as in 08.2, or warp shuffles:
@@ -255,7 +260,7 @@ extern "C" tl_tensor *ex08_softmax_rows(const tl_tensor *x) {
     tl_tensor *y = tl_empty_on(TL_SHAPE(rows, cols), TL_FLOAT32, x->storage->device);
     if (!y) return NULL;
     if (rows == 0 || cols == 0) return y;
-    unsigned blocks = (unsigned)(rows < 65535 ? rows : 65535);
+    unsigned blocks = (unsigned)(rows < 65535 ? rows : 65535);   // a cap by choice: the kernel loops over rows
     softmax_rows_kernel<<<blocks, SOFTMAX_THREADS>>>(TL_DATA(x, float), TL_DATA(y, float), rows, cols);
     return launched("softmax_rows") ? y : NULL;
     // END SOLUTION

@@ -57,11 +57,13 @@ static void test_sum(void) {
     grade_fails("ex08_sum(a CPU tensor)", isnan(ex08_sum(tl_zeros(TL_SHAPE(3), TL_FLOAT32))));
 }
 
-// what a CUDA exercise returned: a new tensor on cuda:0 (not its input); its copy on the CPU
-static tl_tensor *result_on_gpu(const char *what, tl_tensor *got, const tl_tensor *input) {
+// what a CUDA exercise returned: a new tensor on cuda:0 (neither of its inputs: a, and b unless
+// NULL; compared here, before the copy, which is always a new tensor); its copy on the CPU
+static tl_tensor *result_on_gpu(const char *what, tl_tensor *got, const tl_tensor *a, const tl_tensor *b) {
     if (!got) GRADE_FAIL("%s returned NULL: %s", what, grade_last_error());
     grade_true(tl_is_cuda(got), "%s: expected a tensor on cuda:0, got one on the CPU", what);
-    grade_true(got != input, "%s: expected a new tensor, got its input back", what);
+    grade_true(got != a, "%s: expected a new tensor, got %s back", what, b ? "a" : "its input");
+    grade_true(!b || got != b, "%s: expected a new tensor, got b back", what);
     tl_tensor *host = tl_to(got, "cpu");
     grade_true(host, "%s: its result could not be copied back to the CPU: %s", what, grade_last_error());
     return host;
@@ -71,7 +73,7 @@ static tl_tensor *result_on_gpu(const char *what, tl_tensor *got, const tl_tenso
 static void check_softmax_rows(const char *what, const tl_tensor *x) {
     tl_tensor *dx = tl_to(x, "cuda");
     grade_true(dx, "the grader could not copy its tensor to the GPU: %s", grade_last_error());
-    tl_tensor *got = result_on_gpu(what, ex08_softmax_rows(dx), dx);
+    tl_tensor *got = result_on_gpu(what, ex08_softmax_rows(dx), dx, NULL);
     tl_tensor *want = tl_numel(x) ? tl_softmax(x, 1) : tl_zeros(tl_shape_of(x), TL_FLOAT32);
     grade_tensor(what, got, want, 1e-5);
     grade_tensor("x after ex08_softmax_rows (it must not change)", tl_to(dx, "cpu"), x, 0);
@@ -120,8 +122,7 @@ static void test_softmax_rows(void) {
 static void check_matmul(const char *what, const tl_tensor *a, const tl_tensor *b) {
     tl_tensor *da = tl_to(a, "cuda"), *db = tl_to(b, "cuda");
     grade_true(da && db, "the grader could not copy its tensors to the GPU: %s", grade_last_error());
-    tl_tensor *got = result_on_gpu(what, ex08_matmul(da, db), da);
-    grade_true(got != db, "%s: expected a new tensor, got b back", what);
+    tl_tensor *got = result_on_gpu(what, ex08_matmul(da, db), da, db);
     tl_tensor *want = tl_matmul(a, b);
     grade_tensor(what, got, want, 1e-6 * (double)(a->shape[1] + 1));
     grade_tensor("a after ex08_matmul (it must not change)", tl_to(da, "cpu"), a, 0);
